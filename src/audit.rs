@@ -1,0 +1,416 @@
+//! [`Audit`]: the whole run, load -> embed -> K sweep -> K-Means -> cluster summaries, and what
+//! the report, `audit.json` and a notebook cell show.
+
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::cluster::{KScore, KSweepParams};
+use crate::embed::{embed_texts, EmbedStats, Embedder, EmbeddingCache};
+use crate::embeddings::Embeddings;
+use crate::error::{Error, Result};
+use crate::io::Corpus;
+use crate::progress::{Progress, Silent};
+
+/// Characters of a document kept in summaries.
+const SNIPPET_CHARS: usize = 300;
+/// Representative documents listed per cluster.
+const EXAMPLES: usize = 5;
+
+/// Where the vectors came from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum VectorSource {
+    /// Precomputed vectors carried by the input file.
+    File,
+    /// Computed by a model.
+    Model {
+        /// The model id.
+        model: String,
+    },
+}
+
+/// The corpus, summarised.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CorpusSummary {
+    /// Input file.
+    pub source: String,
+    /// Rows.
+    pub rows: usize,
+    /// Whether texts were available.
+    pub has_texts: bool,
+    /// Vector dimension.
+    pub dim: usize,
+    /// Where the vectors came from.
+    pub vectors: VectorSource,
+}
+
+/// A document shown as an example of its cluster.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Example {
+    /// Row in the corpus (0-based).
+    pub row: usize,
+    /// Document id.
+    pub id: String,
+    /// The text, cut to a few hundred characters (empty without texts).
+    pub text: String,
+    /// Cosine similarity to the cluster's centroid direction.
+    pub similarity: f32,
+}
+
+/// One cluster, summarised.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClusterSummary {
+    /// Cluster id (0 = largest).
+    pub id: usize,
+    /// Rows in it.
+    pub size: usize,
+    /// Share of the corpus.
+    pub share: f64,
+    /// Mean cosine similarity of members to the centroid direction.
+    pub cohesion: f32,
+    /// The members nearest the centroid, distinct texts only.
+    pub examples: Vec<Example>,
+}
+
+/// The K sweep, summarised.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SweepSummary {
+    /// Scores per k.
+    pub per_k: Vec<KScore>,
+    /// The k picked by silhouette.
+    pub chosen_k: usize,
+    /// Rows the silhouette used.
+    pub silhouette_rows: usize,
+    /// Every silhouette below 0.1.
+    pub weak_structure: bool,
+    /// The pick is the first or last k tried.
+    pub chosen_at_edge: bool,
+}
+
+/// The parameters of the run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditParams {
+    /// Seed of every stochastic step.
+    pub seed: u64,
+    /// Smallest k tried.
+    pub k_min: usize,
+    /// Largest k tried.
+    pub k_max: usize,
+    /// K-Means initialisations.
+    pub n_init: usize,
+}
+
+/// Wall time of one stage.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Timing {
+    /// Stage name.
+    pub stage: String,
+    /// Seconds.
+    pub seconds: f64,
+}
+
+/// Everything an audit found. Owns its data, so a notebook can keep it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Audit {
+    /// embedscope's version.
+    pub version: String,
+    /// The corpus.
+    pub corpus: CorpusSummary,
+    /// Parameters.
+    pub params: AuditParams,
+    /// Embedding statistics, when a model ran.
+    pub embedding: Option<EmbedStats>,
+    /// The K sweep.
+    pub optimal_k: SweepSummary,
+    /// The clusters of the chosen k, largest first.
+    pub clusters: Vec<ClusterSummary>,
+    /// Plain-language findings worth a reader's attention.
+    pub notes: Vec<String>,
+    /// Stage timings.
+    pub timings: Vec<Timing>,
+    /// Cluster of every row.
+    #[serde(skip)]
+    pub labels: Vec<usize>,
+}
+
+/// Configures and runs an [`Audit`].
+pub struct AuditBuilder<'a> {
+    sweep: KSweepParams,
+    seed: u64,
+    k: (usize, usize),
+    n_init: usize,
+    embedder: Option<&'a dyn Embedder>,
+    cache: Option<EmbeddingCache>,
+    reembed: bool,
+    progress: &'a dyn Progress,
+}
+
+impl Audit {
+    /// Starts configuring an audit.
+    ///
+    /// ```
+    /// use embedscope::{Audit, Corpus, Embeddings};
+    /// let mut corpus = Corpus::from_texts(["a", "b", "c", "d"]);
+    /// corpus.vectors = Some(Embeddings::new(vec![1.0, 0.0, 0.9, 0.1, 0.0, 1.0, 0.1, 0.9], 2)?);
+    /// let audit = Audit::builder().k_range(2, 3).run(&corpus)?;
+    /// assert_eq!(audit.optimal_k.chosen_k, 2);
+    /// assert_eq!(audit.clusters.len(), 2);
+    /// # Ok::<(), embedscope::Error>(())
+    /// ```
+    pub fn builder<'a>() -> AuditBuilder<'a> {
+        AuditBuilder {
+            sweep: KSweepParams::default(),
+            seed: 42,
+            k: (2, 10),
+            n_init: 10,
+            embedder: None,
+            cache: None,
+            reembed: false,
+            progress: &Silent,
+        }
+    }
+}
+
+impl<'a> AuditBuilder<'a> {
+    /// Range of k for the sweep. Default 2..=10.
+    pub fn k_range(mut self, k_min: usize, k_max: usize) -> Self {
+        self.k = (k_min, k_max);
+        self
+    }
+    /// K-Means initialisations per k. Default 10.
+    pub fn n_init(mut self, n: usize) -> Self {
+        self.n_init = n;
+        self
+    }
+    /// Seed. Default 42.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+    /// The embedder for corpora without vectors (or with `reembed`).
+    pub fn embedder(mut self, e: &'a dyn Embedder) -> Self {
+        self.embedder = Some(e);
+        self
+    }
+    /// An embedding cache for the embedder.
+    pub fn cache(mut self, c: EmbeddingCache) -> Self {
+        self.cache = Some(c);
+        self
+    }
+    /// Embed the texts even when the file carries vectors. Default false.
+    pub fn reembed(mut self, yes: bool) -> Self {
+        self.reembed = yes;
+        self
+    }
+    /// Where progress goes. Default: nowhere.
+    pub fn progress(mut self, p: &'a dyn Progress) -> Self {
+        self.progress = p;
+        self
+    }
+
+    /// Runs the audit on a loaded corpus.
+    pub fn run(mut self, corpus: &Corpus) -> Result<Audit> {
+        let sweep = self
+            .sweep
+            .clone()
+            .k_min(self.k.0)
+            .k_max(self.k.1)
+            .n_init(self.n_init)
+            .seed(self.seed);
+        sweep.check()?;
+        let mut timings = Vec::new();
+        let mut clock = Instant::now();
+        let mut lap = |stage: &str, timings: &mut Vec<Timing>| {
+            timings.push(Timing {
+                stage: stage.into(),
+                seconds: clock.elapsed().as_secs_f64(),
+            });
+            clock = Instant::now();
+        };
+
+        // Embed, or take the file's vectors.
+        let (vectors, embedding, source): (std::borrow::Cow<'_, Embeddings>, _, _) =
+            match (&corpus.vectors, self.reembed) {
+                (Some(v), false) => (std::borrow::Cow::Borrowed(v), None, VectorSource::File),
+                _ => {
+                    let texts = corpus.texts.as_ref().ok_or_else(|| {
+                        Error::Unsupported(format!(
+                            "{}: no texts to embed (a vector-only input cannot be re-embedded)",
+                            corpus.source.display()
+                        ))
+                    })?;
+                    let embedder = self.embedder.ok_or_else(|| {
+                        Error::Unsupported(format!(
+                            "{}: the corpus has no vectors and no embedder was configured",
+                            corpus.source.display()
+                        ))
+                    })?;
+                    let (unique, todo) = crate::embed::plan(
+                        texts,
+                        &texts
+                            .iter()
+                            .map(|t| crate::embed::cache::text_key(t))
+                            .collect::<Vec<_>>(),
+                        self.cache.as_ref(),
+                    );
+                    let _ = unique;
+                    self.progress.start("embed", todo.len() as u64);
+                    let progress = self.progress;
+                    let (e, stats) = embed_texts(embedder, texts, self.cache.as_mut(), &|n| {
+                        progress.advance(n as u64)
+                    })?;
+                    self.progress.finish();
+                    let model = stats.model.clone();
+                    (
+                        std::borrow::Cow::Owned(e),
+                        Some(stats),
+                        VectorSource::Model { model },
+                    )
+                }
+            };
+        lap("embed", &mut timings);
+
+        let k_count = (sweep_k_max(self.k.1, vectors.rows()) + 1).saturating_sub(self.k.0);
+        self.progress.start("k sweep", k_count as u64);
+        let progress = self.progress;
+        let result = sweep.fit(&vectors, &|_| progress.advance(1))?;
+        self.progress.finish();
+        lap("k sweep", &mut timings);
+
+        let model = result.chosen_model();
+        let clusters = summarise_clusters(corpus, &vectors, model.labels(), model.n_clusters());
+        lap("summaries", &mut timings);
+
+        let optimal_k = SweepSummary {
+            per_k: result.per_k.clone(),
+            chosen_k: result.chosen_k,
+            silhouette_rows: result.silhouette_rows,
+            weak_structure: result.weak_structure(),
+            chosen_at_edge: result.chosen_at_edge(),
+        };
+        let mut notes = Vec::new();
+        if optimal_k.weak_structure {
+            let best = optimal_k
+                .per_k
+                .iter()
+                .map(|s| s.silhouette)
+                .fold(f64::MIN, f64::max);
+            notes.push(format!(
+                "Weak cluster structure: the best silhouette is {best:.3} (below 0.1 for every k). \
+                 Raw sentence embeddings typically score 0.01-0.05; treat K = {} as a convenient \
+                 partition, not a discovered number of topics.",
+                optimal_k.chosen_k
+            ));
+        }
+        if optimal_k.chosen_at_edge {
+            notes.push(format!(
+                "The chosen K = {} is at an end of the range {}..={}: the best K may lie outside it.",
+                optimal_k.chosen_k,
+                optimal_k.per_k.first().map_or(0, |s| s.k),
+                optimal_k.per_k.last().map_or(0, |s| s.k)
+            ));
+        }
+        Ok(Audit {
+            version: env!("CARGO_PKG_VERSION").into(),
+            corpus: CorpusSummary {
+                source: corpus.source.display().to_string(),
+                rows: corpus.len(),
+                has_texts: corpus.texts.is_some(),
+                dim: vectors.dim(),
+                vectors: source,
+            },
+            params: AuditParams {
+                seed: self.seed,
+                k_min: self.k.0,
+                k_max: sweep_k_max(self.k.1, vectors.rows()),
+                n_init: self.n_init,
+            },
+            embedding,
+            optimal_k,
+            labels: model.labels().to_vec(),
+            clusters,
+            notes,
+            timings,
+        })
+    }
+}
+
+fn sweep_k_max(k_max: usize, n: usize) -> usize {
+    k_max.min(n.saturating_sub(1))
+}
+
+/// Size, cohesion and the members nearest each centroid direction.
+pub fn summarise_clusters(
+    corpus: &Corpus,
+    data: &Embeddings,
+    labels: &[usize],
+    k: usize,
+) -> Vec<ClusterSummary> {
+    let d = data.dim();
+    let n = data.rows();
+    let mut sums = vec![0.0f64; k * d];
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); k];
+    for (i, &c) in labels.iter().enumerate() {
+        members[c].push(i);
+        sums[c * d..(c + 1) * d]
+            .iter_mut()
+            .zip(data.row(i))
+            .for_each(|(s, v)| *s += f64::from(*v));
+    }
+    (0..k)
+        .map(|c| {
+            let s = &sums[c * d..(c + 1) * d];
+            let norm = s
+                .iter()
+                .map(|v| v * v)
+                .sum::<f64>()
+                .sqrt()
+                .max(f64::MIN_POSITIVE);
+            let dir: Vec<f32> = s.iter().map(|v| (v / norm) as f32).collect();
+            let mut scored: Vec<(f32, usize)> = members[c]
+                .iter()
+                .map(|&i| (data.row(i).iter().zip(&dir).map(|(a, b)| a * b).sum(), i))
+                .collect();
+            let cohesion = if scored.is_empty() {
+                0.0
+            } else {
+                scored.iter().map(|s| s.0).sum::<f32>() / scored.len() as f32
+            };
+            scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            let mut seen = std::collections::HashSet::new();
+            let examples = scored
+                .iter()
+                .filter(|(_, i)| match &corpus.texts {
+                    Some(t) => seen.insert(t[*i].as_str()),
+                    None => true,
+                })
+                .take(EXAMPLES)
+                .map(|&(sim, i)| Example {
+                    row: i,
+                    id: corpus.ids[i].clone(),
+                    text: corpus
+                        .texts
+                        .as_ref()
+                        .map_or_else(String::new, |t| snippet(&t[i])),
+                    similarity: sim,
+                })
+                .collect();
+            ClusterSummary {
+                id: c,
+                size: members[c].len(),
+                share: members[c].len() as f64 / n as f64,
+                cohesion,
+                examples,
+            }
+        })
+        .collect()
+}
+
+/// The first [`SNIPPET_CHARS`] characters, with an ellipsis when cut.
+pub fn snippet(text: &str) -> String {
+    match text.char_indices().nth(SNIPPET_CHARS) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
+}

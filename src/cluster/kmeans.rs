@@ -1,0 +1,484 @@
+//! K-Means (Lloyd) with greedy k-means++ seeding, as scikit-learn's `KMeans`.
+//!
+//! Params -> check -> fit -> model: `KMeans::params(k).n_init(10).seed(42).fit(&embeddings)`.
+//! Assignment runs through the similarity kernel ([`crate::kernel::nearest`]); centroid sums are
+//! accumulated in row order in f64, so results do not depend on the thread count.
+
+use crate::embeddings::Embeddings;
+use crate::error::{Error, Result};
+use crate::kernel::nearest;
+use crate::linalg::row_sq_norms;
+use crate::rng::Rng;
+
+/// K-Means parameters. Defaults follow scikit-learn's `KMeans`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KMeansParams {
+    n_clusters: usize,
+    n_init: usize,
+    max_iter: usize,
+    tol: f64,
+    seed: u64,
+}
+
+/// Entry point: `KMeans::params(n_clusters)`.
+#[derive(Debug, Clone, Copy)]
+pub struct KMeans;
+
+impl KMeans {
+    /// Parameters for `n_clusters` clusters (scikit-learn `n_clusters`), other settings at their
+    /// defaults.
+    pub fn params(n_clusters: usize) -> KMeansParams {
+        KMeansParams {
+            n_clusters,
+            n_init: 10,
+            max_iter: 300,
+            tol: 1e-4,
+            seed: 42,
+        }
+    }
+}
+
+impl KMeansParams {
+    /// Independent k-means++ initialisations; the lowest inertia wins. Default 10
+    /// (scikit-learn `n_init`; the reference workflow passes 10).
+    pub fn n_init(mut self, n_init: usize) -> Self {
+        self.n_init = n_init;
+        self
+    }
+
+    /// Maximum Lloyd iterations per run. Default 300 (scikit-learn `max_iter`).
+    pub fn max_iter(mut self, max_iter: usize) -> Self {
+        self.max_iter = max_iter;
+        self
+    }
+
+    /// Convergence tolerance, relative to the mean per-feature variance of the data: a run stops
+    /// when the summed squared centroid shift falls below `tol · mean(var(X))`. Default 1e-4
+    /// (scikit-learn `tol`).
+    pub fn tol(mut self, tol: f64) -> Self {
+        self.tol = tol;
+        self
+    }
+
+    /// Seed of the initialisations. Default 42 (scikit-learn `random_state`).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// The number of clusters asked for.
+    pub fn n_clusters(&self) -> usize {
+        self.n_clusters
+    }
+
+    /// Validates the parameters that do not depend on the data.
+    pub fn check(&self) -> Result<()> {
+        if self.n_clusters == 0 {
+            return Err(Error::param("k", self.n_clusters, "must be at least 1"));
+        }
+        if self.n_init == 0 {
+            return Err(Error::param("n_init", self.n_init, "must be at least 1"));
+        }
+        if self.max_iter == 0 {
+            return Err(Error::param(
+                "max_iter",
+                self.max_iter,
+                "must be at least 1",
+            ));
+        }
+        if !(self.tol >= 0.0 && self.tol.is_finite()) {
+            return Err(Error::param(
+                "tol",
+                self.tol,
+                "must be a finite number >= 0",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Clusters the rows of `data`.
+    pub fn fit(&self, data: &Embeddings) -> Result<KMeansModel> {
+        self.check()?;
+        let (n, d, k) = (data.rows(), data.dim(), self.n_clusters);
+        if k > n {
+            return Err(Error::param(
+                "k",
+                k,
+                format!("is more than the {n} rows to cluster"),
+            ));
+        }
+        let x = data.as_slice();
+        let x_sq = row_sq_norms(x, d);
+        let tol = self.tol * mean_variance(x, d);
+        let mut best: Option<Run> = None;
+        for run in 0..self.n_init {
+            let mut rng = Rng::new(self.seed, run as u64);
+            let init = kmeans_plus_plus(x, &x_sq, d, k, &mut rng);
+            let r = lloyd(x, &x_sq, d, init, self.max_iter, tol);
+            if best.as_ref().is_none_or(|b| r.inertia < b.inertia) {
+                best = Some(r);
+            }
+        }
+        let best = best.expect("n_init >= 1");
+        Ok(KMeansModel::ordered_by_size(best, d))
+    }
+}
+
+/// A fitted K-Means model. Cluster ids are ordered by size, largest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KMeansModel {
+    centroids: Vec<f32>,
+    dim: usize,
+    labels: Vec<usize>,
+    sizes: Vec<usize>,
+    inertia: f64,
+    n_iter: usize,
+}
+
+impl KMeansModel {
+    fn ordered_by_size(run: Run, dim: usize) -> KMeansModel {
+        let k = run.centroids.len() / dim;
+        let mut sizes = vec![0usize; k];
+        for &l in &run.labels {
+            sizes[l] += 1;
+        }
+        let mut order: Vec<usize> = (0..k).collect();
+        order.sort_by_key(|&c| (std::cmp::Reverse(sizes[c]), c));
+        let mut rank = vec![0; k];
+        for (new, &old) in order.iter().enumerate() {
+            rank[old] = new;
+        }
+        let centroids = order
+            .iter()
+            .flat_map(|&c| run.centroids[c * dim..(c + 1) * dim].iter().copied())
+            .collect();
+        KMeansModel {
+            centroids,
+            dim,
+            labels: run.labels.iter().map(|&l| rank[l]).collect(),
+            sizes: order.iter().map(|&c| sizes[c]).collect(),
+            inertia: run.inertia,
+            n_iter: run.n_iter,
+        }
+    }
+
+    /// Cluster of each row, `0..k`, 0 the largest.
+    pub fn labels(&self) -> &[usize] {
+        &self.labels
+    }
+
+    /// Number of clusters.
+    pub fn n_clusters(&self) -> usize {
+        self.sizes.len()
+    }
+
+    /// Rows per cluster.
+    pub fn sizes(&self) -> &[usize] {
+        &self.sizes
+    }
+
+    /// Centroids, `k x dim` row-major (not normalised).
+    pub fn centroids(&self) -> &[f32] {
+        &self.centroids
+    }
+
+    /// Centroid of cluster `c`.
+    pub fn centroid(&self, c: usize) -> &[f32] {
+        &self.centroids[c * self.dim..(c + 1) * self.dim]
+    }
+
+    /// Sum of squared distances of rows to their centroid (scikit-learn's `inertia_`).
+    pub fn inertia(&self) -> f64 {
+        self.inertia
+    }
+
+    /// Lloyd iterations of the winning run.
+    pub fn n_iter(&self) -> usize {
+        self.n_iter
+    }
+
+    /// Nearest centroid of each row of `data`.
+    pub fn predict(&self, data: &Embeddings) -> Result<Vec<usize>> {
+        if data.dim() != self.dim {
+            return Err(Error::param(
+                "dim",
+                data.dim(),
+                format!("the model was fitted on {}-dimensional vectors", self.dim),
+            ));
+        }
+        let x = data.as_slice();
+        let (labels, _) = nearest(
+            x,
+            &row_sq_norms(x, self.dim),
+            &self.centroids,
+            &row_sq_norms(&self.centroids, self.dim),
+            self.dim,
+        );
+        Ok(labels)
+    }
+}
+
+struct Run {
+    centroids: Vec<f32>,
+    labels: Vec<usize>,
+    inertia: f64,
+    n_iter: usize,
+}
+
+fn mean_variance(x: &[f32], d: usize) -> f64 {
+    let n = (x.len() / d) as f64;
+    let mut mean = vec![0.0f64; d];
+    for row in x.chunks_exact(d) {
+        for (m, v) in mean.iter_mut().zip(row) {
+            *m += f64::from(*v);
+        }
+    }
+    mean.iter_mut().for_each(|m| *m /= n);
+    let mut var = 0.0f64;
+    for row in x.chunks_exact(d) {
+        for (m, v) in mean.iter().zip(row) {
+            var += (f64::from(*v) - m).powi(2);
+        }
+    }
+    var / n / d as f64
+}
+
+/// Greedy k-means++ (Arthur & Vassilvitskii; scikit-learn's variant): each new centre is the
+/// best of `2 + ln k` candidates drawn with probability proportional to the squared distance
+/// to the nearest centre so far.
+fn kmeans_plus_plus(x: &[f32], x_sq: &[f32], d: usize, k: usize, rng: &mut Rng) -> Vec<f32> {
+    let n = x_sq.len();
+    let trials = 2 + (k as f64).ln() as usize;
+    let mut centers = Vec::with_capacity(k * d);
+    let first = rng.below(n);
+    centers.extend_from_slice(&x[first * d..(first + 1) * d]);
+    let sq_to = |c: &[f32]| -> Vec<f32> {
+        let c_sq = row_sq_norms(c, d);
+        let m = c_sq.len();
+        let parts = crate::kernel::for_each_tile(x, c, d, |start, rows, dots| {
+            let mut out = Vec::with_capacity(rows * m);
+            for r in 0..rows {
+                for j in 0..m {
+                    out.push((x_sq[start + r] + c_sq[j] - 2.0 * dots[r * m + j]).max(0.0));
+                }
+            }
+            out
+        });
+        parts.concat()
+    };
+    let mut closest: Vec<f32> = sq_to(&centers[..d]);
+    let mut pot: f64 = closest.iter().map(|&v| f64::from(v)).sum();
+    for _ in 1..k {
+        let mut cum = Vec::with_capacity(n);
+        let mut acc = 0.0f64;
+        for &v in &closest {
+            acc += f64::from(v);
+            cum.push(acc);
+        }
+        let candidates: Vec<usize> = (0..trials)
+            .map(|_| {
+                let target = rng.next_f64() * pot;
+                cum.partition_point(|&c| c < target).min(n - 1)
+            })
+            .collect();
+        let cand: Vec<f32> = candidates
+            .iter()
+            .flat_map(|&c| x[c * d..(c + 1) * d].iter().copied())
+            .collect();
+        let dist = sq_to(&cand); // n x trials
+        let t = candidates.len();
+        let mut best = (f64::INFINITY, 0usize);
+        for j in 0..t {
+            let p: f64 = (0..n)
+                .map(|i| f64::from(closest[i].min(dist[i * t + j])))
+                .sum();
+            if p < best.0 {
+                best = (p, j);
+            }
+        }
+        let (p, j) = best;
+        pot = p;
+        for i in 0..n {
+            closest[i] = closest[i].min(dist[i * t + j]);
+        }
+        let c = candidates[j];
+        centers.extend_from_slice(&x[c * d..(c + 1) * d]);
+    }
+    centers
+}
+
+fn lloyd(
+    x: &[f32],
+    x_sq: &[f32],
+    d: usize,
+    mut centers: Vec<f32>,
+    max_iter: usize,
+    tol: f64,
+) -> Run {
+    let n = x_sq.len();
+    let k = centers.len() / d;
+    let mut labels_old: Vec<usize> = Vec::new();
+    let mut n_iter = 0;
+    let mut converged_strictly = false;
+    let mut labels = Vec::new();
+    for it in 0..max_iter {
+        n_iter = it + 1;
+        let (l, dists) = nearest(x, x_sq, &centers, &row_sq_norms(&centers, d), d);
+        labels = l;
+        let new = update_centers(x, d, k, &mut labels, &dists, &centers);
+        let shift: f64 = centers
+            .iter()
+            .zip(&new)
+            .map(|(a, b)| f64::from(a - b).powi(2))
+            .sum();
+        centers = new;
+        if labels == labels_old {
+            converged_strictly = true;
+            break;
+        }
+        if shift <= tol {
+            break;
+        }
+        labels_old.clone_from(&labels);
+    }
+    if !converged_strictly {
+        labels = nearest(x, x_sq, &centers, &row_sq_norms(&centers, d), d).0;
+    }
+    let inertia = (0..n)
+        .map(|i| {
+            let c = &centers[labels[i] * d..(labels[i] + 1) * d];
+            x[i * d..(i + 1) * d]
+                .iter()
+                .zip(c)
+                .map(|(a, b)| f64::from(a - b).powi(2))
+                .sum::<f64>()
+        })
+        .sum();
+    Run {
+        centroids: centers,
+        labels,
+        inertia,
+        n_iter,
+    }
+}
+
+/// Means of the assigned rows. An empty cluster takes the row farthest from its centre (as
+/// scikit-learn relocates empty clusters), which leaves its old cluster.
+fn update_centers(
+    x: &[f32],
+    d: usize,
+    k: usize,
+    labels: &mut [usize],
+    dists: &[f32],
+    old: &[f32],
+) -> Vec<f32> {
+    let mut sums = vec![0.0f64; k * d];
+    let mut counts = vec![0usize; k];
+    for (i, &l) in labels.iter().enumerate() {
+        counts[l] += 1;
+        for (s, v) in sums[l * d..(l + 1) * d]
+            .iter_mut()
+            .zip(&x[i * d..(i + 1) * d])
+        {
+            *s += f64::from(*v);
+        }
+    }
+    let empty: Vec<usize> = (0..k).filter(|&c| counts[c] == 0).collect();
+    if !empty.is_empty() {
+        let mut far: Vec<usize> = (0..labels.len()).collect();
+        far.sort_by(|&a, &b| dists[b].total_cmp(&dists[a]).then(a.cmp(&b)));
+        let mut far = far.into_iter();
+        for c in empty {
+            // The farthest row whose cluster keeps at least one member.
+            let Some(i) = far.by_ref().find(|&i| counts[labels[i]] > 1) else {
+                break;
+            };
+            let from = labels[i];
+            for t in 0..d {
+                let v = f64::from(x[i * d + t]);
+                sums[from * d + t] -= v;
+                sums[c * d + t] = v;
+            }
+            counts[from] -= 1;
+            counts[c] = 1;
+            labels[i] = c;
+        }
+    }
+    let mut centers = vec![0.0f32; k * d];
+    for c in 0..k {
+        if counts[c] == 0 {
+            centers[c * d..(c + 1) * d].copy_from_slice(&old[c * d..(c + 1) * d]);
+            continue;
+        }
+        let inv = 1.0 / counts[c] as f64;
+        for t in 0..d {
+            centers[c * d + t] = (sums[c * d + t] * inv) as f32;
+        }
+    }
+    centers
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn blobs() -> Embeddings {
+        // Three tight groups on the unit circle's quarter points, 5 rows each.
+        let mut v = Vec::new();
+        for (cx, cy) in [(1.0f32, 0.0f32), (0.0, 1.0), (-1.0, 0.0)] {
+            for j in 0..5 {
+                let e = j as f32 * 0.01;
+                v.extend_from_slice(&[cx + e, cy - e]);
+            }
+        }
+        Embeddings::new(v, 2).unwrap()
+    }
+
+    #[test]
+    fn finds_planted_groups() {
+        let m = KMeans::params(3).fit(&blobs()).unwrap();
+        let l = m.labels();
+        for g in 0..3 {
+            assert!(l[g * 5..g * 5 + 5].iter().all(|&x| x == l[g * 5]), "{l:?}");
+        }
+        assert_eq!(m.sizes(), &[5, 5, 5]);
+        assert!(m.inertia() < 1e-2, "{}", m.inertia());
+        assert_eq!(m.predict(&blobs()).unwrap(), l);
+    }
+
+    #[test]
+    fn one_error_per_rule() {
+        let e = blobs();
+        assert!(KMeans::params(0)
+            .fit(&e)
+            .unwrap_err()
+            .to_string()
+            .contains("`k` = 0"));
+        assert!(KMeans::params(16)
+            .fit(&e)
+            .unwrap_err()
+            .to_string()
+            .contains("more than the 15 rows"));
+        assert!(KMeans::params(2).n_init(0).check().is_err());
+        assert!(KMeans::params(2).max_iter(0).check().is_err());
+        assert!(KMeans::params(2).tol(f64::NAN).check().is_err());
+    }
+
+    #[test]
+    fn same_seed_same_result_and_k_equals_n() {
+        let e = blobs();
+        assert_eq!(
+            KMeans::params(4).fit(&e).unwrap(),
+            KMeans::params(4).fit(&e).unwrap()
+        );
+        let all = KMeans::params(15).fit(&e).unwrap();
+        assert_eq!(all.sizes(), &[1; 15][..]);
+        assert!(all.inertia() < 1e-9);
+    }
+
+    #[test]
+    fn model_is_send_sync_clone() {
+        fn check<T: Send + Sync + Clone>() {}
+        check::<KMeansModel>();
+    }
+}

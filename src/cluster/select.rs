@@ -1,0 +1,224 @@
+//! How many clusters: fit K-Means for each k in a range and score every fit (silhouette,
+//! inertia, Calinski-Harabasz, Davies-Bouldin), as the reference workflow's `find_optimal_k`.
+
+use serde::Serialize;
+
+use super::kmeans::{KMeans, KMeansModel};
+use super::metrics::{calinski_harabasz, davies_bouldin, silhouette_many};
+use crate::embeddings::Embeddings;
+use crate::error::{Error, Result};
+use crate::rng::Rng;
+
+/// Silhouette below this for every k means the corpus has weak cluster structure.
+pub const WEAK_SILHOUETTE: f64 = 0.1;
+
+/// Parameters of the K sweep.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KSweepParams {
+    k_min: usize,
+    k_max: usize,
+    n_init: usize,
+    seed: u64,
+    silhouette_sample: usize,
+}
+
+impl Default for KSweepParams {
+    fn default() -> Self {
+        KSweepParams {
+            k_min: 2,
+            k_max: 10,
+            n_init: 10,
+            seed: 42,
+            silhouette_sample: 10_000,
+        }
+    }
+}
+
+/// Scores of one k.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KScore {
+    /// Number of clusters.
+    pub k: usize,
+    /// K-Means inertia (sum of squared distances).
+    pub inertia: f64,
+    /// Mean silhouette coefficient (Euclidean), in [-1, 1]; higher is better.
+    pub silhouette: f64,
+    /// Calinski-Harabasz index; higher is better.
+    pub calinski_harabasz: f64,
+    /// Davies-Bouldin index; lower is better.
+    pub davies_bouldin: f64,
+}
+
+/// The sweep's result: scores per k, the k with the best silhouette, and the fitted models.
+#[derive(Debug, Clone)]
+pub struct KSweep {
+    /// Scores, by increasing k.
+    pub per_k: Vec<KScore>,
+    /// The k with the highest silhouette (the lower k on a tie).
+    pub chosen_k: usize,
+    /// Rows the silhouette was computed on (all, or a seeded sample).
+    pub silhouette_rows: usize,
+    /// The K-Means fit of each k, same order as `per_k`.
+    pub models: Vec<KMeansModel>,
+}
+
+impl KSweep {
+    /// The fitted model of the chosen k.
+    pub fn chosen_model(&self) -> &KMeansModel {
+        let i = self
+            .per_k
+            .iter()
+            .position(|s| s.k == self.chosen_k)
+            .expect("chosen k was swept");
+        &self.models[i]
+    }
+
+    /// Whether every silhouette is below [`WEAK_SILHOUETTE`]: the data has little cluster
+    /// structure and the pick is weak evidence (typical of raw sentence embeddings).
+    pub fn weak_structure(&self) -> bool {
+        self.per_k.iter().all(|s| s.silhouette < WEAK_SILHOUETTE)
+    }
+
+    /// Whether the chosen k is at an end of the swept range.
+    pub fn chosen_at_edge(&self) -> bool {
+        let first = self.per_k.first().map(|s| s.k);
+        let last = self.per_k.last().map(|s| s.k);
+        Some(self.chosen_k) == first || Some(self.chosen_k) == last
+    }
+}
+
+impl KSweepParams {
+    /// Smallest k tried. Default 2.
+    pub fn k_min(mut self, k: usize) -> Self {
+        self.k_min = k;
+        self
+    }
+    /// Largest k tried. Default 10 (the reference workflow's `max_k`).
+    pub fn k_max(mut self, k: usize) -> Self {
+        self.k_max = k;
+        self
+    }
+    /// K-Means initialisations per k. Default 10.
+    pub fn n_init(mut self, n: usize) -> Self {
+        self.n_init = n;
+        self
+    }
+    /// Seed. Default 42.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+    /// Above this many rows the silhouette is computed on a seeded random sample of this size
+    /// (scikit-learn `silhouette_score(sample_size=...)`). Default 10,000.
+    pub fn silhouette_sample(mut self, rows: usize) -> Self {
+        self.silhouette_sample = rows;
+        self
+    }
+
+    /// Validates the parameters that do not depend on the data.
+    pub fn check(&self) -> Result<()> {
+        if self.k_min < 2 {
+            return Err(Error::param(
+                "k_min",
+                self.k_min,
+                "must be at least 2 (silhouette needs two clusters)",
+            ));
+        }
+        if self.k_max < self.k_min {
+            return Err(Error::param(
+                "k_max",
+                self.k_max,
+                format!("must be >= k_min ({})", self.k_min),
+            ));
+        }
+        if self.silhouette_sample < 2 {
+            return Err(Error::param(
+                "silhouette_sample",
+                self.silhouette_sample,
+                "must be at least 2",
+            ));
+        }
+        KMeans::params(self.k_min).n_init(self.n_init).check()
+    }
+
+    /// Runs the sweep. `k_max` is lowered to `n - 1` on small corpora (silhouette needs
+    /// `k < n`); `progress(k)` is called after each k.
+    pub fn fit(&self, data: &Embeddings, progress: &dyn Fn(usize)) -> Result<KSweep> {
+        self.check()?;
+        let n = data.rows();
+        if n < 3 || self.k_min > n - 1 {
+            return Err(Error::param(
+                "k_min",
+                self.k_min,
+                format!("needs at least k_min + 1 rows, the corpus has {n}"),
+            ));
+        }
+        let k_max = self.k_max.min(n - 1);
+        let mut models = Vec::new();
+        for k in self.k_min..=k_max {
+            models.push(
+                KMeans::params(k)
+                    .n_init(self.n_init)
+                    .seed(self.seed)
+                    .fit(data)?,
+            );
+            progress(k);
+        }
+        // Silhouette on all rows, or on one seeded sample shared by every k.
+        let (sample_data, sample_rows): (std::borrow::Cow<'_, Embeddings>, Option<Vec<usize>>) =
+            if n > self.silhouette_sample {
+                let mut rows = Rng::new(self.seed, 0x5111).sample(n, self.silhouette_sample);
+                rows.sort_unstable();
+                (std::borrow::Cow::Owned(data.select(&rows)), Some(rows))
+            } else {
+                (std::borrow::Cow::Borrowed(data), None)
+            };
+        let labelings: Vec<Vec<usize>> = models
+            .iter()
+            .map(|m| match &sample_rows {
+                Some(rows) => compact(rows.iter().map(|&r| m.labels()[r]).collect()),
+                None => m.labels().to_vec(),
+            })
+            .collect();
+        let refs: Vec<&[usize]> = labelings.iter().map(Vec::as_slice).collect();
+        let sil = silhouette_many(&sample_data, &refs);
+        let per_k: Vec<KScore> = models
+            .iter()
+            .zip(sil)
+            .map(|(m, s)| KScore {
+                k: m.n_clusters(),
+                inertia: m.inertia(),
+                silhouette: s,
+                calinski_harabasz: calinski_harabasz(data, m.labels()),
+                davies_bouldin: davies_bouldin(data, m.labels()),
+            })
+            .collect();
+        let chosen_k = per_k
+            .iter()
+            .fold(None::<&KScore>, |best, s| match best {
+                Some(b) if b.silhouette >= s.silhouette => Some(b),
+                _ => Some(s),
+            })
+            .map(|s| s.k)
+            .expect("at least one k");
+        Ok(KSweep {
+            per_k,
+            chosen_k,
+            silhouette_rows: sample_data.rows(),
+            models,
+        })
+    }
+}
+
+/// Renumbers labels to `0..k'` (a sample may miss whole clusters).
+fn compact(mut labels: Vec<usize>) -> Vec<usize> {
+    let mut map = std::collections::HashMap::new();
+    let mut sorted: Vec<usize> = labels.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    for (i, l) in sorted.into_iter().enumerate() {
+        map.insert(l, i);
+    }
+    labels.iter_mut().for_each(|l| *l = map[l]);
+    labels
+}

@@ -1,0 +1,145 @@
+//! [`Embeddings`]: the one matrix every stage reads.
+
+use crate::error::EmbeddingsError;
+
+/// A corpus' vectors: one contiguous row-major `f32` matrix, validated and L2-normalised once,
+/// so that cosine similarity is a dot product everywhere downstream.
+///
+/// ```
+/// use embedscope::Embeddings;
+/// let e = Embeddings::new(vec![3.0, 4.0, 0.0, 2.0], 2).unwrap();
+/// assert_eq!(e.row(0), &[0.6, 0.8]);
+/// assert_eq!(e.row(1), &[0.0, 1.0]);
+/// assert!(Embeddings::new(vec![f32::NAN, 1.0], 2).is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Embeddings {
+    data: Vec<f32>,
+    rows: usize,
+    dim: usize,
+}
+
+impl Embeddings {
+    /// Validates a row-major buffer of `dim`-dimensional vectors (non-empty, finite, no
+    /// all-zero row) and normalises every row to unit length in place.
+    pub fn new(mut data: Vec<f32>, dim: usize) -> Result<Self, EmbeddingsError> {
+        if dim == 0 {
+            return Err(EmbeddingsError::ZeroDim);
+        }
+        if data.len() % dim != 0 {
+            return Err(EmbeddingsError::Ragged {
+                len: data.len(),
+                dim,
+            });
+        }
+        let rows = data.len() / dim;
+        if rows == 0 {
+            return Err(EmbeddingsError::Empty);
+        }
+        for (row, v) in data.chunks_exact_mut(dim).enumerate() {
+            if let Some(d) = v.iter().position(|x| !x.is_finite()) {
+                return Err(EmbeddingsError::NonFinite {
+                    row,
+                    dim: d,
+                    value: v[d],
+                });
+            }
+            // Accumulate in f64: rows from some models have large norms, and the result must
+            // not depend on summation order more than f32 rounding allows.
+            let norm = v
+                .iter()
+                .map(|&x| f64::from(x) * f64::from(x))
+                .sum::<f64>()
+                .sqrt();
+            if norm == 0.0 {
+                return Err(EmbeddingsError::ZeroRow { row });
+            }
+            let inv = (1.0 / norm) as f32;
+            v.iter_mut().for_each(|x| *x *= inv);
+        }
+        Ok(Embeddings { data, rows, dim })
+    }
+
+    /// Number of vectors.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Dimension of each vector.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// Row `i` (unit length).
+    pub fn row(&self, i: usize) -> &[f32] {
+        &self.data[i * self.dim..(i + 1) * self.dim]
+    }
+
+    /// The whole matrix, row-major.
+    pub fn as_slice(&self) -> &[f32] {
+        &self.data
+    }
+
+    /// Gives the buffer back.
+    pub fn into_vec(self) -> Vec<f32> {
+        self.data
+    }
+
+    /// A new matrix holding the given rows, in that order.
+    pub fn select(&self, rows: &[usize]) -> Embeddings {
+        let mut data = Vec::with_capacity(rows.len() * self.dim);
+        for &r in rows {
+            data.extend_from_slice(self.row(r));
+        }
+        Embeddings {
+            data,
+            rows: rows.len(),
+            dim: self.dim,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalises_rows() {
+        let e = Embeddings::new(vec![1.0, 1.0, -2.0, 0.0], 2).unwrap();
+        let r0 = e.row(0);
+        assert!((r0[0] - std::f32::consts::FRAC_1_SQRT_2).abs() < 1e-7);
+        assert_eq!(e.row(1), &[-1.0, 0.0]);
+    }
+
+    #[test]
+    fn rejects_each_bad_input() {
+        assert_eq!(Embeddings::new(vec![], 3), Err(EmbeddingsError::Empty));
+        assert_eq!(Embeddings::new(vec![1.0], 0), Err(EmbeddingsError::ZeroDim));
+        assert_eq!(
+            Embeddings::new(vec![1.0, 2.0, 3.0], 2),
+            Err(EmbeddingsError::Ragged { len: 3, dim: 2 })
+        );
+        assert!(matches!(
+            Embeddings::new(vec![1.0, 2.0, 1.0, f32::INFINITY], 2),
+            Err(EmbeddingsError::NonFinite { row: 1, dim: 1, .. })
+        ));
+        assert_eq!(
+            Embeddings::new(vec![1.0, 2.0, 0.0, 0.0], 2),
+            Err(EmbeddingsError::ZeroRow { row: 1 })
+        );
+    }
+
+    #[test]
+    fn select_keeps_order() {
+        let e = Embeddings::new(vec![1.0, 0.0, 0.0, 1.0, 1.0, 1.0], 2).unwrap();
+        let s = e.select(&[2, 0]);
+        assert_eq!(s.rows(), 2);
+        assert_eq!(s.row(1), &[1.0, 0.0]);
+    }
+
+    #[test]
+    fn embeddings_are_send_sync_clone() {
+        fn check<T: Send + Sync + Clone>() {}
+        check::<Embeddings>();
+    }
+}

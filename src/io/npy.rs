@@ -1,0 +1,227 @@
+//! `.npy` matrices: read 2-D float32/float64 (little-endian, C order), write float32.
+
+use std::io::{Read, Write};
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+/// A dense row-major matrix read from a `.npy` file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NpyMatrix {
+    /// Values, row-major, converted to f32.
+    pub data: Vec<f32>,
+    /// Number of rows.
+    pub rows: usize,
+    /// Number of columns.
+    pub cols: usize,
+}
+
+fn malformed(path: &Path, message: impl Into<String>) -> Error {
+    Error::Malformed {
+        path: path.to_path_buf(),
+        location: "header".into(),
+        message: message.into(),
+    }
+}
+
+/// Reads a 2-D `<f4` or `<f8` matrix.
+pub fn read_npy(path: &Path) -> Result<NpyMatrix> {
+    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path, e))?;
+    parse_npy(path, &bytes)
+}
+
+/// Parses the bytes of a `.npy` file; `path` only names the file in errors.
+pub fn parse_npy(path: &Path, bytes: &[u8]) -> Result<NpyMatrix> {
+    if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
+        return Err(malformed(path, "not a .npy file (bad magic)"));
+    }
+    let major = bytes[6];
+    let (header_len, start) = match major {
+        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
+        2 | 3 if bytes.len() >= 12 => (
+            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+            12,
+        ),
+        _ => return Err(malformed(path, format!("unsupported .npy version {major}"))),
+    };
+    let header = bytes
+        .get(start..start + header_len)
+        .ok_or_else(|| malformed(path, "truncated header"))?;
+    let header = std::str::from_utf8(header).map_err(|_| malformed(path, "header is not text"))?;
+    let descr = dict_value(header, "descr").ok_or_else(|| malformed(path, "no 'descr'"))?;
+    let fortran =
+        dict_value(header, "fortran_order").ok_or_else(|| malformed(path, "no 'fortran_order'"))?;
+    let shape = dict_value(header, "shape").ok_or_else(|| malformed(path, "no 'shape'"))?;
+    if fortran.trim() != "False" {
+        return Err(malformed(
+            path,
+            "Fortran-order arrays are not supported; save with np.ascontiguousarray",
+        ));
+    }
+    let dims: Vec<usize> = shape
+        .trim_matches(|c| c == '(' || c == ')')
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<usize>()
+                .map_err(|_| malformed(path, format!("bad shape {shape}")))
+        })
+        .collect::<Result<_>>()?;
+    let [rows, cols] = dims[..] else {
+        return Err(malformed(
+            path,
+            format!("expected a 2-D matrix (rows x dims), got shape {shape}"),
+        ));
+    };
+    let descr = descr.trim().trim_matches('\'');
+    let width = match descr {
+        "<f4" => 4,
+        "<f8" => 8,
+        other => {
+            return Err(malformed(
+                path,
+                format!(
+                    "dtype {other:?} is not supported (expected float32 '<f4' or float64 '<f8')"
+                ),
+            ))
+        }
+    };
+    let body = &bytes[start + header_len..];
+    let expected = rows * cols * width;
+    if body.len() != expected {
+        return Err(Error::Malformed {
+            path: path.to_path_buf(),
+            location: "data".into(),
+            message: format!(
+                "shape ({rows}, {cols}) needs {expected} bytes, file has {}",
+                body.len()
+            ),
+        });
+    }
+    let data = if width == 4 {
+        body.chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect()
+    } else {
+        body.chunks_exact(8)
+            .map(|b| f64::from_le_bytes(b.try_into().expect("chunk of 8")) as f32)
+            .collect()
+    };
+    Ok(NpyMatrix { data, rows, cols })
+}
+
+/// The text after `'key':` in a numpy header dict, up to the next top-level comma.
+fn dict_value<'a>(header: &'a str, key: &str) -> Option<&'a str> {
+    let at = header.find(&format!("'{key}'"))?;
+    let rest = header[at + key.len() + 2..]
+        .trim_start()
+        .strip_prefix(':')?
+        .trim_start();
+    let mut depth = 0usize;
+    for (i, c) in rest.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            ',' | '}' if depth == 0 => return Some(&rest[..i]),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Writes a row-major f32 matrix as `.npy` (version 1.0) to any writer.
+pub fn write_npy<W: Write>(
+    mut out: W,
+    data: &[f32],
+    rows: usize,
+    cols: usize,
+) -> std::io::Result<()> {
+    assert_eq!(
+        data.len(),
+        rows * cols,
+        "write_npy: buffer is not rows x cols"
+    );
+    let mut header =
+        format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
+    // Pad so that magic (6) + version (2) + length (2) + header + '\n' is a multiple of 64.
+    let total = 10 + header.len() + 1;
+    header.push_str(&" ".repeat((64 - total % 64) % 64));
+    header.push('\n');
+    out.write_all(b"\x93NUMPY\x01\x00")?;
+    out.write_all(&(header.len() as u16).to_le_bytes())?;
+    out.write_all(header.as_bytes())?;
+    let mut buf = Vec::with_capacity(data.len() * 4);
+    for x in data {
+        buf.extend_from_slice(&x.to_le_bytes());
+    }
+    out.write_all(&buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip() {
+        let mut bytes = Vec::new();
+        write_npy(&mut bytes, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], 2, 3).unwrap();
+        assert_eq!(
+            (10 + u16::from_le_bytes([bytes[8], bytes[9]]) as usize) % 64,
+            0
+        );
+        let m = parse_npy(Path::new("x.npy"), &bytes).unwrap();
+        assert_eq!((m.rows, m.cols), (2, 3));
+        assert_eq!(m.data, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    }
+
+    fn with_header(dict: &str, body: &[u8]) -> Vec<u8> {
+        let mut v = b"\x93NUMPY\x01\x00".to_vec();
+        v.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+        v.extend_from_slice(dict.as_bytes());
+        v.extend_from_slice(body);
+        v
+    }
+
+    #[test]
+    fn rejects_1d_and_ints() {
+        let one_d = with_header(
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }\n",
+            &[0; 12],
+        );
+        let err = parse_npy(Path::new("v.npy"), &one_d)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("2-D"), "{err}");
+        let ints = with_header(
+            "{'descr': '<i8', 'fortran_order': False, 'shape': (1, 1), }\n",
+            &[0; 8],
+        );
+        let err = parse_npy(Path::new("i.npy"), &ints)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("<i8"), "{err}");
+        let fortran = with_header(
+            "{'descr': '<f4', 'fortran_order': True, 'shape': (1, 1), }\n",
+            &[0; 4],
+        );
+        let err = parse_npy(Path::new("f.npy"), &fortran)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("Fortran"), "{err}");
+    }
+
+    #[test]
+    fn rejects_truncated_data() {
+        let mut bytes = Vec::new();
+        write_npy(&mut bytes, &[1.0, 2.0], 1, 2).unwrap();
+        bytes.pop();
+        let err = parse_npy(Path::new("t.npy"), &bytes)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("needs 8 bytes"), "{err}");
+    }
+}

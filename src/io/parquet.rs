@@ -1,0 +1,200 @@
+//! Parquet through polars: only the needed columns are read; vectors are copied out of the
+//! arrow list arrays by walking their offsets (`ListChunked::get_inner()` ignores offsets).
+
+use std::path::Path;
+
+use polars::prelude::*;
+use polars_arrow::array::{Array as _, PrimitiveArray};
+
+use super::sink::{resolve_columns, Location, Sink};
+use super::{Corpus, LoadOptions};
+use crate::error::{Error, Result};
+
+fn polars_error(path: &Path, e: PolarsError) -> Error {
+    Error::Malformed {
+        path: path.to_path_buf(),
+        location: "file".into(),
+        message: format!("cannot read as Parquet: {e}"),
+    }
+}
+
+pub(crate) fn load(path: &Path, options: &LoadOptions) -> Result<Corpus> {
+    let open = || std::fs::File::open(path).map_err(|e| Error::io(path, e));
+    let schema = ParquetReader::new(open()?)
+        .schema()
+        .map_err(|e| polars_error(path, e))?;
+    let names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
+    let (cols, id_col) = resolve_columns(path, &names, options)?;
+    let wanted: Vec<String> = [cols.text, cols.vector, cols.label, id_col]
+        .into_iter()
+        .flatten()
+        .map(str::to_string)
+        .collect();
+    let df = ParquetReader::new(open()?)
+        .with_columns(Some(wanted))
+        .finish()
+        .map_err(|e| polars_error(path, e))?;
+    let n = df.height();
+
+    let strings = |col: Option<&str>, cast: bool| -> Result<Option<Vec<Option<String>>>> {
+        let Some(c) = col else { return Ok(None) };
+        let column = df.column(c).map_err(|e| polars_error(path, e))?;
+        let series = column.as_materialized_series();
+        let series = if cast {
+            series
+                .cast(&DataType::String)
+                .map_err(|e| polars_error(path, e))?
+        } else if series.dtype() == &DataType::String {
+            series.clone()
+        } else {
+            return Err(Error::Malformed {
+                path: path.to_path_buf(),
+                location: format!("column `{c}`"),
+                message: format!("has type {}, expected strings", series.dtype()),
+            });
+        };
+        let ca = series.str().map_err(|e| polars_error(path, e))?;
+        Ok(Some(ca.iter().map(|s| s.map(str::to_string)).collect()))
+    };
+    let mut texts = strings(cols.text, false)?.map(Vec::into_iter);
+    let mut labels = strings(cols.label, true)?.map(Vec::into_iter);
+    let mut ids = strings(id_col, true)?.map(Vec::into_iter);
+    let vectors = match cols.vector {
+        Some(c) => Some(read_vectors(path, &df, c)?),
+        None => None,
+    };
+
+    let mut sink = Sink::new(path, cols);
+    for row in 0..n {
+        let vector = match &vectors {
+            Some(v) => v[row]
+                .as_ref()
+                .map(|(start, end)| &v.values()[*start..*end]),
+            None => None,
+        };
+        sink.push(
+            Location::Row(row),
+            ids.as_mut().and_then(|it| it.next().flatten()),
+            texts.as_mut().and_then(|it| it.next().flatten()),
+            labels.as_mut().and_then(|it| it.next().flatten()),
+            vector,
+        )?;
+    }
+    sink.finish()
+}
+
+/// A vector column flattened: every value once, and per row its range (None for null).
+struct FlatVectors {
+    values: Vec<f32>,
+    ranges: Vec<Option<(usize, usize)>>,
+}
+
+impl FlatVectors {
+    fn values(&self) -> &[f32] {
+        &self.values
+    }
+}
+
+impl std::ops::Index<usize> for FlatVectors {
+    type Output = Option<(usize, usize)>;
+    fn index(&self, i: usize) -> &Self::Output {
+        &self.ranges[i]
+    }
+}
+
+fn read_vectors(path: &Path, df: &DataFrame, c: &str) -> Result<FlatVectors> {
+    let column = df.column(c).map_err(|e| polars_error(path, e))?;
+    let series = column.as_materialized_series();
+    let bad_type = || Error::Malformed {
+        path: path.to_path_buf(),
+        location: format!("column `{c}`"),
+        message: format!(
+            "has type {}, expected a list or array of floats",
+            series.dtype()
+        ),
+    };
+    let inner_is_numeric = match series.dtype() {
+        DataType::List(inner) => inner.is_primitive_numeric(),
+        DataType::Array(inner, _) => inner.is_primitive_numeric(),
+        _ => false,
+    };
+    if !inner_is_numeric {
+        return Err(bad_type());
+    }
+    let list = series
+        .cast(&DataType::List(Box::new(DataType::Float32)))
+        .map_err(|e| polars_error(path, e))?;
+    let ca = list.list().map_err(|e| polars_error(path, e))?;
+    let mut values = Vec::with_capacity(ca.len() * 384);
+    let mut ranges = Vec::with_capacity(ca.len());
+    let mut row = 0usize;
+    for arr in ca.downcast_iter() {
+        let inner = arr
+            .values()
+            .as_any()
+            .downcast_ref::<PrimitiveArray<f32>>()
+            .ok_or_else(bad_type)?;
+        let offsets = arr.offsets().buffer();
+        for i in 0..arr.len() {
+            if !arr.is_valid(i) {
+                ranges.push(None);
+                row += 1;
+                continue;
+            }
+            let (s, e) = (offsets[i] as usize, offsets[i + 1] as usize);
+            if let Some(j) = (s..e).find(|&j| !inner.is_valid(j)) {
+                return Err(Error::Malformed {
+                    path: path.to_path_buf(),
+                    location: format!("row {row}"),
+                    message: format!("column `{c}`, element {}: null", j - s),
+                });
+            }
+            let start = values.len();
+            values.extend_from_slice(&inner.values()[s..e]);
+            ranges.push(Some((start, values.len())));
+            row += 1;
+        }
+    }
+    Ok(FlatVectors { values, ranges })
+}
+
+/// Writes `id` and `embedding` (list of f32) columns to a Parquet file, atomically.
+pub fn write_vectors_parquet(
+    path: &Path,
+    ids: &[String],
+    vectors: &crate::Embeddings,
+) -> Result<()> {
+    let d = vectors.dim();
+    let values = Float32Chunked::from_vec(PlSmallStr::EMPTY, vectors.as_slice().to_vec());
+    let offsets: Vec<i64> = (0..=vectors.rows()).map(|r| (r * d) as i64).collect();
+    let list = polars_arrow::array::ListArray::<i64>::new(
+        ArrowDataType::LargeList(Box::new(polars_arrow::datatypes::Field::new(
+            PlSmallStr::from_static("item"),
+            ArrowDataType::Float32,
+            true,
+        ))),
+        polars_arrow::offset::OffsetsBuffer::try_from(offsets)
+            .map_err(|e| polars_error(path, e))?,
+        values.rechunk().downcast_as_array().clone().boxed(),
+        None,
+    );
+    let embedding = ListChunked::with_chunk(PlSmallStr::from_static("embedding"), list);
+    let id = StringChunked::from_iter_values(
+        PlSmallStr::from_static("id"),
+        ids.iter().map(String::as_str),
+    );
+    let mut df = DataFrame::new(
+        ids.len(),
+        vec![
+            id.into_series().into_column(),
+            embedding.into_series().into_column(),
+        ],
+    )
+    .map_err(|e| polars_error(path, e))?;
+    crate::io::write_atomic(path, |w| {
+        ParquetWriter::new(w)
+            .finish(&mut df)
+            .map(|_| ())
+            .map_err(std::io::Error::other)
+    })
+}

@@ -1,0 +1,84 @@
+//! # embedscope
+//!
+//! Audit a corpus of text embeddings for retrieval-augmented generation: what topics are in it,
+//! how many clusters there really are, and (as later stages land) what is duplicated, what is
+//! noise and how well cluster-based retrieval finds things, rendered into one self-contained
+//! HTML report.
+//!
+//! The pipeline runs in one direction, each stage usable alone:
+//!
+//! ```text
+//! io::load -> embed -> cluster (K sweep, K-Means) -> Audit -> report
+//! ```
+//!
+//! ## A tour
+//!
+//! Load a corpus (JSONL, CSV, Parquet with a `text` column and optionally precomputed
+//! vectors, or a `.npy` matrix):
+//!
+//! ```no_run
+//! use embedscope::io::{load, LoadOptions};
+//! let corpus = load("samples/debian-2k.parquet".as_ref(), &LoadOptions::default())?;
+//! # Ok::<(), embedscope::Error>(())
+//! ```
+//!
+//! Embed texts with the local all-MiniLM-L6-v2 (real weights, offline, matches
+//! sentence-transformers to cosine 0.9999+), caching vectors on disk:
+//!
+//! ```no_run
+//! use embedscope::embed::{default_model_dir, embed_texts, home_dir, Embedder, EmbeddingCache, LocalModel};
+//! let model = LocalModel::load(&default_model_dir())?;
+//! let mut cache = EmbeddingCache::open(&home_dir().join("embeddings"), model.model_id(), model.dim())?;
+//! let texts = vec!["Machine learning is a subset of AI.".to_string()];
+//! let (vectors, stats) = embed_texts(&model, &texts, Some(&mut cache), &|_| {})?;
+//! assert_eq!(vectors.dim(), 384);
+//! # Ok::<(), embedscope::Error>(())
+//! ```
+//!
+//! Every vector matrix is an [`Embeddings`]: validated (finite, equal length, no zero rows) and
+//! L2-normalised once, so cosine similarity is a dot product everywhere.
+//!
+//! Cluster with K-Means (greedy k-means++, `n_init` restarts, as scikit-learn) and score a
+//! range of k:
+//!
+//! ```
+//! use embedscope::{cluster::{KMeans, KSweepParams}, Embeddings};
+//! let data = Embeddings::new(vec![1.0, 0.0, 0.9, 0.1, 0.0, 1.0, 0.1, 0.9, -1.0, 0.1, -0.9, 0.0], 2)?;
+//! let model = KMeans::params(3).n_init(10).seed(42).fit(&data)?;
+//! assert_eq!(model.sizes(), &[2, 2, 2]);
+//! let sweep = KSweepParams::default().k_min(2).k_max(4).fit(&data, &|_| {})?;
+//! assert_eq!(sweep.chosen_k, 3);
+//! # Ok::<(), embedscope::Error>(())
+//! ```
+//!
+//! Or run everything and write the report:
+//!
+//! ```no_run
+//! use embedscope::{Audit, io::{load, LoadOptions}, report::{write_html, ReportOptions}};
+//! let corpus = load("samples/debian-2k.parquet".as_ref(), &LoadOptions::default())?;
+//! let audit = Audit::builder().k_range(2, 10).seed(42).run(&corpus)?;
+//! write_html("reports/sample.html".as_ref(), &audit, &ReportOptions::default())?;
+//! # Ok::<(), embedscope::Error>(())
+//! ```
+//!
+//! The library never prints to stdout (a notebook's channel); long stages report through a
+//! [`progress::Progress`].
+
+#![deny(missing_docs)]
+
+pub mod audit;
+pub mod cluster;
+pub mod embed;
+mod embeddings;
+mod error;
+pub mod io;
+mod kernel;
+mod linalg;
+pub mod progress;
+pub mod report;
+pub mod rng;
+
+pub use audit::Audit;
+pub use embeddings::Embeddings;
+pub use error::{EmbeddingsError, Error, Result};
+pub use io::Corpus;

@@ -1,0 +1,81 @@
+//! Dense matrix products on faer, over plain row-major slices.
+//!
+//! faer's f32 GEMM dispatches to AVX-512 at run time and measured ~112 GFLOP/s a core here, the
+//! fastest option on this platform (see FINDINGS in the design notes); every dense product in
+//! the crate goes through [`matmul_abt`].
+
+use faer::linalg::matmul::matmul;
+use faer::{Accum, MatMut, MatRef, Par};
+
+/// `out[m x n] (+)= a[m x k] · b[n x k]ᵀ`, all row-major and contiguous.
+///
+/// With `accumulate`, the product is added to what `out` holds (used to add a bias that was
+/// written first); otherwise `out` is overwritten.
+pub(crate) fn matmul_abt(
+    out: &mut [f32],
+    a: &[f32],
+    b: &[f32],
+    (m, n, k): (usize, usize, usize),
+    accumulate: bool,
+    par: Par,
+) {
+    debug_assert_eq!(out.len(), m * n);
+    debug_assert_eq!(a.len(), m * k);
+    debug_assert_eq!(b.len(), n * k);
+    if m == 0 || n == 0 {
+        return;
+    }
+    let dst = MatMut::from_row_major_slice_mut(out, m, n);
+    let lhs = MatRef::from_row_major_slice(a, m, k);
+    let rhs = MatRef::from_row_major_slice(b, n, k).transpose();
+    let beta = if accumulate {
+        Accum::Add
+    } else {
+        Accum::Replace
+    };
+    matmul(dst, beta, lhs, rhs, 1.0f32, par);
+}
+
+/// Squared L2 norm of each row.
+pub(crate) fn row_sq_norms(x: &[f32], dim: usize) -> Vec<f32> {
+    x.chunks_exact(dim)
+        .map(|r| r.iter().map(|v| v * v).sum())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive(a: &[f32], b: &[f32], m: usize, n: usize, k: usize) -> Vec<f32> {
+        let mut out = vec![0.0; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                out[i * n + j] = (0..k).map(|t| a[i * k + t] * b[j * k + t]).sum();
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn matches_naive_and_accumulates() {
+        let (m, n, k) = (37, 19, 23);
+        let a: Vec<f32> = (0..m * k)
+            .map(|i| ((i * 7 % 13) as f32 - 6.0) / 5.0)
+            .collect();
+        let b: Vec<f32> = (0..n * k)
+            .map(|i| ((i * 5 % 11) as f32 - 5.0) / 3.0)
+            .collect();
+        let want = naive(&a, &b, m, n, k);
+        let mut got = vec![1.0; m * n];
+        matmul_abt(&mut got, &a, &b, (m, n, k), false, Par::Seq);
+        for (g, w) in got.iter().zip(&want) {
+            assert!((g - w).abs() < 1e-4, "{g} vs {w}");
+        }
+        let mut acc = vec![1.0; m * n];
+        matmul_abt(&mut acc, &a, &b, (m, n, k), true, Par::rayon(0));
+        for (g, w) in acc.iter().zip(&want) {
+            assert!((g - (w + 1.0)).abs() < 1e-4);
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! The HTML report: the [`Audit`] rendered through `templates/report.html.j2` (minijinja,
+//! auto-escaped) with plotly charts. plotly.js is inlined and the data is embedded once as
+//! JSON, so the file opens offline with no external request.
+
+use std::io::Write;
+use std::path::Path;
+
+use minijinja::{context, Environment, Value};
+
+use crate::audit::Audit;
+use crate::error::{Error, Result};
+use crate::io::write_atomic;
+
+/// plotly.js 3.0.1 (npm `plotly.js-dist-min`, MIT), inlined into every report.
+const PLOTLY_JS: &str = include_str!("../../assets/plotly-3.0.1.min.js");
+const REPORT_TEMPLATE: &str = include_str!("../../templates/report.html.j2");
+
+fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    // Numbers with a fixed number of decimals, the same on every platform.
+    env.add_filter("fixed", |x: f64, digits: usize| format!("{x:.digits$}"));
+    // `*.html.j2` is auto-escaped: minijinja strips the `.j2` before looking at the extension.
+    env.add_template("report.html.j2", REPORT_TEMPLATE)
+        .expect("the bundled template parses (checked by the snapshot tests)");
+    env
+}
+
+/// JSON safe to place inside `<script type="application/json">`: no `<`, `>` or `&` can end
+/// the element or open a comment, whatever the corpus contains.
+pub fn script_json<T: serde::Serialize>(value: &T) -> Result<String> {
+    let s = serde_json::to_string(value).map_err(|e| Error::Template(e.to_string()))?;
+    Ok(s.replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+        .replace('\u{2028}', "\\u2028")
+        .replace('\u{2029}', "\\u2029"))
+}
+
+/// Options for rendering.
+#[derive(Debug, Clone)]
+pub struct ReportOptions {
+    /// Page title. Default: "embedscope audit: <file name>".
+    pub title: Option<String>,
+    /// Inline plotly.js (default true). Off only for tests and previews that do not draw.
+    pub inline_plotly: bool,
+}
+
+impl Default for ReportOptions {
+    fn default() -> Self {
+        ReportOptions {
+            title: None,
+            inline_plotly: true,
+        }
+    }
+}
+
+/// Renders the report to a string.
+pub fn render_html(audit: &Audit, options: &ReportOptions) -> Result<String> {
+    let env = environment();
+    let tmpl = env
+        .get_template("report.html.j2")
+        .map_err(|e| Error::Template(e.to_string()))?;
+    let file_name = Path::new(&audit.corpus.source).file_name().map_or_else(
+        || audit.corpus.source.clone(),
+        |f| f.to_string_lossy().into_owned(),
+    );
+    let title = options
+        .title
+        .clone()
+        .unwrap_or_else(|| format!("embedscope audit: {file_name}"));
+    let data = script_json(audit)?;
+    let plotly = if options.inline_plotly { PLOTLY_JS } else { "" };
+    tmpl.render(context! {
+        title => title,
+        audit => Value::from_serialize(audit),
+        data_json => Value::from_safe_string(data),
+        plotly_js => Value::from_safe_string(plotly.to_string()),
+    })
+    .map_err(|e| {
+        let mut msg = e.to_string();
+        if let Some(line) = e.line() {
+            msg = format!("report.html.j2 line {line}: {msg}");
+        }
+        Error::Template(msg)
+    })
+}
+
+/// Renders the report and writes it atomically to `path`.
+pub fn write_html(path: &Path, audit: &Audit, options: &ReportOptions) -> Result<()> {
+    let html = render_html(audit, options)?;
+    write_atomic(path, |w: &mut dyn Write| w.write_all(html.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn script_json_cannot_close_the_script() {
+        let s = script_json(&vec!["</script><script>alert(1)</script>", "a & b", "<!--"]).unwrap();
+        assert!(
+            !s.contains('<') && !s.contains('>') && !s.contains('&'),
+            "{s}"
+        );
+        let back: Vec<String> = serde_json::from_str(&s).unwrap();
+        assert_eq!(back[0], "</script><script>alert(1)</script>");
+    }
+}

@@ -1,0 +1,253 @@
+//! The command line as a user drives it: outputs, `--json`, exit code 2 and no partial file on
+//! bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn sample() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/debian-2k.parquet")
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_embedscope"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn audit_of_the_sample_writes_report_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("r/sample.html");
+    let json = dir.path().join("audit.json");
+    let o = run(&[
+        "audit",
+        sample().to_str().unwrap(),
+        "--out",
+        html.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+        "--k-max",
+        "6",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("How many clusters") && page.contains("plotly.js v3.0.1"));
+    // Outside the inlined plotly.js (whose map traces know tile servers, unused here), nothing
+    // may point at the network: corpus texts with URLs are escaped text, not attributes.
+    let start = page
+        .find("<script>/**\n* plotly.js")
+        .expect("plotly.js inlined");
+    let end = start + page[start..].find("</script>").unwrap();
+    let rest = format!("{}{}", &page[..start], &page[end..]);
+    for attr in [
+        "src=\"http",
+        "href=\"http",
+        "src='http",
+        "href='http",
+        "@import",
+        "url(http",
+    ] {
+        assert!(
+            !rest.contains(attr),
+            "the report points at the network: {attr}"
+        );
+    }
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v["corpus"]["rows"], 2000);
+    assert_eq!(v["corpus"]["vectors"]["kind"], "file");
+    let per_k = v["optimal_k"]["per_k"].as_array().unwrap();
+    assert_eq!(per_k.len(), 5, "k = 2..=6");
+    let chosen = v["optimal_k"]["chosen_k"].as_u64().unwrap();
+    let sizes: u64 = v["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["size"].as_u64().unwrap())
+        .sum();
+    assert_eq!(sizes, 2000);
+    assert_eq!(v["clusters"].as_array().unwrap().len() as u64, chosen);
+    assert!(v["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n.as_str().unwrap().contains("Weak cluster structure")));
+}
+
+#[test]
+fn same_input_same_report_apart_from_timings() {
+    let dir = tempfile::tempdir().unwrap();
+    let render = |name: &str| {
+        let out = dir.path().join(name);
+        let o = run(&[
+            "audit",
+            fixture("seed6.jsonl").to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--k-max",
+            "3",
+            "--no-cache",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let page = std::fs::read_to_string(out).unwrap();
+        // Drop the timings section, the one part that may differ.
+        let start = page.find("<section id=\"timings\">").unwrap();
+        let end = page[start..].find("</section>").unwrap() + start;
+        let data = page.find("id=\"audit-data\">").unwrap();
+        (
+            format!("{}{}", &page[..start], &page[end..data]),
+            page.len(),
+        )
+    };
+    let (a, b) = (render("a.html").0, render("b.html").0);
+    assert!(a == b, "two runs gave different reports");
+}
+
+#[test]
+fn embed_writes_npy_and_parquet_and_uses_the_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let npy = dir.path().join("v.npy");
+    let args = |out: &Path| {
+        vec![
+            "embed".to_string(),
+            fixture("seed6.jsonl").display().to_string(),
+            "--out".into(),
+            out.display().to_string(),
+            "--cache-dir".into(),
+            cache.display().to_string(),
+            "--json".into(),
+        ]
+    };
+    let first = run(&args(&npy).iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(first.status.success(), "{}", stderr(&first));
+    let v: serde_json::Value = serde_json::from_slice(&first.stdout).unwrap();
+    assert_eq!(
+        (
+            v["rows"].as_u64(),
+            v["embedded"].as_u64(),
+            v["dim"].as_u64()
+        ),
+        (Some(6), Some(6), Some(384))
+    );
+    let m = embedscope::io::npy::read_npy(&npy).unwrap();
+    assert_eq!((m.rows, m.cols), (6, 384));
+
+    let pq = dir.path().join("v.parquet");
+    let second = run(&args(&pq).iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(second.status.success(), "{}", stderr(&second));
+    let v: serde_json::Value = serde_json::from_slice(&second.stdout).unwrap();
+    assert_eq!(
+        (v["cache_hits"].as_u64(), v["embedded"].as_u64()),
+        (Some(6), Some(0)),
+        "re-run must not re-embed"
+    );
+    let back = embedscope::io::load(&pq, &Default::default()).unwrap();
+    let back = back.vectors.unwrap();
+    assert_eq!(back.rows(), 6);
+    for (x, y) in back.as_slice().iter().zip(&m.data) {
+        assert!((x - y).abs() < 1e-6, "parquet and npy outputs differ");
+    }
+}
+
+#[test]
+fn bad_input_exits_2_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.html");
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec!["audit".into(), "missing.jsonl".into()],
+            "missing.jsonl: no such file",
+        ),
+        (
+            vec!["audit".into(), fixture("nan.csv").display().to_string()],
+            "line 3",
+        ),
+        (
+            vec![
+                "audit".into(),
+                fixture("bad-line.jsonl").display().to_string(),
+            ],
+            "line 2: not a JSON object",
+        ),
+        (
+            vec![
+                "audit".into(),
+                fixture("tiny.csv").display().to_string(),
+                "--k-min".into(),
+                "1".into(),
+            ],
+            "`k_min` = 1",
+        ),
+        (
+            vec![
+                "audit".into(),
+                fixture("tiny.csv").display().to_string(),
+                "--k-max".into(),
+                "1".into(),
+            ],
+            "`k_max` = 1",
+        ),
+        (
+            vec!["audit".into(), fixture("tiny.csv").display().to_string()],
+            "needs at least k_min + 1 rows",
+        ),
+        (
+            vec![
+                "audit".into(),
+                fixture("tiny.jsonl").display().to_string(),
+                "--model-dir".into(),
+                "/nonexistent".into(),
+            ],
+            "install-model.sh",
+        ),
+        (
+            vec![
+                "embed".into(),
+                fixture("tiny.jsonl").display().to_string(),
+                "--out".into(),
+                "x.txt".into(),
+            ],
+            "must end in .npy or .parquet",
+        ),
+        (
+            vec![
+                "audit".into(),
+                fixture("tiny.csv").display().to_string(),
+                "--k".into(),
+                "x".into(),
+            ],
+            "unexpected argument",
+        ),
+    ];
+    for (mut args, want) in cases {
+        if args[0] == "audit" {
+            args.extend(["--out".into(), out.display().to_string()]);
+        }
+        let o = run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains(want),
+            "{args:?}: stderr lacks {want:?}: {}",
+            stderr(&o)
+        );
+        assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+        assert!(!out.exists(), "{args:?} left an output file");
+    }
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "temporary files left behind"
+    );
+}

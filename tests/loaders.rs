@@ -1,0 +1,205 @@
+//! Corpus loading: every format, and every kind of bad input named with its file, line or row,
+//! and column.
+
+use std::path::{Path, PathBuf};
+
+use embedscope::io::{load, LoadOptions};
+use embedscope::Error;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn load_default(name: &str) -> Result<embedscope::Corpus, Error> {
+    load(&fixture(name), &LoadOptions::default())
+}
+
+fn err(name: &str) -> String {
+    load_default(name)
+        .expect_err("bad input must be rejected")
+        .to_string()
+}
+
+#[test]
+fn jsonl_skips_blank_lines_and_reads_ids() {
+    let c = load_default("tiny.jsonl").unwrap();
+    assert_eq!(c.ids, ["a", "b"]);
+    assert_eq!(c.texts.unwrap(), ["alpha", "beta"]);
+    assert!(c.vectors.is_none());
+}
+
+#[test]
+fn csv_reads_texts_and_vectors() {
+    let c = load_default("tiny.csv").unwrap();
+    assert_eq!(c.ids, ["a", "b"]);
+    let v = c.vectors.unwrap();
+    assert_eq!((v.rows(), v.dim()), (2, 2));
+    assert_eq!(v.row(1), &[0.0, 1.0]);
+}
+
+#[test]
+fn parquet_reads_lists_normalises_and_labels() {
+    let opts = LoadOptions {
+        label_column: Some("section".into()),
+        ..LoadOptions::default()
+    };
+    let c = load(&fixture("tiny.parquet"), &opts).unwrap();
+    assert_eq!(c.ids, ["a", "b", "c"]);
+    assert_eq!(c.labels.unwrap(), ["x", "y", "x"]);
+    let v = c.vectors.unwrap();
+    assert_eq!(
+        v.row(2),
+        &[0.0, 0.0, 1.0],
+        "rows are L2-normalised once on load"
+    );
+}
+
+#[test]
+fn parquet_fixed_size_lists_and_integer_ids() {
+    let c = load_default("tiny-fixed.parquet").unwrap();
+    assert_eq!(c.vectors.unwrap().dim(), 2);
+    assert_eq!(c.ids, ["0", "1"], "row numbers when there is no id column");
+}
+
+#[test]
+fn sample_corpus_loads_with_its_vectors() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/debian-2k.parquet");
+    let c = load(&path, &LoadOptions::default()).unwrap();
+    assert_eq!(c.len(), 2000);
+    assert_eq!(c.vectors.as_ref().unwrap().dim(), 384);
+    assert!(c.texts.as_ref().unwrap()[0].starts_with("cross (turbo) assembler"));
+}
+
+#[test]
+fn npy_round_trip_through_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("m.npy");
+    let mut f = std::fs::File::create(&p).unwrap();
+    embedscope::io::npy::write_npy(&mut f, &[3.0, 4.0, 0.0, 1.0], 2, 2).unwrap();
+    drop(f);
+    let c = load(&p, &LoadOptions::default()).unwrap();
+    assert!(c.texts.is_none());
+    assert_eq!(c.vectors.unwrap().row(0), &[0.6, 0.8]);
+}
+
+#[test]
+fn missing_file_is_named() {
+    let e = err("does-not-exist.jsonl");
+    assert!(
+        e.contains("does-not-exist.jsonl") && e.contains("no such file"),
+        "{e}"
+    );
+}
+
+#[test]
+fn unsupported_extension() {
+    let e = load(Path::new("corpus.txt"), &LoadOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("unsupported format") && e.contains("corpus.txt"),
+        "{e}"
+    );
+}
+
+#[test]
+fn missing_column_lists_the_columns_present() {
+    let e = err("no-text.csv");
+    assert!(
+        e.contains("no column `text`") && e.contains("id, body"),
+        "{e}"
+    );
+    let opts = LoadOptions {
+        vector_column: Some("vec".into()),
+        ..LoadOptions::default()
+    };
+    let e = load(&fixture("tiny.jsonl"), &opts).unwrap_err().to_string();
+    assert!(e.contains("no column `vec`"), "{e}");
+}
+
+#[test]
+fn malformed_jsonl_line_has_its_line_number() {
+    let e = err("bad-line.jsonl");
+    assert!(
+        e.contains("bad-line.jsonl: line 2: not a JSON object"),
+        "{e}"
+    );
+}
+
+#[test]
+fn ragged_vectors_name_both_lines() {
+    let e = err("ragged.jsonl");
+    assert!(
+        e.contains("line 2") && e.contains("3 values, expected 2 like line 1"),
+        "{e}"
+    );
+    let e = err("tiny-ragged.parquet");
+    assert!(
+        e.contains("row 2") && e.contains("2 values, expected 3 like row 0"),
+        "{e}"
+    );
+}
+
+#[test]
+fn nan_is_rejected_with_location() {
+    let e = err("nan.csv");
+    assert!(
+        e.contains("nan.csv: line 3") && e.contains("not finite"),
+        "{e}"
+    );
+    let e = err("tiny-nan.parquet");
+    assert!(
+        e.contains("row 1") && e.contains("element 0") && e.contains("NaN"),
+        "{e}"
+    );
+}
+
+#[test]
+fn empty_corpora() {
+    assert!(matches!(
+        load_default("empty.jsonl"),
+        Err(Error::EmptyCorpus { .. })
+    ));
+    assert!(matches!(
+        load_default("tiny-empty.parquet"),
+        Err(Error::EmptyCorpus { .. })
+    ));
+}
+
+#[test]
+fn csv_with_wrong_field_count() {
+    let e = err("bad-fields.csv");
+    assert!(
+        e.contains("line 3") && e.contains("3 fields, expected 2"),
+        "{e}"
+    );
+}
+
+#[test]
+fn null_and_non_string_texts() {
+    let e = err("tiny-null-text.parquet");
+    assert!(
+        e.contains("row 1") && e.contains("`text` is missing or null"),
+        "{e}"
+    );
+    let e = err("tiny-int-text.parquet");
+    assert!(
+        e.contains("column `text`") && e.contains("expected strings"),
+        "{e}"
+    );
+}
+
+#[test]
+fn zero_vector_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("z.jsonl");
+    std::fs::write(
+        &p,
+        "{\"text\": \"a\", \"vector\": [1, 2]}\n{\"text\": \"b\", \"vector\": [0, 0]}\n",
+    )
+    .unwrap();
+    let e = load(&p, &LoadOptions::default()).unwrap_err().to_string();
+    assert!(e.contains("line 2") && e.contains("all zeros"), "{e}");
+}
