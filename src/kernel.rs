@@ -47,39 +47,51 @@ where
 
 /// For every row of `x`, the nearest row of `c` in squared Euclidean distance, and that
 /// distance: `‖x‖² + ‖c‖² − 2x·c`, clamped at 0. Ties go to the lower index.
-pub fn nearest(
-    x: &[f32],
-    x_sq: &[f32],
-    c: &[f32],
-    c_sq: &[f32],
-    d: usize,
-) -> (Vec<usize>, Vec<f32>) {
+pub fn nearest(x: &[f32], x_sq: &[f32], c: &[f32], c_sq: &[f32], d: usize) -> (Vec<usize>, Vec<f32>) {
+    nearest_two(x, x_sq, c, c_sq, d)
+        .into_iter()
+        .map(|n| (n.index, n.sq_dist))
+        .unzip()
+}
+
+/// The nearest row of `c` to a row of `x`, and how far the runner-up is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Nearest {
+    /// Index of the nearest row (lowest index on ties).
+    pub index: usize,
+    /// Its squared distance.
+    pub sq_dist: f32,
+    /// Squared distance of the second nearest row (infinite when `c` has one row).
+    pub second_sq_dist: f32,
+}
+
+/// For every row of `x`, the nearest and second-nearest rows of `c` (squared Euclidean).
+pub fn nearest_two(x: &[f32], x_sq: &[f32], c: &[f32], c_sq: &[f32], d: usize) -> Vec<Nearest> {
     let m = c_sq.len();
     let parts = for_each_tile(x, c, d, |start, rows, dots| {
-        let mut labels = Vec::with_capacity(rows);
-        let mut dists = Vec::with_capacity(rows);
-        for r in 0..rows {
-            let row = &dots[r * m..(r + 1) * m];
-            let (mut best, mut best_d) = (0, f32::INFINITY);
-            for (j, &dot) in row.iter().enumerate() {
-                let dist = x_sq[start + r] + c_sq[j] - 2.0 * dot;
-                if dist < best_d {
-                    best = j;
-                    best_d = dist;
+        (0..rows)
+            .map(|r| {
+                let row = &dots[r * m..(r + 1) * m];
+                let (mut best, mut best_d, mut second_d) = (0, f32::INFINITY, f32::INFINITY);
+                for (j, &dot) in row.iter().enumerate() {
+                    let dist = x_sq[start + r] + c_sq[j] - 2.0 * dot;
+                    if dist < best_d {
+                        second_d = best_d;
+                        best = j;
+                        best_d = dist;
+                    } else if dist < second_d {
+                        second_d = dist;
+                    }
                 }
-            }
-            labels.push(best);
-            dists.push(best_d.max(0.0));
-        }
-        (labels, dists)
+                Nearest {
+                    index: best,
+                    sq_dist: best_d.max(0.0),
+                    second_sq_dist: second_d.max(0.0),
+                }
+            })
+            .collect::<Vec<_>>()
     });
-    let mut labels = Vec::with_capacity(x_sq.len());
-    let mut dists = Vec::with_capacity(x_sq.len());
-    for (l, dd) in parts {
-        labels.extend(l);
-        dists.extend(dd);
-    }
-    (labels, dists)
+    parts.concat()
 }
 
 #[cfg(test)]
@@ -107,6 +119,21 @@ mod tests {
                     .fold((0, f32::INFINITY), |a, b| if b.1 < a.1 { b } else { a });
             assert_eq!(labels[i], best, "row {i}");
             assert!((dists[i] - best_d).abs() < 1e-5);
+        }
+    }
+
+    #[test]
+    fn second_nearest_matches_naive() {
+        let d = 3;
+        let x: Vec<f32> = (0..40 * d).map(|i| ((i * 17 % 23) as f32 / 23.0) - 0.5).collect();
+        let c: Vec<f32> = (0..5 * d).map(|i| ((i * 11 % 19) as f32 / 19.0) - 0.5).collect();
+        let got = nearest_two(&x, &row_sq_norms(&x, d), &c, &row_sq_norms(&c, d), d);
+        for (i, g) in got.iter().enumerate() {
+            let mut all: Vec<f32> = (0..5)
+                .map(|j| (0..d).map(|t| (x[i * d + t] - c[j * d + t]).powi(2)).sum())
+                .collect();
+            all.sort_by(f32::total_cmp);
+            assert!((g.sq_dist - all[0]).abs() < 1e-5 && (g.second_sq_dist - all[1]).abs() < 1e-5);
         }
     }
 

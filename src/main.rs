@@ -10,10 +10,11 @@ use clap::{Args, Parser, Subcommand};
 use embedscope::embed::{
     default_model_dir, embed_texts, home_dir, Embedder, EmbeddingCache, LocalModel,
 };
-use embedscope::io::{load, npy, write_atomic, Format, LoadOptions};
+use embedscope::cluster::{KMeans, KSweepParams};
+use embedscope::io::{load, npy, write_assignments, write_atomic, Format, LoadOptions};
 use embedscope::progress::Progress;
 use embedscope::report::{write_html, ReportOptions};
-use embedscope::{Audit, Corpus};
+use embedscope::{Audit, Corpus, Embeddings};
 use indicatif::{ProgressBar, ProgressStyle};
 
 #[derive(Parser)]
@@ -27,8 +28,74 @@ struct Cli {
 enum Command {
     /// Embed a corpus' texts with the local sentence-transformers model.
     Embed(EmbedArgs),
+    /// Cluster the vectors (embedding the texts first when the input carries none).
+    Cluster(ClusterArgs),
+    /// Fit K-Means for each k in a range and score it: silhouette, inertia (elbow),
+    /// Calinski-Harabasz, Davies-Bouldin.
+    OptimalK(OptimalKArgs),
     /// Everything: embed (or read vectors), choose K, cluster, and write the HTML report.
     Audit(AuditArgs),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum AlgorithmArg {
+    /// K-Means (Lloyd, greedy k-means++, n_init restarts), as scikit-learn's KMeans.
+    Kmeans,
+}
+
+#[derive(Args)]
+struct ClusterArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Clustering algorithm.
+    #[arg(long, value_enum, default_value = "kmeans")]
+    algorithm: AlgorithmArg,
+    /// Number of clusters (K-Means).
+    #[arg(long)]
+    k: Option<usize>,
+    /// K-Means initialisations; the lowest inertia wins.
+    #[arg(long, default_value_t = 10)]
+    n_init: usize,
+    /// K-Means iterations per initialisation at most.
+    #[arg(long, default_value_t = 300)]
+    max_iter: usize,
+    /// Seed of every stochastic step.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Assignments file: .csv or .parquet with columns row, cluster (-1 = noise).
+    #[arg(long)]
+    out: PathBuf,
+    /// Print a JSON summary on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct OptimalKArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Smallest K tried.
+    #[arg(long, default_value_t = 2)]
+    k_min: usize,
+    /// Largest K tried.
+    #[arg(long, default_value_t = 10)]
+    k_max: usize,
+    /// K-Means initialisations per K.
+    #[arg(long, default_value_t = 10)]
+    n_init: usize,
+    /// Rows above which the silhouette uses a seeded sample of this size.
+    #[arg(long, default_value_t = 10_000)]
+    silhouette_sample: usize,
+    /// Seed of every stochastic step.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Print the result as JSON on stdout.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -225,6 +292,112 @@ fn embed(args: &EmbedArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The corpus' vectors: those in the file, or the texts embedded with the local model.
+fn vectors(input: &InputArgs, model: &ModelArgs) -> anyhow::Result<(Corpus, Embeddings)> {
+    let mut corpus = input.load()?;
+    if let Some(v) = corpus.vectors.take() {
+        return Ok((corpus, v));
+    }
+    let Some(texts) = corpus.texts.as_ref() else {
+        bail!("{}: no vectors and no texts", input.input.display());
+    };
+    let m = model.model()?;
+    let mut cache = model.cache(&m)?;
+    let bars = Bars::default();
+    let keys: Vec<u128> = texts.iter().map(|t| embedscope::embed::cache::text_key(t)).collect();
+    let (_, todo) = embedscope::embed::plan(texts, &keys, cache.as_ref());
+    bars.start("embed", todo.len() as u64);
+    let (v, _) = embed_texts(&m, texts, cache.as_mut(), &|n| bars.advance(n as u64))?;
+    bars.finish();
+    Ok((corpus, v))
+}
+
+fn cluster(args: &ClusterArgs) -> anyhow::Result<()> {
+    // Check what does not depend on the data before loading it.
+    embedscope::io::Format::from_path(&args.out)
+        .ok()
+        .filter(|f| matches!(f, Format::Csv | Format::Parquet))
+        .with_context(|| format!("--out {}: assignments are written as .csv or .parquet", args.out.display()))?;
+    let params = match args.algorithm {
+        AlgorithmArg::Kmeans => {
+            let Some(k) = args.k else {
+                bail!("--k is required for --algorithm kmeans");
+            };
+            KMeans::params(k).n_init(args.n_init).max_iter(args.max_iter).seed(args.seed)
+        }
+    };
+    params.check()?;
+    let (_, data) = vectors(&args.input, &args.model)?;
+    let started = std::time::Instant::now();
+    let model = params.fit(&data)?;
+    let seconds = started.elapsed().as_secs_f64();
+    let labels: Vec<Option<usize>> = model.labels().iter().map(|&l| Some(l)).collect();
+    write_assignments(&args.out, &labels)?;
+    let summary = serde_json::json!({
+        "algorithm": "kmeans",
+        "n_clusters": model.n_clusters(),
+        "noise": 0,
+        "inertia": model.inertia(),
+        "n_iter": model.n_iter(),
+        "sizes": model.sizes(),
+        "seconds": seconds,
+        "rows": data.rows(),
+        "out": args.out,
+    });
+    if args.json {
+        println!("{summary}");
+    } else {
+        eprintln!(
+            "kmeans: {} clusters, inertia {:.3}, {:.2} s -> {}",
+            model.n_clusters(),
+            model.inertia(),
+            seconds,
+            args.out.display()
+        );
+    }
+    Ok(())
+}
+
+fn optimal_k(args: &OptimalKArgs) -> anyhow::Result<()> {
+    let params = KSweepParams::default()
+        .k_min(args.k_min)
+        .k_max(args.k_max)
+        .n_init(args.n_init)
+        .silhouette_sample(args.silhouette_sample)
+        .seed(args.seed);
+    params.check()?;
+    let (_, data) = vectors(&args.input, &args.model)?;
+    let bars = Bars::default();
+    bars.start("k sweep", (args.k_max.min(data.rows().saturating_sub(1)) + 1).saturating_sub(args.k_min) as u64);
+    let started = std::time::Instant::now();
+    let sweep = params.fit(&data, &|_| bars.advance(1))?;
+    bars.finish();
+    let seconds = started.elapsed().as_secs_f64();
+    let summary = serde_json::json!({
+        "per_k": sweep.per_k,
+        "chosen_k": sweep.chosen_k,
+        "elbow_k": sweep.elbow_k,
+        "silhouette_rows": sweep.silhouette_rows,
+        "weak_structure": sweep.weak_structure(),
+        "chosen_at_edge": sweep.chosen_at_edge(),
+        "seconds": seconds,
+    });
+    if args.json {
+        println!("{summary}");
+    } else {
+        println!("{:>4} {:>10} {:>14} {:>18} {:>15}", "k", "silhouette", "inertia", "calinski_harabasz", "davies_bouldin");
+        for s in &sweep.per_k {
+            let mark = if s.k == sweep.chosen_k { " <- silhouette" } else if s.k == sweep.elbow_k { " <- elbow" } else { "" };
+            println!(
+                "{:>4} {:>10.5} {:>14.3} {:>18.3} {:>15.4}{mark}",
+                s.k, s.silhouette, s.inertia, s.calinski_harabasz, s.davies_bouldin
+            );
+        }
+        println!("chosen k = {} (silhouette), elbow k = {}", sweep.chosen_k, sweep.elbow_k);
+    }
+    Ok(())
+}
+
 fn audit(args: &AuditArgs) -> anyhow::Result<()> {
     let out = match &args.out {
         Some(p) => p.clone(),
@@ -293,6 +466,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Embed(a) => embed(a),
+        Command::Cluster(a) => cluster(a),
+        Command::OptimalK(a) => optimal_k(a),
         Command::Audit(a) => audit(a),
     };
     match result {

@@ -6,18 +6,33 @@
 
 use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};
-use crate::kernel::nearest;
-use crate::linalg::row_sq_norms;
+use crate::kernel::{nearest, nearest_two};
+use crate::linalg::{row_sq_norms, sq_dist};
 use crate::rng::Rng;
+use rayon::prelude::*;
 
 /// K-Means parameters. Defaults follow scikit-learn's `KMeans`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KMeansParams {
     n_clusters: usize,
+    algorithm: KMeansAlgorithm,
     n_init: usize,
     max_iter: usize,
     tol: f64,
     seed: u64,
+}
+
+/// How the assignment step finds each row's nearest centroid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum KMeansAlgorithm {
+    /// Every row against every centroid each iteration (scikit-learn's `lloyd`).
+    Lloyd,
+    /// Hamerly's bounds: a row whose upper bound to its centroid is below both half the
+    /// distance to that centroid's nearest other centroid and its lower bound to every other
+    /// centroid keeps its label without a distance computation. Same result as Lloyd, far
+    /// fewer distances once few rows move.
+    #[default]
+    Hamerly,
 }
 
 /// Entry point: `KMeans::params(n_clusters)`.
@@ -30,6 +45,7 @@ impl KMeans {
     pub fn params(n_clusters: usize) -> KMeansParams {
         KMeansParams {
             n_clusters,
+            algorithm: KMeansAlgorithm::Hamerly,
             n_init: 10,
             max_iter: 300,
             tol: 1e-4,
@@ -43,6 +59,13 @@ impl KMeansParams {
     /// (scikit-learn `n_init`; the reference workflow passes 10).
     pub fn n_init(mut self, n_init: usize) -> Self {
         self.n_init = n_init;
+        self
+    }
+
+    /// Assignment strategy. Default [`KMeansAlgorithm::Hamerly`] (results as scikit-learn's
+    /// `algorithm="lloyd"`, computed with fewer distances).
+    pub fn algorithm(mut self, algorithm: KMeansAlgorithm) -> Self {
+        self.algorithm = algorithm;
         self
     }
 
@@ -110,11 +133,21 @@ impl KMeansParams {
         let x = data.as_slice();
         let x_sq = row_sq_norms(x, d);
         let tol = self.tol * mean_variance(x, d);
+        // Independent runs in parallel; the winner is the lowest inertia, then the lowest run
+        // index, so the result does not depend on scheduling.
+        let runs: Vec<Run> = (0..self.n_init)
+            .into_par_iter()
+            .map(|run| {
+                let mut rng = Rng::new(self.seed, run as u64);
+                let init = kmeans_plus_plus(x, &x_sq, d, k, &mut rng);
+                match self.algorithm {
+                    KMeansAlgorithm::Lloyd => lloyd(x, &x_sq, d, init, self.max_iter, tol),
+                    KMeansAlgorithm::Hamerly => hamerly(x, &x_sq, d, init, self.max_iter, tol),
+                }
+            })
+            .collect();
         let mut best: Option<Run> = None;
-        for run in 0..self.n_init {
-            let mut rng = Rng::new(self.seed, run as u64);
-            let init = kmeans_plus_plus(x, &x_sq, d, k, &mut rng);
-            let r = lloyd(x, &x_sq, d, init, self.max_iter, tol);
+        for r in runs {
             if best.as_ref().is_none_or(|b| r.inertia < b.inertia) {
                 best = Some(r);
             }
@@ -252,24 +285,17 @@ fn kmeans_plus_plus(x: &[f32], x_sq: &[f32], d: usize, k: usize, rng: &mut Rng) 
     let mut centers = Vec::with_capacity(k * d);
     let first = rng.below(n);
     centers.extend_from_slice(&x[first * d..(first + 1) * d]);
-    let sq_to = |c: &[f32]| -> Vec<f32> {
-        let c_sq = row_sq_norms(c, d);
-        let m = c_sq.len();
-        let parts = crate::kernel::for_each_tile(x, c, d, |start, rows, dots| {
-            let mut out = Vec::with_capacity(rows * m);
-            for r in 0..rows {
-                for j in 0..m {
-                    out.push((x_sq[start + r] + c_sq[j] - 2.0 * dots[r * m + j]).max(0.0));
-                }
-            }
-            out
-        });
-        parts.concat()
-    };
-    let mut closest: Vec<f32> = sq_to(&centers[..d]);
+    let first_sq = x_sq[first];
+    let mut closest: Vec<f32> = crate::kernel::for_each_tile(x, &centers, d, |start, rows, dots| {
+        (0..rows)
+            .map(|r| (x_sq[start + r] + first_sq - 2.0 * dots[r]).max(0.0))
+            .collect::<Vec<f32>>()
+    })
+    .concat();
     let mut pot: f64 = closest.iter().map(|&v| f64::from(v)).sum();
+    let mut cum = Vec::with_capacity(n);
     for _ in 1..k {
-        let mut cum = Vec::with_capacity(n);
+        cum.clear();
         let mut acc = 0.0f64;
         for &v in &closest {
             acc += f64::from(v);
@@ -285,21 +311,37 @@ fn kmeans_plus_plus(x: &[f32], x_sq: &[f32], d: usize, k: usize, rng: &mut Rng) 
             .iter()
             .flat_map(|&c| x[c * d..(c + 1) * d].iter().copied())
             .collect();
-        let dist = sq_to(&cand); // n x trials
+        let cand_sq = row_sq_norms(&cand, d);
         let t = candidates.len();
-        let mut best = (f64::INFINITY, 0usize);
-        for j in 0..t {
-            let p: f64 = (0..n)
-                .map(|i| f64::from(closest[i].min(dist[i * t + j])))
-                .sum();
-            if p < best.0 {
-                best = (p, j);
+        // Per tile: each candidate's squared distances, and its partial potential (the sum of
+        // min(closest, distance)) in f64; partials are added in tile order (deterministic).
+        let tiles = crate::kernel::for_each_tile(x, &cand, d, |start, rows, dots| {
+            let mut dist = vec![0.0f32; rows * t];
+            let mut pots = vec![0.0f64; t];
+            for r in 0..rows {
+                let cl = closest[start + r];
+                for j in 0..t {
+                    let v = (x_sq[start + r] + cand_sq[j] - 2.0 * dots[r * t + j]).max(0.0);
+                    dist[r * t + j] = v;
+                    pots[j] += f64::from(cl.min(v));
+                }
             }
+            (dist, pots)
+        });
+        let mut totals = vec![0.0f64; t];
+        for (_, pots) in &tiles {
+            totals.iter_mut().zip(pots).for_each(|(a, b)| *a += b);
         }
-        let (p, j) = best;
+        let (j, p) = totals
+            .iter()
+            .enumerate()
+            .fold((0, f64::INFINITY), |best, (j, &p)| if p < best.1 { (j, p) } else { best });
         pot = p;
-        for i in 0..n {
-            closest[i] = closest[i].min(dist[i * t + j]);
+        for (tile, (dist, _)) in tiles.iter().enumerate() {
+            let start = tile * crate::kernel::TILE_ROWS;
+            for (r, c) in closest[start..start + dist.len() / t].iter_mut().enumerate() {
+                *c = c.min(dist[r * t + j]);
+            }
         }
         let c = candidates[j];
         centers.extend_from_slice(&x[c * d..(c + 1) * d]);
@@ -315,7 +357,6 @@ fn lloyd(
     max_iter: usize,
     tol: f64,
 ) -> Run {
-    let n = x_sq.len();
     let k = centers.len() / d;
     let mut labels_old: Vec<usize> = Vec::new();
     let mut n_iter = 0;
@@ -344,15 +385,15 @@ fn lloyd(
     if !converged_strictly {
         labels = nearest(x, x_sq, &centers, &row_sq_norms(&centers, d), d).0;
     }
-    let inertia = (0..n)
-        .map(|i| {
-            let c = &centers[labels[i] * d..(labels[i] + 1) * d];
-            x[i * d..(i + 1) * d]
-                .iter()
-                .zip(c)
-                .map(|(a, b)| f64::from(a - b).powi(2))
-                .sum::<f64>()
-        })
+    finish(x, d, centers, labels, n_iter)
+}
+
+/// The run's result with its exact inertia (direct differences in f64, not the GEMM form).
+fn finish(x: &[f32], d: usize, centers: Vec<f32>, labels: Vec<usize>, n_iter: usize) -> Run {
+    let inertia = labels
+        .iter()
+        .enumerate()
+        .map(|(i, &l)| sq_dist_f64(&x[i * d..(i + 1) * d], &centers[l * d..(l + 1) * d]))
         .sum();
     Run {
         centroids: centers,
@@ -360,6 +401,165 @@ fn lloyd(
         inertia,
         n_iter,
     }
+}
+
+fn sq_dist_f64(a: &[f32], b: &[f32]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| f64::from(x - y).powi(2)).sum()
+}
+
+/// Lloyd's iteration with Hamerly's bounds (Hamerly 2010, "Making k-means even faster").
+///
+/// Per row: `upper` ≥ distance to its centroid, `lower` ≤ distance to every other centroid.
+/// After centroids move by `p`, `upper += p[own]`, `lower -= max p[other]`. A row is skipped when
+/// `upper ≤ max(lower, s[own])` (`s` = half the distance from a centroid to its nearest other).
+/// Rows that fail are gathered and re-assigned in one blocked product through the kernel.
+/// Bounds carry a small safety margin for rounding, so decisions match Lloyd's.
+fn hamerly(x: &[f32], x_sq: &[f32], d: usize, mut centers: Vec<f32>, max_iter: usize, tol: f64) -> Run {
+    let n = x_sq.len();
+    let k = centers.len() / d;
+    let scale = x_sq.iter().fold(0.0f32, |m, &v| m.max(v)).sqrt().max(1e-30);
+    let margin = 1e-5 * scale;
+    let first = nearest_two(x, x_sq, &centers, &row_sq_norms(&centers, d), d);
+    let mut labels: Vec<usize> = first.iter().map(|f| f.index).collect();
+    let mut upper: Vec<f32> = first.iter().map(|f| f.sq_dist.sqrt()).collect();
+    let mut lower: Vec<f32> = first.iter().map(|f| f.second_sq_dist.sqrt()).collect();
+    let mut sums = vec![0.0f64; k * d];
+    let mut counts = vec![0usize; k];
+    for (i, &l) in labels.iter().enumerate() {
+        add_row(&mut sums, &mut counts, x, d, i, l, 1.0);
+    }
+    let mut n_iter = 0;
+    let mut converged_strictly = false;
+    let mut moved = n; // rows whose label changed in the last assignment
+    let mut candidates: Vec<usize> = Vec::new();
+    let mut gathered: Vec<f32> = Vec::new();
+    for it in 0..max_iter {
+        n_iter = it + 1;
+        if it > 0 {
+            // Assignment with the current centers, bounds first.
+            let half_gap = half_nearest_gap(&centers, k, d);
+            candidates.clear();
+            for i in 0..n {
+                let bound = lower[i].max(half_gap[labels[i]]);
+                if upper[i] + margin <= bound {
+                    continue;
+                }
+                let l = labels[i];
+                upper[i] = sq_dist(&x[i * d..(i + 1) * d], &centers[l * d..(l + 1) * d]).sqrt();
+                if upper[i] + margin <= bound {
+                    continue;
+                }
+                candidates.push(i);
+            }
+            gathered.clear();
+            for &i in &candidates {
+                gathered.extend_from_slice(&x[i * d..(i + 1) * d]);
+            }
+            let g_sq: Vec<f32> = candidates.iter().map(|&i| x_sq[i]).collect();
+            let fresh = nearest_two(&gathered, &g_sq, &centers, &row_sq_norms(&centers, d), d);
+            moved = 0;
+            for (&i, f) in candidates.iter().zip(&fresh) {
+                if f.index != labels[i] {
+                    add_row(&mut sums, &mut counts, x, d, i, labels[i], -1.0);
+                    add_row(&mut sums, &mut counts, x, d, i, f.index, 1.0);
+                    labels[i] = f.index;
+                    moved += 1;
+                }
+                upper[i] = f.sq_dist.sqrt();
+                lower[i] = f.second_sq_dist.sqrt();
+            }
+        }
+        // Update step; an empty cluster takes the row farthest from its centre, as in Lloyd.
+        if counts.contains(&0) {
+            let dists: Vec<f32> = (0..n)
+                .map(|i| sq_dist(&x[i * d..(i + 1) * d], &centers[labels[i] * d..(labels[i] + 1) * d]))
+                .collect();
+            let before = labels.clone();
+            update_centers(x, d, k, &mut labels, &dists, &centers);
+            for i in 0..n {
+                if labels[i] != before[i] {
+                    add_row(&mut sums, &mut counts, x, d, i, before[i], -1.0);
+                    add_row(&mut sums, &mut counts, x, d, i, labels[i], 1.0);
+                    // Its bounds no longer describe it: force a recomputation.
+                    upper[i] = f32::INFINITY;
+                    lower[i] = 0.0;
+                    moved += 1;
+                }
+            }
+        }
+        let mut new = centers.clone();
+        for c in 0..k {
+            if counts[c] > 0 {
+                let inv = 1.0 / counts[c] as f64;
+                for t in 0..d {
+                    new[c * d + t] = (sums[c * d + t] * inv) as f32;
+                }
+            }
+        }
+        let shifts: Vec<f32> = (0..k)
+            .map(|c| sq_dist(&centers[c * d..(c + 1) * d], &new[c * d..(c + 1) * d]).sqrt())
+            .collect();
+        let shift_total: f64 = shifts.iter().map(|&p| f64::from(p).powi(2)).sum();
+        centers = new;
+        if it > 0 && moved == 0 {
+            converged_strictly = true;
+            break;
+        }
+        if shift_total <= tol {
+            break;
+        }
+        // Move the bounds with the centroids.
+        let (mut top, mut top_c, mut second) = (0.0f32, 0usize, 0.0f32);
+        for (c, &p) in shifts.iter().enumerate() {
+            if p > top {
+                second = top;
+                top = p;
+                top_c = c;
+            } else if p > second {
+                second = p;
+            }
+        }
+        for i in 0..n {
+            upper[i] += shifts[labels[i]];
+            lower[i] -= if labels[i] == top_c { second } else { top };
+        }
+    }
+    if !converged_strictly {
+        labels = nearest(x, x_sq, &centers, &row_sq_norms(&centers, d), d).0;
+    }
+    finish(x, d, centers, labels, n_iter)
+}
+
+fn add_row(sums: &mut [f64], counts: &mut [usize], x: &[f32], d: usize, i: usize, c: usize, sign: f64) {
+    for (s, v) in sums[c * d..(c + 1) * d].iter_mut().zip(&x[i * d..(i + 1) * d]) {
+        *s += sign * f64::from(*v);
+    }
+    if sign > 0.0 {
+        counts[c] += 1;
+    } else {
+        counts[c] -= 1;
+    }
+}
+
+/// Half the distance from each centroid to its nearest other centroid.
+fn half_nearest_gap(centers: &[f32], k: usize, d: usize) -> Vec<f32> {
+    if k < 2 {
+        return vec![f32::INFINITY; k];
+    }
+    let c_sq = row_sq_norms(centers, d);
+    let mut gram = vec![0.0f32; k * k];
+    crate::linalg::matmul_abt(&mut gram, centers, centers, (k, k, d), false, faer::Par::Seq);
+    (0..k)
+        .map(|a| {
+            let mut best = f32::INFINITY;
+            for b in 0..k {
+                if a != b {
+                    best = best.min((c_sq[a] + c_sq[b] - 2.0 * gram[a * k + b]).max(0.0));
+                }
+            }
+            0.5 * best.sqrt()
+        })
+        .collect()
 }
 
 /// Means of the assigned rows. An empty cluster takes the row farthest from its centre (as
@@ -474,6 +674,41 @@ mod tests {
         let all = KMeans::params(15).fit(&e).unwrap();
         assert_eq!(all.sizes(), &[1; 15][..]);
         assert!(all.inertia() < 1e-9);
+    }
+
+    /// Rows on the unit sphere around a few random directions, like sentence embeddings.
+    fn cloud(n: usize, d: usize, groups: usize, seed: u64) -> Embeddings {
+        let mut rng = Rng::new(seed, 0);
+        let centres: Vec<f32> = (0..groups * d).map(|_| rng.next_f64() as f32 - 0.5).collect();
+        let mut v = Vec::with_capacity(n * d);
+        for i in 0..n {
+            let g = i % groups;
+            for t in 0..d {
+                v.push(centres[g * d + t] + 0.6 * (rng.next_f64() as f32 - 0.5));
+            }
+        }
+        Embeddings::new(v, d).unwrap()
+    }
+
+    #[test]
+    fn hamerly_equals_lloyd() {
+        for (n, d, k, seed) in [(600, 16, 7, 1), (900, 32, 20, 2), (300, 8, 3, 3)] {
+            let e = cloud(n, d, 5, seed);
+            let lloyd = KMeans::params(k).n_init(3).algorithm(KMeansAlgorithm::Lloyd).fit(&e).unwrap();
+            let hamerly = KMeans::params(k).n_init(3).algorithm(KMeansAlgorithm::Hamerly).fit(&e).unwrap();
+            assert_eq!(lloyd.labels(), hamerly.labels(), "n={n} d={d} k={k}");
+            assert_eq!(lloyd.n_iter(), hamerly.n_iter());
+            assert!((lloyd.inertia() - hamerly.inertia()).abs() <= 1e-9 * lloyd.inertia());
+        }
+    }
+
+    #[test]
+    fn thread_count_does_not_change_the_result() {
+        let e = cloud(700, 12, 4, 9);
+        let par = KMeans::params(6).fit(&e).unwrap();
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+        let serial = pool.install(|| KMeans::params(6).fit(&e).unwrap());
+        assert_eq!(par, serial);
     }
 
     #[test]

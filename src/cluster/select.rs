@@ -58,6 +58,9 @@ pub struct KSweep {
     pub chosen_k: usize,
     /// Rows the silhouette was computed on (all, or a seeded sample).
     pub silhouette_rows: usize,
+    /// The elbow of the inertia curve (Kneedle: the k farthest below the chord from the first
+    /// to the last point, on normalised axes).
+    pub elbow_k: usize,
     /// The K-Means fit of each k, same order as `per_k`.
     pub models: Vec<KMeansModel>,
 }
@@ -201,13 +204,39 @@ impl KSweepParams {
             })
             .map(|s| s.k)
             .expect("at least one k");
+        let elbow_k = kneedle(&per_k);
         Ok(KSweep {
             per_k,
             chosen_k,
+            elbow_k,
             silhouette_rows: sample_data.rows(),
             models,
         })
     }
+}
+
+/// Kneedle on a decreasing inertia curve: normalise k and inertia to [0, 1] and take the k
+/// whose point lies farthest below the straight line from the first point to the last.
+pub fn kneedle(per_k: &[KScore]) -> usize {
+    let (first, last) = match (per_k.first(), per_k.last()) {
+        (Some(f), Some(l)) if per_k.len() > 2 => (f, l),
+        (Some(f), _) => return f.k,
+        _ => return 0,
+    };
+    let (lo, hi) = per_k
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), s| (lo.min(s.inertia), hi.max(s.inertia)));
+    let span = (hi - lo).max(1e-12);
+    let k_span = (last.k - first.k) as f64;
+    per_k
+        .iter()
+        .map(|s| {
+            let x = (s.k - first.k) as f64 / k_span;
+            let y = (s.inertia - lo) / span;
+            (s.k, (1.0 - x) - y)
+        })
+        .fold((first.k, f64::NEG_INFINITY), |best, (k, gap)| if gap > best.1 { (k, gap) } else { best })
+        .0
 }
 
 /// Renumbers labels to `0..k'` (a sample may miss whole clusters).
@@ -221,4 +250,38 @@ fn compact(mut labels: Vec<usize>) -> Vec<usize> {
     }
     labels.iter_mut().for_each(|l| *l = map[l]);
     labels
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn score(k: usize, inertia: f64) -> KScore {
+        KScore {
+            k,
+            inertia,
+            silhouette: 0.0,
+            calinski_harabasz: 0.0,
+            davies_bouldin: 0.0,
+        }
+    }
+
+    #[test]
+    fn kneedle_finds_the_bend() {
+        let curve: Vec<KScore> = [(2, 100.0), (3, 40.0), (4, 20.0), (5, 15.0), (6, 12.0), (7, 10.0)]
+            .iter()
+            .map(|&(k, i)| score(k, i))
+            .collect();
+        assert_eq!(kneedle(&curve), 3);
+        let straight: Vec<KScore> = (2..8).map(|k| score(k, 100.0 - 10.0 * k as f64)).collect();
+        assert!((2..8).contains(&kneedle(&straight)));
+    }
+
+    #[test]
+    fn sweep_parameters_are_checked() {
+        assert!(KSweepParams::default().k_min(1).check().is_err());
+        assert!(KSweepParams::default().k_min(5).k_max(4).check().is_err());
+        assert!(KSweepParams::default().silhouette_sample(1).check().is_err());
+        assert!(KSweepParams::default().check().is_ok());
+    }
 }

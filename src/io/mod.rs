@@ -11,11 +11,13 @@ mod jsonl;
 pub mod npy;
 mod parquet;
 mod sink;
+mod tables;
 
 use std::path::{Path, PathBuf};
 
 pub use atomic::write_atomic;
 pub use parquet::write_vectors_parquet;
+pub use tables::{read_assignments, write_assignments};
 
 use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};
