@@ -47,7 +47,13 @@ where
 
 /// For every row of `x`, the nearest row of `c` in squared Euclidean distance, and that
 /// distance: `‖x‖² + ‖c‖² − 2x·c`, clamped at 0. Ties go to the lower index.
-pub fn nearest(x: &[f32], x_sq: &[f32], c: &[f32], c_sq: &[f32], d: usize) -> (Vec<usize>, Vec<f32>) {
+pub fn nearest(
+    x: &[f32],
+    x_sq: &[f32],
+    c: &[f32],
+    c_sq: &[f32],
+    d: usize,
+) -> (Vec<usize>, Vec<f32>) {
     nearest_two(x, x_sq, c, c_sq, d)
         .into_iter()
         .map(|n| (n.index, n.sq_dist))
@@ -125,8 +131,12 @@ mod tests {
     #[test]
     fn second_nearest_matches_naive() {
         let d = 3;
-        let x: Vec<f32> = (0..40 * d).map(|i| ((i * 17 % 23) as f32 / 23.0) - 0.5).collect();
-        let c: Vec<f32> = (0..5 * d).map(|i| ((i * 11 % 19) as f32 / 19.0) - 0.5).collect();
+        let x: Vec<f32> = (0..40 * d)
+            .map(|i| ((i * 17 % 23) as f32 / 23.0) - 0.5)
+            .collect();
+        let c: Vec<f32> = (0..5 * d)
+            .map(|i| ((i * 11 % 19) as f32 / 19.0) - 0.5)
+            .collect();
         let got = nearest_two(&x, &row_sq_norms(&x, d), &c, &row_sq_norms(&c, d), d);
         for (i, g) in got.iter().enumerate() {
             let mut all: Vec<f32> = (0..5)

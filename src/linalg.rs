@@ -43,7 +43,8 @@ pub(crate) fn matmul_abt(
 pub(crate) fn sq_dist(a: &[f32], b: &[f32]) -> f32 {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
             // SAFETY: the CPU supports AVX2 and FMA, the only requirement of `sq_dist_avx2`.
             return unsafe { sq_dist_avx2(a, b) };
         }
@@ -102,8 +103,15 @@ mod tests {
         for len in [0, 1, 15, 16, 17, 384, 385] {
             let a: Vec<f32> = (0..len).map(|i| (i as f32 * 0.37).sin()).collect();
             let b: Vec<f32> = (0..len).map(|i| (i as f32 * 0.11).cos()).collect();
-            let want: f64 = a.iter().zip(&b).map(|(x, y)| f64::from(x - y).powi(2)).sum();
-            assert!((f64::from(sq_dist(&a, &b)) - want).abs() <= 1e-5 * (1.0 + want), "len {len}");
+            let want: f64 = a
+                .iter()
+                .zip(&b)
+                .map(|(x, y)| f64::from(x - y).powi(2))
+                .sum();
+            assert!(
+                (f64::from(sq_dist(&a, &b)) - want).abs() <= 1e-5 * (1.0 + want),
+                "len {len}"
+            );
         }
     }
 

@@ -6,11 +6,14 @@ use std::process::ExitCode;
 use std::sync::Mutex;
 
 use anyhow::{bail, Context};
+use clap::ValueEnum;
 use clap::{Args, Parser, Subcommand};
+use embedscope::cluster::{
+    label_agreement, Agglomerative, KMeans, KSweepParams, Linkage, Metric, MiniBatchKMeans,
+};
 use embedscope::embed::{
     default_model_dir, embed_texts, home_dir, Embedder, EmbeddingCache, LocalModel,
 };
-use embedscope::cluster::{KMeans, KSweepParams};
 use embedscope::io::{load, npy, write_assignments, write_atomic, Format, LoadOptions};
 use embedscope::progress::Progress;
 use embedscope::report::{write_html, ReportOptions};
@@ -41,6 +44,24 @@ enum Command {
 enum AlgorithmArg {
     /// K-Means (Lloyd, greedy k-means++, n_init restarts), as scikit-learn's KMeans.
     Kmeans,
+    /// Mini-Batch K-Means, as scikit-learn's MiniBatchKMeans.
+    MinibatchKmeans,
+    /// Agglomerative (hierarchical) clustering, as scikit-learn's AgglomerativeClustering.
+    Agglomerative,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LinkageArg {
+    Ward,
+    Average,
+    Complete,
+    Single,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum MetricArg {
+    Euclidean,
+    Cosine,
 }
 
 #[derive(Args)]
@@ -58,9 +79,21 @@ struct ClusterArgs {
     /// K-Means initialisations; the lowest inertia wins.
     #[arg(long, default_value_t = 10)]
     n_init: usize,
-    /// K-Means iterations per initialisation at most.
-    #[arg(long, default_value_t = 300)]
-    max_iter: usize,
+    /// K-Means iterations per initialisation at most (Mini-Batch: passes over the data).
+    #[arg(long)]
+    max_iter: Option<usize>,
+    /// Rows per batch (Mini-Batch K-Means).
+    #[arg(long, default_value_t = 1024)]
+    batch_size: usize,
+    /// Linkage (agglomerative).
+    #[arg(long, value_enum, default_value = "ward")]
+    linkage: LinkageArg,
+    /// Distance (agglomerative; ward needs euclidean).
+    #[arg(long, value_enum, default_value = "euclidean")]
+    metric: MetricArg,
+    /// Cut the tree at this distance instead of at --k clusters (agglomerative).
+    #[arg(long)]
+    distance_threshold: Option<f64>,
     /// Seed of every stochastic step.
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -111,6 +144,10 @@ struct InputArgs {
     /// Column holding precomputed vectors (default: `embedding` or `vector` when present).
     #[arg(long)]
     vector_column: Option<String>,
+    /// Column holding reference labels (for example `section`): clusterings are scored
+    /// against it (ARI, NMI, V-measure, homogeneity, completeness).
+    #[arg(long)]
+    label_column: Option<String>,
 }
 
 impl InputArgs {
@@ -119,7 +156,7 @@ impl InputArgs {
             text_column: self.text_column.clone(),
             id_column: self.id_column.clone(),
             vector_column: self.vector_column.clone(),
-            label_column: None,
+            label_column: self.label_column.clone(),
         };
         Ok(load(&self.input, &options)?)
     }
@@ -304,7 +341,10 @@ fn vectors(input: &InputArgs, model: &ModelArgs) -> anyhow::Result<(Corpus, Embe
     let m = model.model()?;
     let mut cache = model.cache(&m)?;
     let bars = Bars::default();
-    let keys: Vec<u128> = texts.iter().map(|t| embedscope::embed::cache::text_key(t)).collect();
+    let keys: Vec<u128> = texts
+        .iter()
+        .map(|t| embedscope::embed::cache::text_key(t))
+        .collect();
     let (_, todo) = embedscope::embed::plan(texts, &keys, cache.as_ref());
     bars.start("embed", todo.len() as u64);
     let (v, _) = embed_texts(&m, texts, cache.as_mut(), &|n| bars.advance(n as u64))?;
@@ -317,29 +357,92 @@ fn cluster(args: &ClusterArgs) -> anyhow::Result<()> {
     embedscope::io::Format::from_path(&args.out)
         .ok()
         .filter(|f| matches!(f, Format::Csv | Format::Parquet))
-        .with_context(|| format!("--out {}: assignments are written as .csv or .parquet", args.out.display()))?;
-    let params = match args.algorithm {
-        AlgorithmArg::Kmeans => {
-            let Some(k) = args.k else {
-                bail!("--k is required for --algorithm kmeans");
+        .with_context(|| {
+            format!(
+                "--out {}: assignments are written as .csv or .parquet",
+                args.out.display()
+            )
+        })?;
+    let k = match (args.k, args.algorithm, args.distance_threshold) {
+        (Some(k), _, _) => k,
+        (None, AlgorithmArg::Agglomerative, Some(_)) => 1,
+        (None, AlgorithmArg::Agglomerative, None) => {
+            bail!("--k or --distance-threshold is required for --algorithm agglomerative")
+        }
+        (None, _, _) => bail!("--k is required for --algorithm kmeans and minibatch-kmeans"),
+    };
+    let kmeans = KMeans::params(k)
+        .n_init(args.n_init)
+        .max_iter(args.max_iter.unwrap_or(300))
+        .seed(args.seed);
+    let minibatch = MiniBatchKMeans::params(k)
+        .batch_size(args.batch_size)
+        .max_iter(args.max_iter.unwrap_or(100))
+        .seed(args.seed);
+    let mut agglomerative = Agglomerative::params(k)
+        .linkage(match args.linkage {
+            LinkageArg::Ward => Linkage::Ward,
+            LinkageArg::Average => Linkage::Average,
+            LinkageArg::Complete => Linkage::Complete,
+            LinkageArg::Single => Linkage::Single,
+        })
+        .metric(match args.metric {
+            MetricArg::Euclidean => Metric::Euclidean,
+            MetricArg::Cosine => Metric::Cosine,
+        });
+    if let Some(t) = args.distance_threshold {
+        agglomerative = agglomerative.distance_threshold(t);
+    }
+    match args.algorithm {
+        AlgorithmArg::Kmeans => kmeans.check()?,
+        AlgorithmArg::MinibatchKmeans => minibatch.check()?,
+        AlgorithmArg::Agglomerative => agglomerative.check()?,
+    }
+    let (corpus, data) = vectors(&args.input, &args.model)?;
+    let started = std::time::Instant::now();
+    let (labels, sizes, inertia, n_iter): (
+        Vec<Option<usize>>,
+        Vec<usize>,
+        Option<f64>,
+        Option<usize>,
+    ) = match args.algorithm {
+        AlgorithmArg::Kmeans | AlgorithmArg::MinibatchKmeans => {
+            let m = if args.algorithm == AlgorithmArg::Kmeans {
+                kmeans.fit(&data)?
+            } else {
+                minibatch.fit(&data)?
             };
-            KMeans::params(k).n_init(args.n_init).max_iter(args.max_iter).seed(args.seed)
+            (
+                m.labels().iter().map(|&l| Some(l)).collect(),
+                m.sizes().to_vec(),
+                Some(m.inertia()),
+                Some(m.n_iter()),
+            )
+        }
+        AlgorithmArg::Agglomerative => {
+            let m = agglomerative.fit(&data)?;
+            (
+                m.labels().iter().map(|&l| Some(l)).collect(),
+                m.sizes().to_vec(),
+                None,
+                None,
+            )
         }
     };
-    params.check()?;
-    let (_, data) = vectors(&args.input, &args.model)?;
-    let started = std::time::Instant::now();
-    let model = params.fit(&data)?;
     let seconds = started.elapsed().as_secs_f64();
-    let labels: Vec<Option<usize>> = model.labels().iter().map(|&l| Some(l)).collect();
     write_assignments(&args.out, &labels)?;
+    let agreement = corpus
+        .labels
+        .as_ref()
+        .map(|reference| label_agreement(reference, &labels));
     let summary = serde_json::json!({
-        "algorithm": "kmeans",
-        "n_clusters": model.n_clusters(),
-        "noise": 0,
-        "inertia": model.inertia(),
-        "n_iter": model.n_iter(),
-        "sizes": model.sizes(),
+        "labels": agreement,
+        "algorithm": args.algorithm.to_possible_value().map(|v| v.get_name().to_string()),
+        "n_clusters": sizes.len(),
+        "noise": labels.iter().filter(|l| l.is_none()).count(),
+        "inertia": inertia,
+        "n_iter": n_iter,
+        "sizes": sizes,
         "seconds": seconds,
         "rows": data.rows(),
         "out": args.out,
@@ -348,9 +451,10 @@ fn cluster(args: &ClusterArgs) -> anyhow::Result<()> {
         println!("{summary}");
     } else {
         eprintln!(
-            "kmeans: {} clusters, inertia {:.3}, {:.2} s -> {}",
-            model.n_clusters(),
-            model.inertia(),
+            "{}: {} clusters{}, {:.2} s -> {}",
+            summary["algorithm"].as_str().unwrap_or("kmeans"),
+            sizes.len(),
+            inertia.map_or_else(String::new, |i| format!(", inertia {i:.3}")),
             seconds,
             args.out.display()
         );
@@ -368,7 +472,10 @@ fn optimal_k(args: &OptimalKArgs) -> anyhow::Result<()> {
     params.check()?;
     let (_, data) = vectors(&args.input, &args.model)?;
     let bars = Bars::default();
-    bars.start("k sweep", (args.k_max.min(data.rows().saturating_sub(1)) + 1).saturating_sub(args.k_min) as u64);
+    bars.start(
+        "k sweep",
+        (args.k_max.min(data.rows().saturating_sub(1)) + 1).saturating_sub(args.k_min) as u64,
+    );
     let started = std::time::Instant::now();
     let sweep = params.fit(&data, &|_| bars.advance(1))?;
     bars.finish();
@@ -385,15 +492,27 @@ fn optimal_k(args: &OptimalKArgs) -> anyhow::Result<()> {
     if args.json {
         println!("{summary}");
     } else {
-        println!("{:>4} {:>10} {:>14} {:>18} {:>15}", "k", "silhouette", "inertia", "calinski_harabasz", "davies_bouldin");
+        println!(
+            "{:>4} {:>10} {:>14} {:>18} {:>15}",
+            "k", "silhouette", "inertia", "calinski_harabasz", "davies_bouldin"
+        );
         for s in &sweep.per_k {
-            let mark = if s.k == sweep.chosen_k { " <- silhouette" } else if s.k == sweep.elbow_k { " <- elbow" } else { "" };
+            let mark = if s.k == sweep.chosen_k {
+                " <- silhouette"
+            } else if s.k == sweep.elbow_k {
+                " <- elbow"
+            } else {
+                ""
+            };
             println!(
                 "{:>4} {:>10.5} {:>14.3} {:>18.3} {:>15.4}{mark}",
                 s.k, s.silhouette, s.inertia, s.calinski_harabasz, s.davies_bouldin
             );
         }
-        println!("chosen k = {} (silhouette), elbow k = {}", sweep.chosen_k, sweep.elbow_k);
+        println!(
+            "chosen k = {} (silhouette), elbow k = {}",
+            sweep.chosen_k, sweep.elbow_k
+        );
     }
     Ok(())
 }

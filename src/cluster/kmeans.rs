@@ -195,6 +195,18 @@ impl KMeansModel {
         }
     }
 
+    /// A model from centroids and labels (for algorithms that share this result type), with
+    /// its inertia computed exactly and ids reordered by size.
+    pub(crate) fn from_parts(
+        x: &[f32],
+        dim: usize,
+        centroids: Vec<f32>,
+        labels: Vec<usize>,
+        n_iter: usize,
+    ) -> KMeansModel {
+        KMeansModel::ordered_by_size(finish(x, dim, centroids, labels, n_iter), dim)
+    }
+
     /// Cluster of each row, `0..k`, 0 the largest.
     pub fn labels(&self) -> &[usize] {
         &self.labels
@@ -279,19 +291,26 @@ fn mean_variance(x: &[f32], d: usize) -> f64 {
 /// Greedy k-means++ (Arthur & Vassilvitskii; scikit-learn's variant): each new centre is the
 /// best of `2 + ln k` candidates drawn with probability proportional to the squared distance
 /// to the nearest centre so far.
-fn kmeans_plus_plus(x: &[f32], x_sq: &[f32], d: usize, k: usize, rng: &mut Rng) -> Vec<f32> {
+pub(crate) fn kmeans_plus_plus(
+    x: &[f32],
+    x_sq: &[f32],
+    d: usize,
+    k: usize,
+    rng: &mut Rng,
+) -> Vec<f32> {
     let n = x_sq.len();
     let trials = 2 + (k as f64).ln() as usize;
     let mut centers = Vec::with_capacity(k * d);
     let first = rng.below(n);
     centers.extend_from_slice(&x[first * d..(first + 1) * d]);
     let first_sq = x_sq[first];
-    let mut closest: Vec<f32> = crate::kernel::for_each_tile(x, &centers, d, |start, rows, dots| {
-        (0..rows)
-            .map(|r| (x_sq[start + r] + first_sq - 2.0 * dots[r]).max(0.0))
-            .collect::<Vec<f32>>()
-    })
-    .concat();
+    let mut closest: Vec<f32> =
+        crate::kernel::for_each_tile(x, &centers, d, |start, rows, dots| {
+            (0..rows)
+                .map(|r| (x_sq[start + r] + first_sq - 2.0 * dots[r]).max(0.0))
+                .collect::<Vec<f32>>()
+        })
+        .concat();
     let mut pot: f64 = closest.iter().map(|&v| f64::from(v)).sum();
     let mut cum = Vec::with_capacity(n);
     for _ in 1..k {
@@ -335,11 +354,17 @@ fn kmeans_plus_plus(x: &[f32], x_sq: &[f32], d: usize, k: usize, rng: &mut Rng) 
         let (j, p) = totals
             .iter()
             .enumerate()
-            .fold((0, f64::INFINITY), |best, (j, &p)| if p < best.1 { (j, p) } else { best });
+            .fold(
+                (0, f64::INFINITY),
+                |best, (j, &p)| if p < best.1 { (j, p) } else { best },
+            );
         pot = p;
         for (tile, (dist, _)) in tiles.iter().enumerate() {
             let start = tile * crate::kernel::TILE_ROWS;
-            for (r, c) in closest[start..start + dist.len() / t].iter_mut().enumerate() {
+            for (r, c) in closest[start..start + dist.len() / t]
+                .iter_mut()
+                .enumerate()
+            {
                 *c = c.min(dist[r * t + j]);
             }
         }
@@ -414,7 +439,14 @@ fn sq_dist_f64(a: &[f32], b: &[f32]) -> f64 {
 /// `upper ≤ max(lower, s[own])` (`s` = half the distance from a centroid to its nearest other).
 /// Rows that fail are gathered and re-assigned in one blocked product through the kernel.
 /// Bounds carry a small safety margin for rounding, so decisions match Lloyd's.
-fn hamerly(x: &[f32], x_sq: &[f32], d: usize, mut centers: Vec<f32>, max_iter: usize, tol: f64) -> Run {
+fn hamerly(
+    x: &[f32],
+    x_sq: &[f32],
+    d: usize,
+    mut centers: Vec<f32>,
+    max_iter: usize,
+    tol: f64,
+) -> Run {
     let n = x_sq.len();
     let k = centers.len() / d;
     let scale = x_sq.iter().fold(0.0f32, |m, &v| m.max(v)).sqrt().max(1e-30);
@@ -472,7 +504,12 @@ fn hamerly(x: &[f32], x_sq: &[f32], d: usize, mut centers: Vec<f32>, max_iter: u
         // Update step; an empty cluster takes the row farthest from its centre, as in Lloyd.
         if counts.contains(&0) {
             let dists: Vec<f32> = (0..n)
-                .map(|i| sq_dist(&x[i * d..(i + 1) * d], &centers[labels[i] * d..(labels[i] + 1) * d]))
+                .map(|i| {
+                    sq_dist(
+                        &x[i * d..(i + 1) * d],
+                        &centers[labels[i] * d..(labels[i] + 1) * d],
+                    )
+                })
                 .collect();
             let before = labels.clone();
             update_centers(x, d, k, &mut labels, &dists, &centers);
@@ -530,8 +567,19 @@ fn hamerly(x: &[f32], x_sq: &[f32], d: usize, mut centers: Vec<f32>, max_iter: u
     finish(x, d, centers, labels, n_iter)
 }
 
-fn add_row(sums: &mut [f64], counts: &mut [usize], x: &[f32], d: usize, i: usize, c: usize, sign: f64) {
-    for (s, v) in sums[c * d..(c + 1) * d].iter_mut().zip(&x[i * d..(i + 1) * d]) {
+fn add_row(
+    sums: &mut [f64],
+    counts: &mut [usize],
+    x: &[f32],
+    d: usize,
+    i: usize,
+    c: usize,
+    sign: f64,
+) {
+    for (s, v) in sums[c * d..(c + 1) * d]
+        .iter_mut()
+        .zip(&x[i * d..(i + 1) * d])
+    {
         *s += sign * f64::from(*v);
     }
     if sign > 0.0 {
@@ -548,7 +596,14 @@ fn half_nearest_gap(centers: &[f32], k: usize, d: usize) -> Vec<f32> {
     }
     let c_sq = row_sq_norms(centers, d);
     let mut gram = vec![0.0f32; k * k];
-    crate::linalg::matmul_abt(&mut gram, centers, centers, (k, k, d), false, faer::Par::Seq);
+    crate::linalg::matmul_abt(
+        &mut gram,
+        centers,
+        centers,
+        (k, k, d),
+        false,
+        faer::Par::Seq,
+    );
     (0..k)
         .map(|a| {
             let mut best = f32::INFINITY;
@@ -679,7 +734,9 @@ mod tests {
     /// Rows on the unit sphere around a few random directions, like sentence embeddings.
     fn cloud(n: usize, d: usize, groups: usize, seed: u64) -> Embeddings {
         let mut rng = Rng::new(seed, 0);
-        let centres: Vec<f32> = (0..groups * d).map(|_| rng.next_f64() as f32 - 0.5).collect();
+        let centres: Vec<f32> = (0..groups * d)
+            .map(|_| rng.next_f64() as f32 - 0.5)
+            .collect();
         let mut v = Vec::with_capacity(n * d);
         for i in 0..n {
             let g = i % groups;
@@ -694,8 +751,16 @@ mod tests {
     fn hamerly_equals_lloyd() {
         for (n, d, k, seed) in [(600, 16, 7, 1), (900, 32, 20, 2), (300, 8, 3, 3)] {
             let e = cloud(n, d, 5, seed);
-            let lloyd = KMeans::params(k).n_init(3).algorithm(KMeansAlgorithm::Lloyd).fit(&e).unwrap();
-            let hamerly = KMeans::params(k).n_init(3).algorithm(KMeansAlgorithm::Hamerly).fit(&e).unwrap();
+            let lloyd = KMeans::params(k)
+                .n_init(3)
+                .algorithm(KMeansAlgorithm::Lloyd)
+                .fit(&e)
+                .unwrap();
+            let hamerly = KMeans::params(k)
+                .n_init(3)
+                .algorithm(KMeansAlgorithm::Hamerly)
+                .fit(&e)
+                .unwrap();
             assert_eq!(lloyd.labels(), hamerly.labels(), "n={n} d={d} k={k}");
             assert_eq!(lloyd.n_iter(), hamerly.n_iter());
             assert!((lloyd.inertia() - hamerly.inertia()).abs() <= 1e-9 * lloyd.inertia());
@@ -706,7 +771,10 @@ mod tests {
     fn thread_count_does_not_change_the_result() {
         let e = cloud(700, 12, 4, 9);
         let par = KMeans::params(6).fit(&e).unwrap();
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
         let serial = pool.install(|| KMeans::params(6).fit(&e).unwrap());
         assert_eq!(par, serial);
     }

@@ -1,8 +1,14 @@
 //! Clustering: K-Means, the K sweep, and internal scores.
 
+pub mod agglomerative;
+pub mod external;
 pub mod kmeans;
 pub mod metrics;
+pub mod minibatch;
 mod select;
 
-pub use kmeans::{KMeans, KMeansModel, KMeansParams};
+pub use agglomerative::{Agglomerative, AgglomerativeModel, AgglomerativeParams, Linkage, Metric};
+pub use external::{label_agreement, LabelAgreement};
+pub use kmeans::{KMeans, KMeansAlgorithm, KMeansModel, KMeansParams};
+pub use minibatch::{MiniBatchKMeans, MiniBatchKMeansModel, MiniBatchKMeansParams};
 pub use select::{KScore, KSweep, KSweepParams};

@@ -225,7 +225,9 @@ pub fn kneedle(per_k: &[KScore]) -> usize {
     };
     let (lo, hi) = per_k
         .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), s| (lo.min(s.inertia), hi.max(s.inertia)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), s| {
+            (lo.min(s.inertia), hi.max(s.inertia))
+        });
     let span = (hi - lo).max(1e-12);
     let k_span = (last.k - first.k) as f64;
     per_k
@@ -235,7 +237,13 @@ pub fn kneedle(per_k: &[KScore]) -> usize {
             let y = (s.inertia - lo) / span;
             (s.k, (1.0 - x) - y)
         })
-        .fold((first.k, f64::NEG_INFINITY), |best, (k, gap)| if gap > best.1 { (k, gap) } else { best })
+        .fold((first.k, f64::NEG_INFINITY), |best, (k, gap)| {
+            if gap > best.1 {
+                (k, gap)
+            } else {
+                best
+            }
+        })
         .0
 }
 
@@ -268,10 +276,17 @@ mod tests {
 
     #[test]
     fn kneedle_finds_the_bend() {
-        let curve: Vec<KScore> = [(2, 100.0), (3, 40.0), (4, 20.0), (5, 15.0), (6, 12.0), (7, 10.0)]
-            .iter()
-            .map(|&(k, i)| score(k, i))
-            .collect();
+        let curve: Vec<KScore> = [
+            (2, 100.0),
+            (3, 40.0),
+            (4, 20.0),
+            (5, 15.0),
+            (6, 12.0),
+            (7, 10.0),
+        ]
+        .iter()
+        .map(|&(k, i)| score(k, i))
+        .collect();
         assert_eq!(kneedle(&curve), 3);
         let straight: Vec<KScore> = (2..8).map(|k| score(k, 100.0 - 10.0 * k as f64)).collect();
         assert!((2..8).contains(&kneedle(&straight)));
@@ -281,7 +296,10 @@ mod tests {
     fn sweep_parameters_are_checked() {
         assert!(KSweepParams::default().k_min(1).check().is_err());
         assert!(KSweepParams::default().k_min(5).k_max(4).check().is_err());
-        assert!(KSweepParams::default().silhouette_sample(1).check().is_err());
+        assert!(KSweepParams::default()
+            .silhouette_sample(1)
+            .check()
+            .is_err());
         assert!(KSweepParams::default().check().is_ok());
     }
 }

@@ -22,14 +22,20 @@ pub fn write_assignments(path: &Path, labels: &[Option<usize>]) -> Result<()> {
             Ok(())
         }),
         Format::Parquet => {
-            let rows = UInt32Chunked::from_iter_values(PlSmallStr::from_static("row"), 0..labels.len() as u32);
+            let rows = UInt32Chunked::from_iter_values(
+                PlSmallStr::from_static("row"),
+                0..labels.len() as u32,
+            );
             let clusters = Int32Chunked::from_iter_values(
                 PlSmallStr::from_static("cluster"),
                 labels.iter().map(|l| l.map_or(-1, |c| c as i32)),
             );
             let mut df = DataFrame::new(
                 labels.len(),
-                vec![rows.into_series().into_column(), clusters.into_series().into_column()],
+                vec![
+                    rows.into_series().into_column(),
+                    clusters.into_series().into_column(),
+                ],
             )
             .map_err(|e| Error::Unsupported(e.to_string()))?;
             write_atomic(path, |w| {
@@ -92,7 +98,12 @@ pub fn read_assignments(path: &Path) -> Result<Vec<Option<usize>>> {
                 .unwrap_or_default()
                 .iter()
                 .enumerate()
-                .map(|(i, t)| t.trim().parse::<i64>().map_err(|_| bad(i, format!("{t:?}"))).and_then(|c| parse(i, c)))
+                .map(|(i, t)| {
+                    t.trim()
+                        .parse::<i64>()
+                        .map_err(|_| bad(i, format!("{t:?}")))
+                        .and_then(|c| parse(i, c))
+                })
                 .collect()
         }
     }

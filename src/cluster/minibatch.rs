@@ -1,0 +1,355 @@
+//! Mini-Batch K-Means (Sculley 2010), as scikit-learn's `MiniBatchKMeans`: k-means++ on an
+//! initial sample, then per batch an assignment through the kernel and a per-centre learning
+//! rate of 1/count; low-count centres are reassigned to batch points; training stops when the
+//! smoothed batch inertia has not improved for `max_no_improvement` batches.
+//!
+//! [`MiniBatchKMeansModel::partial_fit`] takes one batch at a time, so data larger than memory
+//! (Parquet record batches) can be clustered in a stream.
+
+use super::kmeans::{kmeans_plus_plus, KMeansModel};
+use crate::embeddings::Embeddings;
+use crate::error::{Error, Result};
+use crate::kernel::nearest;
+use crate::linalg::row_sq_norms;
+use crate::rng::Rng;
+
+/// Mini-Batch K-Means parameters. Defaults follow scikit-learn.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MiniBatchKMeansParams {
+    n_clusters: usize,
+    batch_size: usize,
+    max_iter: usize,
+    max_no_improvement: usize,
+    reassignment_ratio: f64,
+    seed: u64,
+}
+
+/// Entry point: `MiniBatchKMeans::params(n_clusters)`.
+#[derive(Debug, Clone, Copy)]
+pub struct MiniBatchKMeans;
+
+impl MiniBatchKMeans {
+    /// Parameters for `n_clusters` clusters.
+    pub fn params(n_clusters: usize) -> MiniBatchKMeansParams {
+        MiniBatchKMeansParams {
+            n_clusters,
+            batch_size: 1024,
+            max_iter: 100,
+            max_no_improvement: 10,
+            reassignment_ratio: 0.01,
+            seed: 42,
+        }
+    }
+}
+
+impl MiniBatchKMeansParams {
+    /// Rows per batch. Default 1024 (scikit-learn `batch_size`).
+    pub fn batch_size(mut self, b: usize) -> Self {
+        self.batch_size = b;
+        self
+    }
+    /// Passes over the data at most. Default 100 (scikit-learn `max_iter`).
+    pub fn max_iter(mut self, m: usize) -> Self {
+        self.max_iter = m;
+        self
+    }
+    /// Stop after this many batches without improvement of the smoothed inertia. Default 10
+    /// (scikit-learn `max_no_improvement`).
+    pub fn max_no_improvement(mut self, m: usize) -> Self {
+        self.max_no_improvement = m;
+        self
+    }
+    /// Centres whose count is below this share of the largest count are moved to batch
+    /// points. Default 0.01 (scikit-learn `reassignment_ratio`).
+    pub fn reassignment_ratio(mut self, r: f64) -> Self {
+        self.reassignment_ratio = r;
+        self
+    }
+    /// Seed. Default 42.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Validates the parameters.
+    pub fn check(&self) -> Result<()> {
+        if self.n_clusters == 0 {
+            return Err(Error::param("k", self.n_clusters, "must be at least 1"));
+        }
+        if self.batch_size == 0 {
+            return Err(Error::param(
+                "batch_size",
+                self.batch_size,
+                "must be at least 1",
+            ));
+        }
+        if self.max_iter == 0 {
+            return Err(Error::param(
+                "max_iter",
+                self.max_iter,
+                "must be at least 1",
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.reassignment_ratio) {
+            return Err(Error::param(
+                "reassignment_ratio",
+                self.reassignment_ratio,
+                "must be in [0, 1]",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Fits on data in memory: batches drawn at random (with replacement, as scikit-learn),
+    /// then a final full assignment.
+    pub fn fit(&self, data: &Embeddings) -> Result<KMeansModel> {
+        self.check()?;
+        let (n, d) = (data.rows(), data.dim());
+        if self.n_clusters > n {
+            return Err(Error::param(
+                "k",
+                self.n_clusters,
+                format!("is more than the {n} rows to cluster"),
+            ));
+        }
+        let mut rng = Rng::new(self.seed, 0x3b);
+        let init_size = (3 * self.batch_size).max(3 * self.n_clusters).min(n);
+        let init_rows = rng.sample(n, init_size);
+        let mut model = MiniBatchKMeansModel::start(self.clone(), &data.select(&init_rows))?;
+        let steps = (self.max_iter * n).div_ceil(self.batch_size);
+        let alpha = (2.0 * self.batch_size as f64 / (n as f64 + 1.0)).min(1.0);
+        let mut ewa: Option<f64> = None;
+        let mut best = f64::INFINITY;
+        let mut no_improvement = 0;
+        let mut batch = Vec::with_capacity(self.batch_size * d);
+        for _ in 0..steps {
+            batch.clear();
+            for _ in 0..self.batch_size.min(n) {
+                let r = rng.below(n);
+                batch.extend_from_slice(data.row(r));
+            }
+            let inertia = model.step(&batch, d, &mut rng) / self.batch_size.min(n) as f64;
+            let smoothed = match ewa {
+                None => inertia,
+                Some(e) => e * (1.0 - alpha) + inertia * alpha,
+            };
+            ewa = Some(smoothed);
+            if smoothed < best {
+                best = smoothed;
+                no_improvement = 0;
+            } else {
+                no_improvement += 1;
+                if no_improvement >= self.max_no_improvement {
+                    break;
+                }
+            }
+        }
+        Ok(model.finish(data))
+    }
+}
+
+/// A Mini-Batch K-Means being trained.
+#[derive(Debug, Clone)]
+pub struct MiniBatchKMeansModel {
+    params: MiniBatchKMeansParams,
+    dim: usize,
+    centers: Vec<f32>,
+    counts: Vec<f64>,
+    steps: usize,
+    rng: Rng,
+}
+
+impl MiniBatchKMeansModel {
+    /// Initialises the centres with k-means++ on `first` (at least `k` rows).
+    pub fn start(params: MiniBatchKMeansParams, first: &Embeddings) -> Result<Self> {
+        params.check()?;
+        let (n, d, k) = (first.rows(), first.dim(), params.n_clusters);
+        if k > n {
+            return Err(Error::param(
+                "k",
+                k,
+                format!("needs a first batch of at least k rows, got {n}"),
+            ));
+        }
+        let mut rng = Rng::new(params.seed, 0x5eed);
+        let x = first.as_slice();
+        let centers = kmeans_plus_plus(x, &row_sq_norms(x, d), d, k, &mut rng);
+        Ok(MiniBatchKMeansModel {
+            params,
+            dim: d,
+            centers,
+            counts: vec![0.0; k],
+            steps: 0,
+            rng,
+        })
+    }
+
+    /// Trains on one batch (rows are normalised by [`Embeddings`]); the first call initialises.
+    pub fn partial_fit(
+        model: Option<Self>,
+        params: &MiniBatchKMeansParams,
+        batch: &Embeddings,
+    ) -> Result<Self> {
+        let mut m = match model {
+            Some(m) => m,
+            None => Self::start(params.clone(), batch)?,
+        };
+        if batch.dim() != m.dim {
+            return Err(Error::param(
+                "dim",
+                batch.dim(),
+                format!("the model has {} dimensions", m.dim),
+            ));
+        }
+        let mut rng = m.rng.clone();
+        m.step(batch.as_slice(), batch.dim(), &mut rng);
+        m.rng = rng;
+        Ok(m)
+    }
+
+    /// One mini-batch update; returns the batch's inertia against the centres before the update.
+    fn step(&mut self, batch: &[f32], d: usize, rng: &mut Rng) -> f64 {
+        let k = self.centers.len() / d;
+        let b_sq = row_sq_norms(batch, d);
+        let (labels, dists) = nearest(
+            batch,
+            &b_sq,
+            &self.centers,
+            &row_sq_norms(&self.centers, d),
+            d,
+        );
+        let mut sums = vec![0.0f64; k * d];
+        let mut weights = vec![0.0f64; k];
+        for (i, &c) in labels.iter().enumerate() {
+            weights[c] += 1.0;
+            for (s, v) in sums[c * d..(c + 1) * d]
+                .iter_mut()
+                .zip(&batch[i * d..(i + 1) * d])
+            {
+                *s += f64::from(*v);
+            }
+        }
+        for c in 0..k {
+            if weights[c] == 0.0 {
+                continue;
+            }
+            let old = self.counts[c];
+            let total = old + weights[c];
+            for t in 0..d {
+                let v = (f64::from(self.centers[c * d + t]) * old + sums[c * d + t]) / total;
+                self.centers[c * d + t] = v as f32;
+            }
+            self.counts[c] = total;
+        }
+        self.steps += 1;
+        // Every 10 + min(count) steps, as scikit-learn: centres that almost nobody picks move
+        // to random batch points.
+        let min_count = self.counts.iter().cloned().fold(f64::INFINITY, f64::min);
+        let every = 10 + min_count as usize;
+        if self.params.reassignment_ratio > 0.0 && self.steps % every == 0 {
+            let max_count = self.counts.iter().cloned().fold(0.0, f64::max);
+            let low: Vec<usize> = (0..k)
+                .filter(|&c| self.counts[c] < self.params.reassignment_ratio * max_count)
+                .collect();
+            let n_batch = labels.len();
+            let low = &low[..low.len().min(n_batch / 2)];
+            if !low.is_empty() {
+                let keep_min = (0..k)
+                    .filter(|c| !low.contains(c))
+                    .map(|c| self.counts[c])
+                    .fold(f64::INFINITY, f64::min);
+                let picks = rng.sample(n_batch, low.len());
+                for (&c, &r) in low.iter().zip(&picks) {
+                    self.centers[c * d..(c + 1) * d].copy_from_slice(&batch[r * d..(r + 1) * d]);
+                    self.counts[c] = if keep_min.is_finite() { keep_min } else { 1.0 };
+                }
+            }
+        }
+        dists.iter().map(|&v| f64::from(v)).sum()
+    }
+
+    /// The centres so far, `k x dim`.
+    pub fn centers(&self) -> &[f32] {
+        &self.centers
+    }
+
+    /// Assigns every row of `data` to its nearest centre and returns the fitted model.
+    pub fn finish(&self, data: &Embeddings) -> KMeansModel {
+        let d = self.dim;
+        let x = data.as_slice();
+        let (labels, _) = nearest(
+            x,
+            &row_sq_norms(x, d),
+            &self.centers,
+            &row_sq_norms(&self.centers, d),
+            d,
+        );
+        KMeansModel::from_parts(x, d, self.centers.clone(), labels, self.steps)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::KMeans;
+
+    fn cloud(n: usize, d: usize, groups: usize) -> Embeddings {
+        let mut rng = Rng::new(5, 0);
+        let centres: Vec<f32> = (0..groups * d)
+            .map(|_| rng.next_f64() as f32 - 0.5)
+            .collect();
+        let v: Vec<f32> = (0..n * d)
+            .map(|i| centres[(i / d % groups) * d + i % d] + 0.3 * (rng.next_f64() as f32 - 0.5))
+            .collect();
+        Embeddings::new(v, d).unwrap()
+    }
+
+    #[test]
+    fn close_to_full_kmeans() {
+        let e = cloud(4000, 16, 8);
+        let full = KMeans::params(8).n_init(3).fit(&e).unwrap();
+        let mb = MiniBatchKMeans::params(8).batch_size(256).fit(&e).unwrap();
+        assert!(
+            mb.inertia() <= full.inertia() * 1.02,
+            "{} vs {}",
+            mb.inertia(),
+            full.inertia()
+        );
+        assert_eq!(mb.labels().len(), 4000);
+    }
+
+    #[test]
+    fn partial_fit_streams_batches() {
+        let e = cloud(3000, 8, 4);
+        let params = MiniBatchKMeans::params(4).batch_size(500);
+        let mut model = None;
+        for _ in 0..5 {
+            for start in (0..3000).step_by(500) {
+                let rows: Vec<usize> = (start..start + 500).collect();
+                model = Some(
+                    MiniBatchKMeansModel::partial_fit(model, &params, &e.select(&rows)).unwrap(),
+                );
+            }
+        }
+        let fitted = model.unwrap().finish(&e);
+        let full = KMeans::params(4).n_init(3).fit(&e).unwrap();
+        assert!(
+            fitted.inertia() <= full.inertia() * 1.02,
+            "{} vs {}",
+            fitted.inertia(),
+            full.inertia()
+        );
+    }
+
+    #[test]
+    fn parameters_are_checked() {
+        assert!(MiniBatchKMeans::params(0).check().is_err());
+        assert!(MiniBatchKMeans::params(2).batch_size(0).check().is_err());
+        assert!(MiniBatchKMeans::params(2)
+            .reassignment_ratio(2.0)
+            .check()
+            .is_err());
+        let tiny = cloud(3, 4, 1);
+        assert!(MiniBatchKMeans::params(5).fit(&tiny).is_err());
+    }
+}
