@@ -9,7 +9,8 @@ use anyhow::{bail, Context};
 use clap::ValueEnum;
 use clap::{Args, Parser, Subcommand};
 use embedscope::cluster::{
-    label_agreement, Agglomerative, KMeans, KSweepParams, Linkage, Metric, MiniBatchKMeans,
+    label_agreement, Agglomerative, Hdbscan, KMeans, KSweepParams, Linkage, Metric,
+    MiniBatchKMeans, Selection,
 };
 use embedscope::embed::{
     default_model_dir, embed_texts, home_dir, Embedder, EmbeddingCache, LocalModel,
@@ -48,6 +49,14 @@ enum AlgorithmArg {
     MinibatchKmeans,
     /// Agglomerative (hierarchical) clustering, as scikit-learn's AgglomerativeClustering.
     Agglomerative,
+    /// HDBSCAN with noise, as the hdbscan library.
+    Hdbscan,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum SelectionArg {
+    Eom,
+    Leaf,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -94,6 +103,19 @@ struct ClusterArgs {
     /// Cut the tree at this distance instead of at --k clusters (agglomerative).
     #[arg(long)]
     distance_threshold: Option<f64>,
+    /// Smallest cluster (HDBSCAN).
+    #[arg(long, default_value_t = 5)]
+    min_cluster_size: usize,
+    /// Neighbours that make a core point, the point itself not counted (HDBSCAN; default:
+    /// --min-cluster-size).
+    #[arg(long)]
+    min_samples: Option<usize>,
+    /// Cluster selection (HDBSCAN).
+    #[arg(long, value_enum, default_value = "eom")]
+    cluster_selection: SelectionArg,
+    /// Merge clusters split below this distance (HDBSCAN).
+    #[arg(long, default_value_t = 0.0)]
+    cluster_selection_epsilon: f64,
     /// Seed of every stochastic step.
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -365,6 +387,7 @@ fn cluster(args: &ClusterArgs) -> anyhow::Result<()> {
         })?;
     let k = match (args.k, args.algorithm, args.distance_threshold) {
         (Some(k), _, _) => k,
+        (None, AlgorithmArg::Hdbscan, _) => 1,
         (None, AlgorithmArg::Agglomerative, Some(_)) => 1,
         (None, AlgorithmArg::Agglomerative, None) => {
             bail!("--k or --distance-threshold is required for --algorithm agglomerative")
@@ -393,10 +416,25 @@ fn cluster(args: &ClusterArgs) -> anyhow::Result<()> {
     if let Some(t) = args.distance_threshold {
         agglomerative = agglomerative.distance_threshold(t);
     }
+    let mut hdbscan = Hdbscan::params()
+        .min_cluster_size(args.min_cluster_size)
+        .selection(match args.cluster_selection {
+            SelectionArg::Eom => Selection::Eom,
+            SelectionArg::Leaf => Selection::Leaf,
+        })
+        .cluster_selection_epsilon(args.cluster_selection_epsilon)
+        .metric(match args.metric {
+            MetricArg::Euclidean => Metric::Euclidean,
+            MetricArg::Cosine => Metric::Cosine,
+        });
+    if let Some(m) = args.min_samples {
+        hdbscan = hdbscan.min_samples(m);
+    }
     match args.algorithm {
         AlgorithmArg::Kmeans => kmeans.check()?,
         AlgorithmArg::MinibatchKmeans => minibatch.check()?,
         AlgorithmArg::Agglomerative => agglomerative.check()?,
+        AlgorithmArg::Hdbscan => hdbscan.check()?,
     }
     let (corpus, data) = vectors(&args.input, &args.model)?;
     let started = std::time::Instant::now();
@@ -427,6 +465,10 @@ fn cluster(args: &ClusterArgs) -> anyhow::Result<()> {
                 None,
                 None,
             )
+        }
+        AlgorithmArg::Hdbscan => {
+            let m = hdbscan.fit(&data)?;
+            (m.labels().to_vec(), m.sizes().to_vec(), None, None)
         }
     };
     let seconds = started.elapsed().as_secs_f64();

@@ -2,6 +2,7 @@
 
 pub mod agglomerative;
 pub mod external;
+pub mod hdbscan;
 pub mod kmeans;
 pub mod metrics;
 pub mod minibatch;
@@ -9,6 +10,7 @@ mod select;
 
 pub use agglomerative::{Agglomerative, AgglomerativeModel, AgglomerativeParams, Linkage, Metric};
 pub use external::{label_agreement, LabelAgreement};
+pub use hdbscan::{CondensedEdge, Hdbscan, HdbscanModel, HdbscanParams, Selection};
 pub use kmeans::{KMeans, KMeansAlgorithm, KMeansModel, KMeansParams};
 pub use minibatch::{MiniBatchKMeans, MiniBatchKMeansModel, MiniBatchKMeansParams};
 pub use select::{KScore, KSweep, KSweepParams};
