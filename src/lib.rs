@@ -72,7 +72,7 @@ pub mod embed;
 mod embeddings;
 mod error;
 pub mod io;
-mod kernel;
+pub mod kernel;
 mod linalg;
 pub mod progress;
 pub mod report;

@@ -94,6 +94,10 @@ struct ClusterArgs {
     /// Rows per batch (Mini-Batch K-Means).
     #[arg(long, default_value_t = 1024)]
     batch_size: usize,
+    /// Mini-Batch K-Means over a Parquet file read in slices of rows, never whole in memory
+    /// (for inputs larger than memory; needs a vector column).
+    #[arg(long)]
+    stream: bool,
     /// Linkage (agglomerative).
     #[arg(long, value_enum, default_value = "ward")]
     linkage: LinkageArg,
@@ -430,6 +434,13 @@ fn cluster(args: &ClusterArgs) -> anyhow::Result<()> {
     if let Some(m) = args.min_samples {
         hdbscan = hdbscan.min_samples(m);
     }
+    if args.stream {
+        if args.algorithm != AlgorithmArg::MinibatchKmeans {
+            bail!("--stream works with --algorithm minibatch-kmeans");
+        }
+        minibatch.check()?;
+        return cluster_stream(args, &minibatch);
+    }
     match args.algorithm {
         AlgorithmArg::Kmeans => kmeans.check()?,
         AlgorithmArg::MinibatchKmeans => minibatch.check()?,
@@ -498,6 +509,64 @@ fn cluster(args: &ClusterArgs) -> anyhow::Result<()> {
             sizes.len(),
             inertia.map_or_else(String::new, |i| format!(", inertia {i:.3}")),
             seconds,
+            args.out.display()
+        );
+    }
+    Ok(())
+}
+
+/// Mini-Batch K-Means over a Parquet vector column, slice by slice: training passes, then one
+/// assignment pass. Memory: one slice of rows plus the labels.
+fn cluster_stream(
+    args: &ClusterArgs,
+    params: &embedscope::cluster::MiniBatchKMeansParams,
+) -> anyhow::Result<()> {
+    const SLICE: usize = 65_536;
+    let path = &args.input.input;
+    if Format::from_path(path)? != Format::Parquet {
+        bail!("{}: --stream reads Parquet files", path.display());
+    }
+    let column = args.input.vector_column.as_deref();
+    let rows = embedscope::io::vector_batches(path, column, SLICE)?.rows();
+    let started = std::time::Instant::now();
+    let model = params.fit_stream(
+        || Ok(embedscope::io::vector_batches(path, column, SLICE)?),
+        rows,
+    )?;
+    let mut raw = Vec::with_capacity(rows);
+    let mut inertia = 0.0;
+    for chunk in embedscope::io::vector_batches(path, column, SLICE)? {
+        let (labels, sum) = model.predict(&chunk?);
+        raw.extend(labels);
+        inertia += sum;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    // Ids by size, largest first, as every other clustering.
+    let mut counts = vec![0usize; model.n_clusters()];
+    raw.iter().for_each(|&l| counts[l] += 1);
+    let mut order: Vec<usize> = (0..counts.len()).filter(|&c| counts[c] > 0).collect();
+    order.sort_by_key(|&c| (std::cmp::Reverse(counts[c]), c));
+    let mut rank = vec![0usize; counts.len()];
+    order.iter().enumerate().for_each(|(i, &c)| rank[c] = i);
+    let labels: Vec<Option<usize>> = raw.iter().map(|&l| Some(rank[l])).collect();
+    write_assignments(&args.out, &labels)?;
+    let summary = serde_json::json!({
+        "algorithm": "minibatch-kmeans",
+        "stream": true,
+        "n_clusters": order.len(),
+        "noise": 0,
+        "inertia": inertia,
+        "sizes": order.iter().map(|&c| counts[c]).collect::<Vec<_>>(),
+        "seconds": seconds,
+        "rows": rows,
+        "out": args.out,
+    });
+    if args.json {
+        println!("{summary}");
+    } else {
+        eprintln!(
+            "minibatch-kmeans (stream): {} clusters, inertia {inertia:.3}, {seconds:.2} s -> {}",
+            order.len(),
             args.out.display()
         );
     }

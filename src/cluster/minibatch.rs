@@ -117,10 +117,7 @@ impl MiniBatchKMeansParams {
         let init_rows = rng.sample(n, init_size);
         let mut model = MiniBatchKMeansModel::start(self.clone(), &data.select(&init_rows))?;
         let steps = (self.max_iter * n).div_ceil(self.batch_size);
-        let alpha = (2.0 * self.batch_size as f64 / (n as f64 + 1.0)).min(1.0);
-        let mut ewa: Option<f64> = None;
-        let mut best = f64::INFINITY;
-        let mut no_improvement = 0;
+        model.smoothing = (2.0 * self.batch_size as f64 / (n as f64 + 1.0)).min(1.0);
         let mut batch = Vec::with_capacity(self.batch_size * d);
         for _ in 0..steps {
             batch.clear();
@@ -128,23 +125,55 @@ impl MiniBatchKMeansParams {
                 let r = rng.below(n);
                 batch.extend_from_slice(data.row(r));
             }
-            let inertia = model.step(&batch, d, &mut rng) / self.batch_size.min(n) as f64;
-            let smoothed = match ewa {
-                None => inertia,
-                Some(e) => e * (1.0 - alpha) + inertia * alpha,
-            };
-            ewa = Some(smoothed);
-            if smoothed < best {
-                best = smoothed;
-                no_improvement = 0;
-            } else {
-                no_improvement += 1;
-                if no_improvement >= self.max_no_improvement {
-                    break;
-                }
+            model.step(&batch, d, &mut rng);
+            if model.converged() {
+                break;
             }
         }
         Ok(model.finish(data))
+    }
+}
+
+impl MiniBatchKMeansParams {
+    /// Trains on a stream of row batches (for example [`crate::io::vector_batches`] over a
+    /// Parquet file larger than memory): `open()` starts a pass over the data; passes repeat,
+    /// each chunk's rows shuffled and fed `batch_size` at a time, until the smoothed inertia
+    /// stops improving or `max_iter` passes are done. `rows` is the stream's total length.
+    pub fn fit_stream<I, F>(&self, mut open: F, rows: usize) -> Result<MiniBatchKMeansModel>
+    where
+        F: FnMut() -> Result<I>,
+        I: Iterator<Item = Result<Embeddings>>,
+    {
+        self.check()?;
+        let mut model: Option<MiniBatchKMeansModel> = None;
+        let mut rng = Rng::new(self.seed, 0x57);
+        'passes: for _ in 0..self.max_iter {
+            for chunk in open()? {
+                let chunk = chunk?;
+                let mut order: Vec<usize> = (0..chunk.rows()).collect();
+                for i in (1..order.len()).rev() {
+                    order.swap(i, rng.below(i + 1));
+                }
+                for rows_of in order.chunks(self.batch_size) {
+                    let batch = chunk.select(rows_of);
+                    let m = match model.take() {
+                        None => {
+                            let mut m = MiniBatchKMeansModel::start(self.clone(), &batch)?;
+                            m.expect_rows(rows);
+                            m
+                        }
+                        Some(m) => m,
+                    };
+                    let next = MiniBatchKMeansModel::partial_fit(Some(m), self, &batch)?;
+                    let done = next.converged();
+                    model = Some(next);
+                    if done {
+                        break 'passes;
+                    }
+                }
+            }
+        }
+        model.ok_or_else(|| Error::param("rows", 0, "the stream had no rows"))
     }
 }
 
@@ -157,6 +186,11 @@ pub struct MiniBatchKMeansModel {
     counts: Vec<f64>,
     steps: usize,
     rng: Rng,
+    /// Weight of a new batch in the smoothed inertia (scikit-learn: `2 * batch / (n + 1)`).
+    smoothing: f64,
+    smoothed: Option<f64>,
+    best: f64,
+    no_improvement: usize,
 }
 
 impl MiniBatchKMeansModel {
@@ -181,6 +215,10 @@ impl MiniBatchKMeansModel {
             counts: vec![0.0; k],
             steps: 0,
             rng,
+            smoothing: 0.01,
+            smoothed: None,
+            best: f64::INFINITY,
+            no_improvement: 0,
         })
     }
 
@@ -205,6 +243,18 @@ impl MiniBatchKMeansModel {
         m.step(batch.as_slice(), batch.dim(), &mut rng);
         m.rng = rng;
         Ok(m)
+    }
+
+    /// Whether the smoothed batch inertia has not improved for `max_no_improvement` batches
+    /// (scikit-learn's stopping rule); streaming callers stop feeding batches then.
+    pub fn converged(&self) -> bool {
+        self.no_improvement >= self.params.max_no_improvement
+    }
+
+    /// Sets the weight of each new batch in the smoothed inertia, for a stream of `rows`
+    /// rows in total (scikit-learn: `2 * batch_size / (rows + 1)`).
+    pub fn expect_rows(&mut self, rows: usize) {
+        self.smoothing = (2.0 * self.params.batch_size as f64 / (rows as f64 + 1.0)).min(1.0);
     }
 
     /// One mini-batch update; returns the batch's inertia against the centres before the update.
@@ -265,7 +315,39 @@ impl MiniBatchKMeansModel {
                 }
             }
         }
-        dists.iter().map(|&v| f64::from(v)).sum()
+        let inertia: f64 = dists.iter().map(|&v| f64::from(v)).sum();
+        let per_row = inertia / labels.len().max(1) as f64;
+        let smoothed = match self.smoothed {
+            None => per_row,
+            Some(e) => e * (1.0 - self.smoothing) + per_row * self.smoothing,
+        };
+        self.smoothed = Some(smoothed);
+        if smoothed < self.best {
+            self.best = smoothed;
+            self.no_improvement = 0;
+        } else {
+            self.no_improvement += 1;
+        }
+        inertia
+    }
+
+    /// Labels of a batch of rows (nearest centre) and their summed squared distances.
+    pub fn predict(&self, batch: &Embeddings) -> (Vec<usize>, f64) {
+        let d = self.dim;
+        let x = batch.as_slice();
+        let (labels, dists) = nearest(
+            x,
+            &row_sq_norms(x, d),
+            &self.centers,
+            &row_sq_norms(&self.centers, d),
+            d,
+        );
+        (labels, dists.iter().map(|&v| f64::from(v)).sum())
+    }
+
+    /// Number of centres.
+    pub fn n_clusters(&self) -> usize {
+        self.counts.len()
     }
 
     /// The centres so far, `k x dim`.
@@ -337,6 +419,27 @@ mod tests {
             fitted.inertia() <= full.inertia() * 1.02,
             "{} vs {}",
             fitted.inertia(),
+            full.inertia()
+        );
+    }
+
+    #[test]
+    fn fit_stream_over_chunks() {
+        let e = cloud(3000, 8, 4);
+        let params = MiniBatchKMeans::params(4).batch_size(200);
+        let open = || -> Result<std::vec::IntoIter<Result<Embeddings>>> {
+            Ok((0..3)
+                .map(|c| Ok(e.select(&(c * 1000..(c + 1) * 1000).collect::<Vec<_>>())))
+                .collect::<Vec<_>>()
+                .into_iter())
+        };
+        let model = params.fit_stream(open, 3000).unwrap();
+        let (labels, inertia) = model.predict(&e);
+        assert_eq!(labels.len(), 3000);
+        let full = KMeans::params(4).n_init(3).fit(&e).unwrap();
+        assert!(
+            inertia <= full.inertia() * 1.02,
+            "{inertia} vs {}",
             full.inertia()
         );
     }

@@ -16,7 +16,7 @@ mod tables;
 use std::path::{Path, PathBuf};
 
 pub use atomic::write_atomic;
-pub use parquet::write_vectors_parquet;
+pub use parquet::{vector_batches, write_vectors_parquet, VectorBatches};
 pub use tables::{read_assignments, write_assignments};
 
 use crate::embeddings::Embeddings;

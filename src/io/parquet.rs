@@ -198,3 +198,124 @@ pub fn write_vectors_parquet(
             .map_err(std::io::Error::other)
     })
 }
+
+/// The vector column of a Parquet file read in slices of rows, for data larger than memory.
+#[derive(Debug)]
+pub struct VectorBatches {
+    path: std::path::PathBuf,
+    column: String,
+    rows: usize,
+    next: usize,
+    batch: usize,
+}
+
+/// Streams `column` (default: `embedding` or `vector`) of a Parquet file, `batch` rows at a
+/// time; each batch is validated and normalised like a whole file.
+pub fn vector_batches(path: &Path, column: Option<&str>, batch: usize) -> Result<VectorBatches> {
+    if !path.is_file() {
+        return Err(Error::FileNotFound {
+            path: path.to_path_buf(),
+        });
+    }
+    let file = || std::fs::File::open(path).map_err(|e| Error::io(path, e));
+    let mut reader = ParquetReader::new(file()?);
+    let schema = reader.schema().map_err(|e| polars_error(path, e))?;
+    let names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
+    let column = match column {
+        Some(c) if names.iter().any(|n| n == c) => c.to_string(),
+        Some(c) => {
+            return Err(Error::MissingColumn {
+                path: path.to_path_buf(),
+                column: c.to_string(),
+                available: super::list_columns(names.iter().map(String::as_str)),
+            })
+        }
+        None => super::DEFAULT_VECTOR_COLUMNS
+            .iter()
+            .find(|c| names.iter().any(|n| n == *c))
+            .map(|c| c.to_string())
+            .ok_or_else(|| Error::MissingColumn {
+                path: path.to_path_buf(),
+                column: "embedding".into(),
+                available: super::list_columns(names.iter().map(String::as_str)),
+            })?,
+    };
+    let rows = reader.num_rows().map_err(|e| polars_error(path, e))?;
+    if rows == 0 {
+        return Err(Error::EmptyCorpus {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(VectorBatches {
+        path: path.to_path_buf(),
+        column,
+        rows,
+        next: 0,
+        batch: batch.max(1),
+    })
+}
+
+impl VectorBatches {
+    /// Rows in the file.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    fn read(&self, offset: usize, len: usize) -> Result<crate::Embeddings> {
+        let path = self.path.as_path();
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let df = ParquetReader::new(file)
+            .with_columns(Some(vec![self.column.clone()]))
+            .with_slice(Some((offset, len)))
+            .finish()
+            .map_err(|e| polars_error(path, e))?;
+        let flat = read_vectors(path, &df, &self.column)?;
+        let mut dim = None;
+        for (r, range) in flat.ranges.iter().enumerate() {
+            let Some((s, e)) = range else {
+                return Err(Error::Malformed {
+                    path: path.to_path_buf(),
+                    location: format!("row {}", offset + r),
+                    message: format!("column `{}` is null", self.column),
+                });
+            };
+            match dim {
+                None => dim = Some(e - s),
+                Some(d) if d != e - s => {
+                    return Err(Error::Malformed {
+                        path: path.to_path_buf(),
+                        location: format!("row {}", offset + r),
+                        message: format!(
+                            "column `{}` has {} values, expected {d}",
+                            self.column,
+                            e - s
+                        ),
+                    })
+                }
+                _ => {}
+            }
+        }
+        let dim = dim.unwrap_or(0);
+        crate::Embeddings::new(flat.values, dim).map_err(|e| Error::Malformed {
+            path: path.to_path_buf(),
+            location: e
+                .row()
+                .map_or_else(|| "data".into(), |r| format!("row {}", offset + r)),
+            message: format!("column `{}`: {e}", self.column),
+        })
+    }
+}
+
+impl Iterator for VectorBatches {
+    type Item = Result<crate::Embeddings>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.next >= self.rows {
+            return None;
+        }
+        let len = self.batch.min(self.rows - self.next);
+        let out = self.read(self.next, len);
+        self.next += len;
+        Some(out)
+    }
+}
