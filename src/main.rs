@@ -529,10 +529,7 @@ fn cluster_stream(
     let column = args.input.vector_column.as_deref();
     let rows = embedscope::io::vector_batches(path, column, SLICE)?.rows();
     let started = std::time::Instant::now();
-    let model = params.fit_stream(
-        || Ok(embedscope::io::vector_batches(path, column, SLICE)?),
-        rows,
-    )?;
+    let model = params.fit_stream(|| embedscope::io::vector_batches(path, column, SLICE), rows)?;
     let mut raw = Vec::with_capacity(rows);
     let mut inertia = 0.0;
     for chunk in embedscope::io::vector_batches(path, column, SLICE)? {
