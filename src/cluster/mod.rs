@@ -4,6 +4,8 @@ pub mod agglomerative;
 pub mod external;
 pub mod hdbscan;
 pub mod kmeans;
+#[cfg(feature = "linfa")]
+pub mod linfa_compat;
 pub mod metrics;
 pub mod minibatch;
 mod select;
