@@ -246,21 +246,8 @@ impl<'a> AuditBuilder<'a> {
                             corpus.source.display()
                         ))
                     })?;
-                    let (unique, todo) = crate::embed::plan(
-                        texts,
-                        &texts
-                            .iter()
-                            .map(|t| crate::embed::cache::text_key(t))
-                            .collect::<Vec<_>>(),
-                        self.cache.as_ref(),
-                    );
-                    let _ = unique;
-                    self.progress.start("embed", todo.len() as u64);
-                    let progress = self.progress;
-                    let (e, stats) = embed_texts(embedder, texts, self.cache.as_mut(), &|n| {
-                        progress.advance(n as u64)
-                    })?;
-                    self.progress.finish();
+                    let (e, stats) =
+                        embed_texts(embedder, texts, self.cache.as_mut(), self.progress)?;
                     let model = stats.model.clone();
                     (
                         std::borrow::Cow::Owned(e),

@@ -30,7 +30,7 @@
 //! let model = LocalModel::load(&default_model_dir())?;
 //! let mut cache = EmbeddingCache::open(&home_dir().join("embeddings"), model.model_id(), model.dim())?;
 //! let texts = vec!["Machine learning is a subset of AI.".to_string()];
-//! let (vectors, stats) = embed_texts(&model, &texts, Some(&mut cache), &|_| {})?;
+//! let (vectors, stats) = embed_texts(&model, &texts, Some(&mut cache), &embedscope::progress::Silent)?;
 //! assert_eq!(vectors.dim(), 384);
 //! # Ok::<(), embedscope::Error>(())
 //! ```

@@ -314,15 +314,7 @@ fn embed(args: &EmbedArgs) -> anyhow::Result<()> {
     };
     let model = args.model.model()?;
     let mut cache = args.model.cache(&model)?;
-    let bars = Bars::default();
-    let keys: Vec<u128> = texts
-        .iter()
-        .map(|t| embedscope::embed::cache::text_key(t))
-        .collect();
-    let (_, todo) = embedscope::embed::plan(texts, &keys, cache.as_ref());
-    bars.start("embed", todo.len() as u64);
-    let (vectors, stats) = embed_texts(&model, texts, cache.as_mut(), &|n| bars.advance(n as u64))?;
-    bars.finish();
+    let (vectors, stats) = embed_texts(&model, texts, cache.as_mut(), &Bars::default())?;
     match out_format {
         Format::Npy => write_atomic(&args.out, |w| {
             npy::write_npy(w, vectors.as_slice(), vectors.rows(), vectors.dim())
@@ -366,15 +358,7 @@ fn vectors(input: &InputArgs, model: &ModelArgs) -> anyhow::Result<(Corpus, Embe
     };
     let m = model.model()?;
     let mut cache = model.cache(&m)?;
-    let bars = Bars::default();
-    let keys: Vec<u128> = texts
-        .iter()
-        .map(|t| embedscope::embed::cache::text_key(t))
-        .collect();
-    let (_, todo) = embedscope::embed::plan(texts, &keys, cache.as_ref());
-    bars.start("embed", todo.len() as u64);
-    let (v, _) = embed_texts(&m, texts, cache.as_mut(), &|n| bars.advance(n as u64))?;
-    bars.finish();
+    let (v, _) = embed_texts(&m, texts, cache.as_mut(), &Bars::default())?;
     Ok((corpus, v))
 }
 

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use embedscope::cluster::KMeans;
 use embedscope::embed::{default_model_dir, embed_texts, Embedder, LocalModel};
 use embedscope::io::{load, npy::read_npy, LoadOptions};
+use embedscope::progress::Silent;
 use embedscope::Embeddings;
 
 fn fixture(name: &str) -> PathBuf {
@@ -47,7 +48,7 @@ fn parity_with_sentence_transformers_on_every_text() {
         "sentence_bert_config.json says 256, not tokenizer.json's 128"
     );
     let texts = texts("parity-debian400.jsonl");
-    let (ours, stats) = embed_texts(&model, &texts, None, &|_| {}).unwrap();
+    let (ours, stats) = embed_texts(&model, &texts, None, &Silent).unwrap();
     assert_eq!(stats.embedded, 400);
     let want = reference("parity-debian400.npy");
     let cos = cosines(&ours, &want);
@@ -92,7 +93,7 @@ fn assert_seed_split(vectors: &Embeddings) {
 #[test]
 fn seed_sentences_split_as_scikit_learn_does() {
     let model = model();
-    let (ours, _) = embed_texts(&model, &texts("seed6.jsonl"), None, &|_| {}).unwrap();
+    let (ours, _) = embed_texts(&model, &texts("seed6.jsonl"), None, &Silent).unwrap();
     assert!(cosines(&ours, &reference("seed6.npy"))
         .iter()
         .all(|c| *c >= 0.9999));

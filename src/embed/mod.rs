@@ -13,6 +13,7 @@ pub use local::{default_model_dir, home_dir, LocalModel, Pooling, DEFAULT_MODEL,
 
 use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};
+use crate::progress::Progress;
 
 /// Anything that turns texts into vectors.
 pub trait Embedder: Send + Sync {
@@ -57,24 +58,26 @@ impl EmbedStats {
 /// Embeds texts: identical texts are embedded once, cached texts not at all, the rest run
 /// through `embedder`; the result is validated and normalised into [`Embeddings`].
 ///
-/// `progress(n)` is called as `n` more of the texts to embed are done (the total is
-/// [`EmbedStats::embedded`], known only after the cache look-up; see [`plan`]).
+/// Progress: an "embed" stage whose total is the number of texts the model has to run
+/// (known after the cache look-up).
 pub fn embed_texts(
     embedder: &dyn Embedder,
     texts: &[String],
     cache: Option<&mut EmbeddingCache>,
-    progress: &(dyn Fn(usize) + Sync),
+    progress: &dyn Progress,
 ) -> Result<(Embeddings, EmbedStats)> {
     let dim = embedder.dim();
     let keys: Vec<u128> = texts.iter().map(|t| cache::text_key(t)).collect();
-    let (unique, todo) = plan(texts, &keys, cache.as_deref());
+    let (unique, todo) = plan(&keys, cache.as_deref());
     let started = Instant::now();
     let todo_texts: Vec<&str> = todo.iter().map(|&i| texts[i].as_str()).collect();
+    progress.start("embed", todo_texts.len() as u64);
     let fresh = if todo_texts.is_empty() {
         Vec::new()
     } else {
-        embedder.embed(&todo_texts, progress)?
+        embedder.embed(&todo_texts, &|n| progress.advance(n as u64))?
     };
+    progress.finish();
     let seconds = started.elapsed().as_secs_f64();
     if fresh.len() != todo.len() * dim {
         return Err(Error::Unsupported(format!(
@@ -117,13 +120,9 @@ pub fn embed_texts(
 }
 
 /// Which texts need the model: returns the number of distinct texts and the index of the first
-/// occurrence of each distinct text that the cache lacks.
-pub fn plan(
-    texts: &[String],
-    keys: &[u128],
-    cache: Option<&EmbeddingCache>,
-) -> (usize, Vec<usize>) {
-    let mut seen = std::collections::HashSet::with_capacity(texts.len());
+/// occurrence of each distinct text (by key) that the cache lacks.
+fn plan(keys: &[u128], cache: Option<&EmbeddingCache>) -> (usize, Vec<usize>) {
+    let mut seen = std::collections::HashSet::with_capacity(keys.len());
     let mut todo = Vec::new();
     for (i, k) in keys.iter().enumerate() {
         if seen.insert(*k) && cache.and_then(|c| c.get(*k)).is_none() {
@@ -163,7 +162,8 @@ mod tests {
             .collect();
         let fake = Fake(AtomicUsize::new(0));
         let mut cache = EmbeddingCache::open(dir.path(), "fake", 2).unwrap();
-        let (e, stats) = embed_texts(&fake, &texts, Some(&mut cache), &|_| {}).unwrap();
+        let (e, stats) =
+            embed_texts(&fake, &texts, Some(&mut cache), &crate::progress::Silent).unwrap();
         assert_eq!(
             fake.0.load(Ordering::SeqCst),
             3,
@@ -172,7 +172,8 @@ mod tests {
         assert_eq!((stats.unique, stats.embedded, stats.cache_hits), (3, 3, 0));
         assert_eq!(e.row(0), e.row(2));
         let mut cache = EmbeddingCache::open(dir.path(), "fake", 2).unwrap();
-        let (e2, stats) = embed_texts(&fake, &texts, Some(&mut cache), &|_| {}).unwrap();
+        let (e2, stats) =
+            embed_texts(&fake, &texts, Some(&mut cache), &crate::progress::Silent).unwrap();
         assert_eq!(
             fake.0.load(Ordering::SeqCst),
             3,
