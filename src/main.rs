@@ -131,12 +131,9 @@ struct ClusterArgs {
     json: bool,
 }
 
+/// The K range of `optimal-k` and `audit`.
 #[derive(Args)]
-struct OptimalKArgs {
-    #[command(flatten)]
-    input: InputArgs,
-    #[command(flatten)]
-    model: ModelArgs,
+struct SweepArgs {
     /// Smallest K tried.
     #[arg(long, default_value_t = 2)]
     k_min: usize,
@@ -146,6 +143,16 @@ struct OptimalKArgs {
     /// K-Means initialisations per K.
     #[arg(long, default_value_t = 10)]
     n_init: usize,
+}
+
+#[derive(Args)]
+struct OptimalKArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    model: ModelArgs,
+    #[command(flatten)]
+    sweep: SweepArgs,
     /// Rows above which the silhouette uses a seeded sample of this size.
     #[arg(long, default_value_t = 10_000)]
     silhouette_sample: usize,
@@ -250,15 +257,8 @@ struct AuditArgs {
     /// Also write the audit summary as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
-    /// Smallest K tried.
-    #[arg(long, default_value_t = 2)]
-    k_min: usize,
-    /// Largest K tried.
-    #[arg(long, default_value_t = 10)]
-    k_max: usize,
-    /// K-Means initialisations per K.
-    #[arg(long, default_value_t = 10)]
-    n_init: usize,
+    #[command(flatten)]
+    sweep: SweepArgs,
     /// Seed of every stochastic step.
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -556,9 +556,9 @@ fn cluster_stream(
 
 fn optimal_k(args: &OptimalKArgs) -> anyhow::Result<()> {
     let params = KSweepParams::default()
-        .k_min(args.k_min)
-        .k_max(args.k_max)
-        .n_init(args.n_init)
+        .k_min(args.sweep.k_min)
+        .k_max(args.sweep.k_max)
+        .n_init(args.sweep.n_init)
         .silhouette_sample(args.silhouette_sample)
         .seed(args.seed);
     params.check()?;
@@ -566,7 +566,8 @@ fn optimal_k(args: &OptimalKArgs) -> anyhow::Result<()> {
     let bars = Bars::default();
     bars.start(
         "k sweep",
-        (args.k_max.min(data.rows().saturating_sub(1)) + 1).saturating_sub(args.k_min) as u64,
+        (args.sweep.k_max.min(data.rows().saturating_sub(1)) + 1).saturating_sub(args.sweep.k_min)
+            as u64,
     );
     let started = std::time::Instant::now();
     let sweep = params.fit(&data, &|_| bars.advance(1))?;
@@ -630,8 +631,8 @@ fn audit(args: &AuditArgs) -> anyhow::Result<()> {
     };
     let bars = Bars::default();
     let mut builder = Audit::builder()
-        .k_range(args.k_min, args.k_max)
-        .n_init(args.n_init)
+        .k_range(args.sweep.k_min, args.sweep.k_max)
+        .n_init(args.sweep.n_init)
         .seed(args.seed)
         .reembed(args.reembed)
         .progress(&bars);

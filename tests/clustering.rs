@@ -8,6 +8,23 @@ use embedscope::io::{load, LoadOptions};
 use embedscope::Embeddings;
 use proptest::prelude::*;
 
+/// A JSON array of integers or floats as a Vec.
+fn ints(v: &serde_json::Value) -> Vec<i64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_i64().unwrap())
+        .collect()
+}
+
+fn floats(v: &serde_json::Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
+
 fn sample() -> Embeddings {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/debian-2k.parquet");
     load(&path, &LoadOptions::default())
@@ -195,12 +212,7 @@ fn hdbscan_matches_the_hdbscan_library() {
         ("leaf_mcs5_ms3_eps0.0", 5, Selection::Leaf, 0.0, 0.95),
         ("eom_mcs5_ms3_eps0.6", 5, Selection::Eom, 0.6, 0.95),
     ] {
-        let reference: Vec<i64> = want[key]["labels"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_i64().unwrap())
-            .collect();
+        let reference: Vec<i64> = ints(&want[key]["labels"]);
         let m = Hdbscan::params()
             .min_cluster_size(mcs)
             .min_samples(3)
@@ -232,18 +244,8 @@ fn hdbscan_matches_the_hdbscan_library() {
             m.noise()
         );
         // Where the labels agree, so do membership probabilities and GLOSH scores.
-        let probs: Vec<f64> = want[key]["probabilities"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap())
-            .collect();
-        let glosh: Vec<f64> = want[key]["outlier_scores"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap())
-            .collect();
+        let probs: Vec<f64> = floats(&want[key]["probabilities"]);
+        let glosh: Vec<f64> = floats(&want[key]["outlier_scores"]);
         let close = |a: &[f64], b: &[f32]| {
             a.iter()
                 .zip(b)
@@ -293,12 +295,7 @@ fn hdbscan_variants_match_the_library_on_nested_blobs() {
             .fit(&data)
             .unwrap();
         assert_eq!(m.n_clusters(), clusters, "{key}");
-        let reference: Vec<i64> = want[key]["labels"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_i64().unwrap())
-            .collect();
+        let reference: Vec<i64> = ints(&want[key]["labels"]);
         let ours: Vec<i64> = m
             .labels()
             .iter()
@@ -312,12 +309,7 @@ fn hdbscan_variants_match_the_library_on_nested_blobs() {
             ("probabilities", m.probabilities()),
             ("outlier_scores", m.outlier_scores()),
         ] {
-            let w: Vec<f64> = want[key][field]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_f64().unwrap())
-                .collect();
+            let w: Vec<f64> = floats(&want[key][field]);
             let worst = w
                 .iter()
                 .zip(got)
