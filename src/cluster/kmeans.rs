@@ -483,22 +483,28 @@ fn hamerly(
                 }
                 candidates.push(i);
             }
-            gathered.clear();
-            for &i in &candidates {
-                gathered.extend_from_slice(&x[i * d..(i + 1) * d]);
-            }
-            let g_sq: Vec<f32> = candidates.iter().map(|&i| x_sq[i]).collect();
-            let fresh = nearest_two(&gathered, &g_sq, &centers, &row_sq_norms(&centers, d), d);
+            // Re-assign the candidates in bounded chunks (a chunk of rows gathered, one
+            // blocked product), so memory stays O(chunk) whatever the corpus size.
+            const CHUNK: usize = 8192;
+            let c_sq = row_sq_norms(&centers, d);
             moved = 0;
-            for (&i, f) in candidates.iter().zip(&fresh) {
-                if f.index != labels[i] {
-                    add_row(&mut sums, &mut counts, x, d, i, labels[i], -1.0);
-                    add_row(&mut sums, &mut counts, x, d, i, f.index, 1.0);
-                    labels[i] = f.index;
-                    moved += 1;
+            for part in candidates.chunks(CHUNK) {
+                gathered.clear();
+                for &i in part {
+                    gathered.extend_from_slice(&x[i * d..(i + 1) * d]);
                 }
-                upper[i] = f.sq_dist.sqrt();
-                lower[i] = f.second_sq_dist.sqrt();
+                let g_sq: Vec<f32> = part.iter().map(|&i| x_sq[i]).collect();
+                let fresh = nearest_two(&gathered, &g_sq, &centers, &c_sq, d);
+                for (&i, f) in part.iter().zip(&fresh) {
+                    if f.index != labels[i] {
+                        add_row(&mut sums, &mut counts, x, d, i, labels[i], -1.0);
+                        add_row(&mut sums, &mut counts, x, d, i, f.index, 1.0);
+                        labels[i] = f.index;
+                        moved += 1;
+                    }
+                    upper[i] = f.sq_dist.sqrt();
+                    lower[i] = f.second_sq_dist.sqrt();
+                }
             }
         }
         // Update step; an empty cluster takes the row farthest from its centre, as in Lloyd.

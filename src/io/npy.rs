@@ -24,29 +24,85 @@ fn malformed(path: &Path, message: impl Into<String>) -> Error {
     }
 }
 
-/// Reads a 2-D `<f4` or `<f8` matrix.
+/// Reads a 2-D `<f4` or `<f8` matrix, streaming the body straight into the f32 buffer (the
+/// file is never held twice in memory).
 pub fn read_npy(path: &Path) -> Result<NpyMatrix> {
-    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes)
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let file_len = file.metadata().map_err(|e| Error::io(path, e))?.len() as usize;
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+    // Magic, version and header length first, then the header itself.
+    let mut prefix = vec![0u8; 12.min(file_len)];
+    reader
+        .read_exact(&mut prefix)
         .map_err(|e| Error::io(path, e))?;
-    parse_npy(path, &bytes)
+    let header_len = header_length(path, &prefix)?;
+    let mut head = prefix;
+    head.resize(header_len.0 + header_len.1, 0);
+    if head.len() > 12 {
+        reader
+            .read_exact(&mut head[12..])
+            .map_err(|e| Error::io(path, e))?;
+    }
+    let h = parse_header(path, &head)?;
+    check_body_len(path, &h, file_len - h.offset)?;
+    let mut data = Vec::with_capacity(h.rows * h.cols);
+    let mut buf = vec![0u8; (1 << 20) / h.width * h.width];
+    let mut left = h.rows * h.cols * h.width;
+    while left > 0 {
+        let take = left.min(buf.len());
+        reader
+            .read_exact(&mut buf[..take])
+            .map_err(|e| Error::io(path, e))?;
+        convert(&buf[..take], h.width, &mut data);
+        left -= take;
+    }
+    Ok(NpyMatrix {
+        data,
+        rows: h.rows,
+        cols: h.cols,
+    })
 }
 
 /// Parses the bytes of a `.npy` file; `path` only names the file in errors.
 pub fn parse_npy(path: &Path, bytes: &[u8]) -> Result<NpyMatrix> {
+    let h = parse_header(path, bytes)?;
+    let body = &bytes[h.offset..];
+    check_body_len(path, &h, body.len())?;
+    let mut data = Vec::with_capacity(h.rows * h.cols);
+    convert(body, h.width, &mut data);
+    Ok(NpyMatrix {
+        data,
+        rows: h.rows,
+        cols: h.cols,
+    })
+}
+
+struct Header {
+    rows: usize,
+    cols: usize,
+    /// Bytes per value: 4 (`<f4`) or 8 (`<f8`).
+    width: usize,
+    /// Where the data starts.
+    offset: usize,
+}
+
+/// `(start of the header text, its length)` from the first bytes of the file.
+fn header_length(path: &Path, bytes: &[u8]) -> Result<(usize, usize)> {
     if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
         return Err(malformed(path, "not a .npy file (bad magic)"));
     }
-    let major = bytes[6];
-    let (header_len, start) = match major {
-        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
-        2 | 3 if bytes.len() >= 12 => (
-            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+    match bytes[6] {
+        1 => Ok((10, u16::from_le_bytes([bytes[8], bytes[9]]) as usize)),
+        2 | 3 if bytes.len() >= 12 => Ok((
             12,
-        ),
-        _ => return Err(malformed(path, format!("unsupported .npy version {major}"))),
-    };
+            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+        )),
+        major => Err(malformed(path, format!("unsupported .npy version {major}"))),
+    }
+}
+
+fn parse_header(path: &Path, bytes: &[u8]) -> Result<Header> {
+    let (start, header_len) = header_length(path, bytes)?;
     let header = bytes
         .get(start..start + header_len)
         .ok_or_else(|| malformed(path, "truncated header"))?;
@@ -77,41 +133,54 @@ pub fn parse_npy(path: &Path, bytes: &[u8]) -> Result<NpyMatrix> {
             format!("expected a 2-D matrix (rows x dims), got shape {shape}"),
         ));
     };
-    let descr = descr.trim().trim_matches('\'');
-    let width = match descr {
-        "<f4" => 4,
-        "<f8" => 8,
-        other => {
-            return Err(malformed(
+    let width =
+        match descr.trim().trim_matches('\'') {
+            "<f4" => 4,
+            "<f8" => 8,
+            other => return Err(malformed(
                 path,
                 format!(
                     "dtype {other:?} is not supported (expected float32 '<f4' or float64 '<f8')"
                 ),
-            ))
-        }
-    };
-    let body = &bytes[start + header_len..];
-    let expected = rows * cols * width;
-    if body.len() != expected {
+            )),
+        };
+    Ok(Header {
+        rows,
+        cols,
+        width,
+        offset: start + header_len,
+    })
+}
+
+fn check_body_len(path: &Path, h: &Header, len: usize) -> Result<()> {
+    let expected = h.rows * h.cols * h.width;
+    if len != expected {
         return Err(Error::Malformed {
             path: path.to_path_buf(),
             location: "data".into(),
             message: format!(
-                "shape ({rows}, {cols}) needs {expected} bytes, file has {}",
-                body.len()
+                "shape ({}, {}) needs {expected} bytes, file has {len}",
+                h.rows, h.cols
             ),
         });
     }
-    let data = if width == 4 {
-        body.chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect()
+    Ok(())
+}
+
+fn convert(bytes: &[u8], width: usize, out: &mut Vec<f32>) {
+    if width == 4 {
+        out.extend(
+            bytes
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+        );
     } else {
-        body.chunks_exact(8)
-            .map(|b| f64::from_le_bytes(b.try_into().expect("chunk of 8")) as f32)
-            .collect()
-    };
-    Ok(NpyMatrix { data, rows, cols })
+        out.extend(
+            bytes
+                .chunks_exact(8)
+                .map(|b| f64::from_le_bytes(b.try_into().expect("chunk of 8")) as f32),
+        );
+    }
 }
 
 /// The text after `'key':` in a numpy header dict, up to the next top-level comma.
