@@ -133,17 +133,18 @@ fn parse_header(path: &Path, bytes: &[u8]) -> Result<Header> {
             format!("expected a 2-D matrix (rows x dims), got shape {shape}"),
         ));
     };
-    let width =
-        match descr.trim().trim_matches('\'') {
-            "<f4" => 4,
-            "<f8" => 8,
-            other => return Err(malformed(
+    let width = match descr.trim().trim_matches('\'') {
+        "<f4" => 4,
+        "<f8" => 8,
+        other => {
+            return Err(malformed(
                 path,
                 format!(
                     "dtype {other:?} is not supported (expected float32 '<f4' or float64 '<f8')"
                 ),
-            )),
-        };
+            ))
+        }
+    };
     Ok(Header {
         rows,
         cols,
