@@ -149,9 +149,22 @@ impl HdbscanParams {
                 format!("exact HDBSCAN keeps an n x n matrix; above {MAX_ROWS} rows reduce the vectors first"),
             ));
         }
+        let clock = std::time::Instant::now();
         let dist = distance_matrix(data, self.metric);
+        tracing::debug!(
+            "hdbscan: distance matrix {:.2} s",
+            clock.elapsed().as_secs_f64()
+        );
         let core = core_distances(&dist, n, self.samples());
+        tracing::debug!(
+            "hdbscan: core distances {:.2} s",
+            clock.elapsed().as_secs_f64()
+        );
         let mut mst = prim_mst(&dist, &core, n);
+        tracing::debug!(
+            "hdbscan: minimum spanning tree {:.2} s",
+            clock.elapsed().as_secs_f64()
+        );
         drop(dist);
         // Stable: edges of equal weight keep the order in which Prim's algorithm added them,
         // which is what the reference's hierarchy ends up with.
