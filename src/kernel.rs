@@ -100,6 +100,62 @@ pub fn nearest_two(x: &[f32], x_sq: &[f32], c: &[f32], c_sq: &[f32], d: usize) -
     parts.concat()
 }
 
+/// The `k` nearest rows of `x` to each row of `x` (the row itself included, normally first),
+/// by Euclidean distance: `(indices, distances)`, each `n x k` row-major, sorted by
+/// (distance, index). Exact, through the tiles; memory `O(n·k)` plus one tile.
+pub fn knn(x: &[f32], d: usize, k: usize) -> (Vec<u32>, Vec<f32>) {
+    let n = x.len() / d;
+    let k = k.min(n);
+    let sq: Vec<f32> = x
+        .chunks_exact(d)
+        .map(|r| r.iter().map(|v| v * v).sum())
+        .collect();
+    let parts = for_each_tile(x, x, d, |start, rows, dots| {
+        let mut idx = Vec::with_capacity(rows * k);
+        let mut dist = Vec::with_capacity(rows * k);
+        let mut best: Vec<(f32, u32)> = Vec::with_capacity(k + 1);
+        for r in 0..rows {
+            let i = start + r;
+            best.clear();
+            let row = &dots[r * n..(r + 1) * n];
+            for (j, &dot) in row.iter().enumerate() {
+                let mut d2 = (sq[i] + sq[j] - 2.0 * dot).max(0.0);
+                if j == i {
+                    d2 = 0.0;
+                }
+                if best.len() == k && d2 >= best[k - 1].0 {
+                    continue;
+                }
+                // Insertion into the sorted shortlist (k is small).
+                let at = best.partition_point(|&(bd, bj)| (bd, bj) < (d2, j as u32));
+                best.insert(at, (d2, j as u32));
+                best.truncate(k);
+            }
+            // Tiny distances lose their low digits in the GEMM form: recompute them directly
+            // so duplicates come out exactly 0 apart, then restore the order.
+            for e in best.iter_mut() {
+                let j = e.1 as usize;
+                if e.0 < 1e-3 * (sq[i] + sq[j]) {
+                    e.0 = crate::linalg::sq_dist(&x[i * d..(i + 1) * d], &x[j * d..(j + 1) * d]);
+                }
+            }
+            best.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            for &(d2, j) in &best {
+                idx.push(j);
+                dist.push(d2.sqrt());
+            }
+        }
+        (idx, dist)
+    });
+    let mut idx = Vec::with_capacity(n * k);
+    let mut dist = Vec::with_capacity(n * k);
+    for (i, dd) in parts {
+        idx.extend(i);
+        dist.extend(dd);
+    }
+    (idx, dist)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,6 +201,43 @@ mod tests {
             all.sort_by(f32::total_cmp);
             assert!((g.sq_dist - all[0]).abs() < 1e-5 && (g.second_sq_dist - all[1]).abs() < 1e-5);
         }
+    }
+
+    #[test]
+    fn knn_matches_naive() {
+        let d = 6;
+        let n = 300;
+        let mut x: Vec<f32> = (0..n * d)
+            .map(|i| ((i * 7919 % 613) as f32 / 613.0) - 0.5)
+            .collect();
+        // A duplicate row must come out at distance 0.
+        let dup: Vec<f32> = x[..d].to_vec();
+        x[5 * d..6 * d].copy_from_slice(&dup);
+        let k = 7;
+        let (idx, dist) = knn(&x, d, k);
+        for i in 0..n {
+            let mut all: Vec<(f32, usize)> = (0..n)
+                .map(|j| {
+                    (
+                        (0..d)
+                            .map(|t| (x[i * d + t] - x[j * d + t]).powi(2))
+                            .sum::<f32>()
+                            .sqrt(),
+                        j,
+                    )
+                })
+                .collect();
+            all.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            for r in 0..k {
+                assert!(
+                    (dist[i * k + r] - all[r].0).abs() < 1e-4,
+                    "row {i} rank {r}"
+                );
+            }
+            assert_eq!(dist[i * k], 0.0);
+        }
+        assert_eq!(dist[5 * k + 1], 0.0, "the duplicate is exactly 0 away");
+        assert!(idx[..k].contains(&5));
     }
 
     #[test]

@@ -120,6 +120,10 @@ struct ClusterArgs {
     /// Merge clusters split below this distance (HDBSCAN).
     #[arg(long, default_value_t = 0.0)]
     cluster_selection_epsilon: f64,
+    /// Build HDBSCAN's tree on each row's K nearest neighbours instead of all pairs (O(n·K)
+    /// memory; the default above 50,000 rows with K = max(3 x min_samples, 15)).
+    #[arg(long)]
+    knn_graph: Option<usize>,
     /// Seed of every stochastic step.
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -417,6 +421,9 @@ fn cluster(args: &ClusterArgs) -> anyhow::Result<()> {
         });
     if let Some(m) = args.min_samples {
         hdbscan = hdbscan.min_samples(m);
+    }
+    if let Some(k) = args.knn_graph {
+        hdbscan = hdbscan.knn_graph(k);
     }
     if args.stream {
         if args.algorithm != AlgorithmArg::MinibatchKmeans {

@@ -8,7 +8,8 @@
 //! pairwise distances in one `n x n` f32 matrix built from GEMM tiles (with tiny distances
 //! recomputed directly, so duplicates are exactly 0 apart as in the reference), core distances
 //! by selection per row, then Prim's algorithm over the matrix. Memory `4n²` bytes: 3.6 GB at
-//! 30k rows; above [`MAX_ROWS`] reduce the vectors first (UMAP to 5-d, the BERTopic route).
+//! 30k rows. Above [`MAX_ROWS`] (or with [`HdbscanParams::knn_graph`]) the tree is built on the
+//! exact k-nearest-neighbour graph instead, in `O(n·k)` memory.
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -40,6 +41,7 @@ pub struct HdbscanParams {
     epsilon: f64,
     metric: Metric,
     allow_single_cluster: bool,
+    knn_graph: Option<usize>,
 }
 
 /// Entry point: `Hdbscan::params()`.
@@ -56,6 +58,7 @@ impl Hdbscan {
             epsilon: 0.0,
             metric: Metric::Euclidean,
             allow_single_cluster: false,
+            knn_graph: None,
         }
     }
 }
@@ -91,6 +94,16 @@ impl HdbscanParams {
     /// Let EOM return the root as the only cluster. Default false (`allow_single_cluster`).
     pub fn allow_single_cluster(mut self, yes: bool) -> Self {
         self.allow_single_cluster = yes;
+        self
+    }
+
+    /// Build the MST on the graph of each row's `k` nearest neighbours instead of all pairs
+    /// (fast_hdbscan's route above 30 dimensions, with exact neighbours here): memory `O(n·k)`
+    /// instead of `4n²` bytes; components the graph leaves apart are joined at infinite
+    /// distance. `k` is raised to `min_samples + 1` at least. Default: all pairs up to
+    /// [`MAX_ROWS`] rows, this route with `k = max(3 * min_samples, 15)` above.
+    pub fn knn_graph(mut self, k: usize) -> Self {
+        self.knn_graph = Some(k);
         self
     }
 
@@ -142,30 +155,32 @@ impl HdbscanParams {
                 format!("must be below the {n} rows"),
             ));
         }
-        if n > MAX_ROWS {
-            return Err(Error::param(
-                "rows",
-                n,
-                format!("exact HDBSCAN keeps an n x n matrix; above {MAX_ROWS} rows reduce the vectors first"),
-            ));
-        }
         let clock = std::time::Instant::now();
-        let dist = distance_matrix(data, self.metric);
-        tracing::debug!(
-            "hdbscan: distance matrix {:.2} s",
-            clock.elapsed().as_secs_f64()
-        );
-        let core = core_distances(&dist, n, self.samples());
-        tracing::debug!(
-            "hdbscan: core distances {:.2} s",
-            clock.elapsed().as_secs_f64()
-        );
-        let mut mst = prim_mst(&dist, &core, n);
+        let graph_k = match self.knn_graph {
+            Some(k) => Some(k),
+            None if n > MAX_ROWS => {
+                tracing::warn!("hdbscan: {n} rows > {MAX_ROWS}: using the kNN-graph route");
+                Some((3 * self.samples()).max(15))
+            }
+            None => None,
+        };
+        let (core, mut mst) = match graph_k {
+            None => {
+                let dist = distance_matrix(data, self.metric);
+                tracing::debug!(
+                    "hdbscan: distance matrix {:.2} s",
+                    clock.elapsed().as_secs_f64()
+                );
+                let core = core_distances(&dist, n, self.samples());
+                let mst = prim_mst(&dist, &core, n);
+                (core, mst)
+            }
+            Some(k) => knn_graph_mst(data, self.metric, self.samples(), k),
+        };
         tracing::debug!(
             "hdbscan: minimum spanning tree {:.2} s",
             clock.elapsed().as_secs_f64()
         );
-        drop(dist);
         // Stable: edges of equal weight keep the order in which Prim's algorithm added them,
         // which is what the reference's hierarchy ends up with.
         mst.sort_by(|x, y| x.2.total_cmp(&y.2));
@@ -173,6 +188,7 @@ impl HdbscanParams {
         let tree = condense(&hierarchy, n, self.min_cluster_size);
         let mut model = extract(tree, n, self);
         model.core_distances = core.iter().map(|&c| f64::from(c)).collect();
+        tracing::debug!("hdbscan: done {:.2} s", clock.elapsed().as_secs_f64());
         model.minimum_spanning_tree = mst;
         Ok(model)
     }
@@ -217,6 +233,62 @@ fn distance_matrix(data: &Embeddings, metric: Metric) -> Vec<f32> {
             }
         });
     out
+}
+
+/// Core distances and a spanning tree from the exact `k`-nearest-neighbour graph: Kruskal on
+/// the graph's mutual-reachability edges; the forest's components are chained at infinite
+/// weight (they merge only at the root, as in fast_hdbscan).
+fn knn_graph_mst(
+    data: &Embeddings,
+    metric: Metric,
+    min_samples: usize,
+    k: usize,
+) -> (Vec<f32>, Vec<(usize, usize, f64)>) {
+    let n = data.rows();
+    let k = k.max(min_samples + 1).min(n);
+    let (idx, dist) = crate::kernel::knn(data.as_slice(), data.dim(), k);
+    let to_metric = |d: f32| match metric {
+        Metric::Euclidean => d,
+        Metric::Cosine => 0.5 * d * d,
+    };
+    let core: Vec<f32> = (0..n)
+        .map(|i| to_metric(dist[i * k + min_samples.min(k - 1)]))
+        .collect();
+    let mut edges: Vec<(f32, u32, u32)> = Vec::with_capacity(n * (k - 1));
+    for i in 0..n {
+        for r in 0..k {
+            let j = idx[i * k + r] as usize;
+            if j == i {
+                continue;
+            }
+            let w = to_metric(dist[i * k + r]).max(core[i]).max(core[j]);
+            edges.push((w, i.min(j) as u32, i.max(j) as u32));
+        }
+    }
+    edges.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    edges.dedup();
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn find(p: &mut [usize], mut a: usize) -> usize {
+        while p[a] != a {
+            p[a] = p[p[a]];
+            a = p[a];
+        }
+        a
+    }
+    let mut mst = Vec::with_capacity(n.saturating_sub(1));
+    for (w, a, b) in edges {
+        let (ra, rb) = (find(&mut parent, a as usize), find(&mut parent, b as usize));
+        if ra != rb {
+            parent[ra] = rb;
+            mst.push((a as usize, b as usize, f64::from(w)));
+        }
+    }
+    let mut roots: Vec<usize> = (0..n).filter(|&i| find(&mut parent, i) == i).collect();
+    roots.sort_unstable();
+    for pair in roots.windows(2) {
+        mst.push((pair[0], pair[1], f64::INFINITY));
+    }
+    (core, mst)
 }
 
 /// Distance to the `min_samples`-th nearest other point (index `min_samples` of the sorted
