@@ -74,6 +74,7 @@ mod error;
 pub mod io;
 pub mod kernel;
 mod linalg;
+pub mod neighbors;
 pub mod progress;
 pub mod report;
 pub mod rng;

@@ -124,6 +124,10 @@ struct ClusterArgs {
     /// memory; the default above 50,000 rows with K = max(3 x min_samples, 15)).
     #[arg(long)]
     knn_graph: Option<usize>,
+    /// Find the kNN graph approximately, probing this many K-Means cells per row (HDBSCAN's
+    /// kNN-graph route; 0 = exact). Faster, coarser: see BENCHMARKS.md.
+    #[arg(long, default_value_t = 0)]
+    knn_probes: usize,
     /// Seed of every stochastic step.
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -425,6 +429,7 @@ fn cluster(args: &ClusterArgs) -> anyhow::Result<()> {
     if let Some(k) = args.knn_graph {
         hdbscan = hdbscan.knn_graph(k);
     }
+    hdbscan = hdbscan.knn_probes(args.knn_probes);
     if args.stream {
         if args.algorithm != AlgorithmArg::MinibatchKmeans {
             bail!("--stream works with --algorithm minibatch-kmeans");

@@ -410,3 +410,43 @@ fn hdbscan_knn_graph_route_stays_close_to_the_exact_tree() {
     assert_eq!(label_agreement(&a, &b).ari, 1.0);
     assert_eq!(graph.n_clusters(), 4);
 }
+
+#[test]
+fn hdbscan_approximate_graph_keeps_well_separated_blobs() {
+    use embedscope::cluster::Hdbscan;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let nested = load(&dir.join("nested-300x100.npy"), &LoadOptions::default())
+        .unwrap()
+        .vectors
+        .unwrap();
+    let exact = Hdbscan::params()
+        .min_cluster_size(10)
+        .min_samples(5)
+        .fit(&nested)
+        .unwrap();
+    let approx = Hdbscan::params()
+        .min_cluster_size(10)
+        .min_samples(5)
+        .knn_graph(15)
+        .knn_probes(4)
+        .fit(&nested)
+        .unwrap();
+    let clustered: Vec<usize> = (0..300).filter(|&i| exact.labels()[i].is_some()).collect();
+    let a: Vec<usize> = clustered
+        .iter()
+        .map(|&i| exact.labels()[i].unwrap())
+        .collect();
+    let b: Vec<Option<usize>> = clustered.iter().map(|&i| approx.labels()[i]).collect();
+    let ari = label_agreement(&a, &b).ari;
+    assert!(ari > 0.95, "ARI {ari}");
+    assert_eq!(
+        approx,
+        Hdbscan::params()
+            .min_cluster_size(10)
+            .min_samples(5)
+            .knn_graph(15)
+            .knn_probes(4)
+            .fit(&nested)
+            .unwrap()
+    );
+}

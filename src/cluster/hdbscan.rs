@@ -42,6 +42,7 @@ pub struct HdbscanParams {
     metric: Metric,
     allow_single_cluster: bool,
     knn_graph: Option<usize>,
+    knn_probes: usize,
 }
 
 /// Entry point: `Hdbscan::params()`.
@@ -59,6 +60,7 @@ impl Hdbscan {
             metric: Metric::Euclidean,
             allow_single_cluster: false,
             knn_graph: None,
+            knn_probes: 0,
         }
     }
 }
@@ -104,6 +106,16 @@ impl HdbscanParams {
     /// [`MAX_ROWS`] rows, this route with `k = max(3 * min_samples, 15)` above.
     pub fn knn_graph(mut self, k: usize) -> Self {
         self.knn_graph = Some(k);
+        self
+    }
+
+    /// Find the graph's neighbours approximately, with an inverted file probing this many
+    /// K-Means cells per row ([`crate::neighbors::ivf`]); 0 (default) searches exactly. Only
+    /// used on the kNN-graph route. Fast but coarse on sentence embeddings: on debian-30k
+    /// (min_cluster_size 5) 8, 16 and 32 probes took 1.5-2.5 s and agreed with the `hdbscan`
+    /// library at ARI 0.70, 0.73 and 0.85 (exact neighbours: 0.966).
+    pub fn knn_probes(mut self, probes: usize) -> Self {
+        self.knn_probes = probes;
         self
     }
 
@@ -156,13 +168,13 @@ impl HdbscanParams {
             ));
         }
         let clock = std::time::Instant::now();
-        let graph_k = match self.knn_graph {
-            Some(k) => Some(k),
+        let (graph_k, probes) = match self.knn_graph {
+            Some(k) => (Some(k), self.knn_probes),
             None if n > MAX_ROWS => {
                 tracing::warn!("hdbscan: {n} rows > {MAX_ROWS}: using the kNN-graph route");
-                Some((3 * self.samples()).max(15))
+                (Some((3 * self.samples()).max(15)), self.knn_probes)
             }
-            None => None,
+            None => (None, 0),
         };
         let (core, mut mst) = match graph_k {
             None => {
@@ -175,7 +187,19 @@ impl HdbscanParams {
                 let mst = prim_mst(&dist, &core, n);
                 (core, mst)
             }
-            Some(k) => knn_graph_mst(data, self.metric, self.samples(), k),
+            Some(k) => {
+                let k = k.max(self.samples() + 1).min(n);
+                let graph = if probes == 0 {
+                    crate::neighbors::exact(data, k)
+                } else {
+                    crate::neighbors::ivf(data, k, 0, probes, 42)?
+                };
+                tracing::debug!(
+                    "hdbscan: {k}-NN graph {:.2} s",
+                    clock.elapsed().as_secs_f64()
+                );
+                knn_graph_mst(&graph, self.metric, self.samples())
+            }
         };
         tracing::debug!(
             "hdbscan: minimum spanning tree {:.2} s",
@@ -235,18 +259,17 @@ fn distance_matrix(data: &Embeddings, metric: Metric) -> Vec<f32> {
     out
 }
 
-/// Core distances and a spanning tree from the exact `k`-nearest-neighbour graph: Kruskal on
+/// Core distances and a spanning tree from a `k`-nearest-neighbour graph: Kruskal on
 /// the graph's mutual-reachability edges; the forest's components are chained at infinite
 /// weight (they merge only at the root, as in fast_hdbscan).
 fn knn_graph_mst(
-    data: &Embeddings,
+    graph: &crate::neighbors::KnnGraph,
     metric: Metric,
     min_samples: usize,
-    k: usize,
 ) -> (Vec<f32>, Vec<(usize, usize, f64)>) {
-    let n = data.rows();
-    let k = k.max(min_samples + 1).min(n);
-    let (idx, dist) = crate::kernel::knn(data.as_slice(), data.dim(), k);
+    let k = graph.k;
+    let n = graph.indices.len() / k;
+    let (idx, dist) = (&graph.indices, &graph.distances);
     let to_metric = |d: f32| match metric {
         Metric::Euclidean => d,
         Metric::Cosine => 0.5 * d * d,
