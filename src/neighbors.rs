@@ -23,6 +23,9 @@ pub struct KnnGraph {
     pub distances: Vec<f32>,
 }
 
+/// A row and its shortlist of `(squared distance, neighbour)`, sorted.
+type RowNeighbours = (u32, Vec<(f32, u32)>);
+
 /// Exact kNN through the kernel.
 pub fn exact(data: &Embeddings, k: usize) -> KnnGraph {
     let k = k.min(data.rows());
@@ -78,7 +81,7 @@ pub fn ivf(
     );
     let x = data.as_slice();
     let x_sq = row_sq_norms(x, d);
-    let per_cell: Vec<Vec<(u32, Vec<(f32, u32)>)>> = (0..cells)
+    let per_cell: Vec<Vec<RowNeighbours>> = (0..cells)
         .into_par_iter()
         .map(|a| {
             let rows = &members[a];
