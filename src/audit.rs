@@ -394,7 +394,7 @@ pub fn summarise_clusters(
         .collect()
 }
 
-/// The first [`SNIPPET_CHARS`] characters, with an ellipsis when cut.
+/// The first 300 characters, with an ellipsis when cut.
 pub fn snippet(text: &str) -> String {
     match text.char_indices().nth(SNIPPET_CHARS) {
         Some((at, _)) => format!("{}…", &text[..at]),

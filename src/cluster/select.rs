@@ -76,7 +76,7 @@ impl KSweep {
         &self.models[i]
     }
 
-    /// Whether every silhouette is below [`WEAK_SILHOUETTE`]: the data has little cluster
+    /// Whether every silhouette is below 0.1 ([`WEAK_SILHOUETTE`]): the data has little cluster
     /// structure and the pick is weak evidence (typical of raw sentence embeddings).
     pub fn weak_structure(&self) -> bool {
         self.per_k.iter().all(|s| s.silhouette < WEAK_SILHOUETTE)

@@ -39,7 +39,7 @@ pub fn script_json<T: serde::Serialize>(value: &T) -> Result<String> {
 /// Options for rendering.
 #[derive(Debug, Clone)]
 pub struct ReportOptions {
-    /// Page title. Default: "embedscope audit: <file name>".
+    /// Page title. Default: `embedscope audit: <file name>`.
     pub title: Option<String>,
     /// Inline plotly.js (default true). Off only for tests and previews that do not draw.
     pub inline_plotly: bool,
