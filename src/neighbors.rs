@@ -1,7 +1,7 @@
 //! k-nearest-neighbour graphs: exact through the kernel ([`crate::kernel::knn`]) or
-//! approximate with an inverted file (IVF): rows are bucketed into Mini-Batch K-Means cells and
-//! each cell's rows are compared, in one blocked product, with the rows of the `probes` cells
-//! whose centroids are nearest. Cost `n x probes x n/cells` instead of `n²`; recall is measured
+//! approximate with an inverted file (IVF): rows are bucketed into Mini-Batch K-Means cells;
+//! each row names its `probes` nearest centroids, and each cell's rows are compared, in one
+//! blocked product, with the rows of every cell its members named. Cost `n x probes x n/cells` instead of `n²`; recall is measured
 //! against the exact graph ([`recall`]) and reported by the callers.
 
 use rayon::prelude::*;
@@ -81,6 +81,25 @@ pub fn ivf(
     );
     let x = data.as_slice();
     let x_sq = row_sq_norms(x, d);
+    // Each row's own `probes` nearest cells; a cell searches the union of its rows' lists, so
+    // rows near a cell boundary still see the cells across it.
+    let row_cells: Vec<Vec<u32>> = {
+        let parts = crate::kernel::for_each_tile(&data.as_slice()[..], cent, d, |_, rows, dots| {
+            (0..rows)
+                .map(|r| {
+                    let mut order: Vec<(f32, u32)> = (0..cells)
+                        .map(|c| (c_sq[c] - 2.0 * dots[r * cells + c], c as u32))
+                        .collect();
+                    order.select_nth_unstable_by(probes - 1, |a, b| {
+                        a.0.total_cmp(&b.0).then(a.1.cmp(&b.1))
+                    });
+                    order.truncate(probes);
+                    order.into_iter().map(|(_, c)| c).collect::<Vec<u32>>()
+                })
+                .collect::<Vec<_>>()
+        });
+        parts.concat()
+    };
     let per_cell: Vec<Vec<RowNeighbours>> = (0..cells)
         .into_par_iter()
         .map(|a| {
@@ -88,19 +107,27 @@ pub fn ivf(
             if rows.is_empty() {
                 return Vec::new();
             }
-            let mut order: Vec<usize> = (0..cells).collect();
-            order.sort_by(|&p, &q| {
-                let dp = c_sq[p] - 2.0 * gram[a * cells + p];
-                let dq = c_sq[q] - 2.0 * gram[a * cells + q];
-                dp.total_cmp(&dq).then(p.cmp(&q))
-            });
+            let mut probe: Vec<u32> = rows
+                .iter()
+                .flat_map(|&i| row_cells[i as usize].iter().copied())
+                .collect();
+            probe.sort_unstable();
+            probe.dedup();
             let mut cand: Vec<u32> = Vec::new();
-            for &c in order.iter().take(probes) {
-                cand.extend_from_slice(&members[c]);
+            for &c in &probe {
+                cand.extend_from_slice(&members[c as usize]);
             }
             if cand.len() < k {
-                // Too few rows nearby: take cells until k rows are in.
-                for &c in order.iter().skip(probes) {
+                // Too few rows nearby: take cells by centroid distance until k rows are in.
+                let mut order: Vec<usize> = (0..cells)
+                    .filter(|c| probe.binary_search(&(*c as u32)).is_err())
+                    .collect();
+                order.sort_by(|&p, &q| {
+                    let dp = c_sq[p] - 2.0 * gram[a * cells + p];
+                    let dq = c_sq[q] - 2.0 * gram[a * cells + q];
+                    dp.total_cmp(&dq).then(p.cmp(&q))
+                });
+                for c in order {
                     cand.extend_from_slice(&members[c]);
                     if cand.len() >= k {
                         break;
