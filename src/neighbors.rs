@@ -84,7 +84,7 @@ pub fn ivf(
     // Each row's own `probes` nearest cells; a cell searches the union of its rows' lists, so
     // rows near a cell boundary still see the cells across it.
     let row_cells: Vec<Vec<u32>> = {
-        let parts = crate::kernel::for_each_tile(&data.as_slice()[..], cent, d, |_, rows, dots| {
+        let parts = crate::kernel::for_each_tile(x, cent, d, |_, rows, dots| {
             (0..rows)
                 .map(|r| {
                     let mut order: Vec<(f32, u32)> = (0..cells)
