@@ -91,6 +91,9 @@ struct ClusterArgs {
     /// K-Means iterations per initialisation at most (Mini-Batch: passes over the data).
     #[arg(long)]
     max_iter: Option<usize>,
+    /// Spherical K-Means: unit-length centroids, clusters of directions (K-Means).
+    #[arg(long)]
+    spherical: bool,
     /// Rows per batch (Mini-Batch K-Means).
     #[arg(long, default_value_t = 1024)]
     batch_size: usize,
@@ -393,6 +396,7 @@ fn cluster(args: &ClusterArgs) -> anyhow::Result<()> {
     let kmeans = KMeans::params(k)
         .n_init(args.n_init)
         .max_iter(args.max_iter.unwrap_or(300))
+        .spherical(args.spherical)
         .seed(args.seed);
     let minibatch = MiniBatchKMeans::params(k)
         .batch_size(args.batch_size)

@@ -284,6 +284,20 @@ fn cluster_and_optimal_k_follow_the_contract() {
     assert!(text.starts_with("row,cluster\n0,"));
     assert_eq!(text.lines().count(), 2001);
 
+    let o = run(&[
+        "cluster",
+        input.to_str().unwrap(),
+        "--k",
+        "8",
+        "--spherical",
+        "--out",
+        csv.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["n_clusters"].as_u64(), Some(8));
+
     let pq = dir.path().join("h.parquet");
     let o = run(&[
         "cluster",

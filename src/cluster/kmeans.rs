@@ -20,6 +20,7 @@ pub struct KMeansParams {
     max_iter: usize,
     tol: f64,
     seed: u64,
+    spherical: bool,
 }
 
 /// How the assignment step finds each row's nearest centroid.
@@ -50,6 +51,7 @@ impl KMeans {
             max_iter: 300,
             tol: 1e-4,
             seed: 42,
+            spherical: false,
         }
     }
 }
@@ -80,6 +82,15 @@ impl KMeansParams {
     /// (scikit-learn `tol`).
     pub fn tol(mut self, tol: f64) -> Self {
         self.tol = tol;
+        self
+    }
+
+    /// Spherical K-Means: centroids are re-normalised to unit length after every update, so
+    /// clusters are of directions and assignment maximises cosine similarity (Dhillon & Modha).
+    /// Default false (scikit-learn has no equivalent; the inertia is still the summed squared
+    /// Euclidean distance, to the unit centroids).
+    pub fn spherical(mut self, yes: bool) -> Self {
+        self.spherical = yes;
         self
     }
 
@@ -132,7 +143,11 @@ impl KMeansParams {
         }
         let x = data.as_slice();
         let x_sq = row_sq_norms(x, d);
-        let tol = self.tol * mean_variance(x, d);
+        let cfg = RunConfig {
+            max_iter: self.max_iter,
+            tol: self.tol * mean_variance(x, d),
+            spherical: self.spherical,
+        };
         // Independent runs in parallel; the winner is the lowest inertia, then the lowest run
         // index, so the result does not depend on scheduling.
         let runs: Vec<Run> = (0..self.n_init)
@@ -141,8 +156,8 @@ impl KMeansParams {
                 let mut rng = Rng::new(self.seed, run as u64);
                 let init = kmeans_plus_plus(x, &x_sq, d, k, &mut rng);
                 match self.algorithm {
-                    KMeansAlgorithm::Lloyd => lloyd(x, &x_sq, d, init, self.max_iter, tol),
-                    KMeansAlgorithm::Hamerly => hamerly(x, &x_sq, d, init, self.max_iter, tol),
+                    KMeansAlgorithm::Lloyd => lloyd(x, &x_sq, d, init, cfg),
+                    KMeansAlgorithm::Hamerly => hamerly(x, &x_sq, d, init, cfg),
                 }
             })
             .collect();
@@ -263,6 +278,30 @@ impl KMeansModel {
     }
 }
 
+/// Per-run settings shared by Lloyd and Hamerly.
+#[derive(Debug, Clone, Copy)]
+struct RunConfig {
+    max_iter: usize,
+    /// Absolute tolerance on the summed squared centroid shift.
+    tol: f64,
+    spherical: bool,
+}
+
+/// Scales every non-zero row to unit length.
+fn normalise_rows(m: &mut [f32], d: usize) {
+    for row in m.chunks_exact_mut(d) {
+        let norm = row
+            .iter()
+            .map(|v| f64::from(*v).powi(2))
+            .sum::<f64>()
+            .sqrt();
+        if norm > 0.0 {
+            let inv = (1.0 / norm) as f32;
+            row.iter_mut().for_each(|v| *v *= inv);
+        }
+    }
+}
+
 struct Run {
     centroids: Vec<f32>,
     labels: Vec<usize>,
@@ -374,14 +413,12 @@ pub(crate) fn kmeans_plus_plus(
     centers
 }
 
-fn lloyd(
-    x: &[f32],
-    x_sq: &[f32],
-    d: usize,
-    mut centers: Vec<f32>,
-    max_iter: usize,
-    tol: f64,
-) -> Run {
+fn lloyd(x: &[f32], x_sq: &[f32], d: usize, mut centers: Vec<f32>, run: RunConfig) -> Run {
+    let RunConfig {
+        max_iter,
+        tol,
+        spherical,
+    } = run;
     let k = centers.len() / d;
     let mut labels_old: Vec<usize> = Vec::new();
     let mut n_iter = 0;
@@ -391,7 +428,10 @@ fn lloyd(
         n_iter = it + 1;
         let (l, dists) = nearest(x, x_sq, &centers, &row_sq_norms(&centers, d), d);
         labels = l;
-        let new = update_centers(x, d, k, &mut labels, &dists, &centers);
+        let mut new = update_centers(x, d, k, &mut labels, &dists, &centers);
+        if spherical {
+            normalise_rows(&mut new, d);
+        }
         let shift: f64 = centers
             .iter()
             .zip(&new)
@@ -439,14 +479,12 @@ fn sq_dist_f64(a: &[f32], b: &[f32]) -> f64 {
 /// `upper ≤ max(lower, s[own])` (`s` = half the distance from a centroid to its nearest other).
 /// Rows that fail are gathered and re-assigned in one blocked product through the kernel.
 /// Bounds carry a small safety margin for rounding, so decisions match Lloyd's.
-fn hamerly(
-    x: &[f32],
-    x_sq: &[f32],
-    d: usize,
-    mut centers: Vec<f32>,
-    max_iter: usize,
-    tol: f64,
-) -> Run {
+fn hamerly(x: &[f32], x_sq: &[f32], d: usize, mut centers: Vec<f32>, run: RunConfig) -> Run {
+    let RunConfig {
+        max_iter,
+        tol,
+        spherical,
+    } = run;
     let n = x_sq.len();
     let k = centers.len() / d;
     let scale = x_sq.iter().fold(0.0f32, |m, &v| m.max(v)).sqrt().max(1e-30);
@@ -538,6 +576,9 @@ fn hamerly(
                     new[c * d + t] = (sums[c * d + t] * inv) as f32;
                 }
             }
+        }
+        if spherical {
+            normalise_rows(&mut new, d);
         }
         let shifts: Vec<f32> = (0..k)
             .map(|c| sq_dist(&centers[c * d..(c + 1) * d], &new[c * d..(c + 1) * d]).sqrt())
@@ -771,6 +812,28 @@ mod tests {
             assert_eq!(lloyd.n_iter(), hamerly.n_iter());
             assert!((lloyd.inertia() - hamerly.inertia()).abs() <= 1e-9 * lloyd.inertia());
         }
+    }
+
+    #[test]
+    fn spherical_centroids_are_unit_and_hamerly_still_equals_lloyd() {
+        let e = cloud(600, 16, 5, 4);
+        let sph = KMeans::params(5).spherical(true).fit(&e).unwrap();
+        for c in 0..5 {
+            let n: f32 = sph.centroid(c).iter().map(|v| v * v).sum::<f32>().sqrt();
+            assert!((n - 1.0).abs() < 1e-5, "centroid {c} has norm {n}");
+        }
+        let lloyd = KMeans::params(5)
+            .spherical(true)
+            .algorithm(KMeansAlgorithm::Lloyd)
+            .fit(&e)
+            .unwrap();
+        assert_eq!(sph.labels(), lloyd.labels());
+        let plain = KMeans::params(5).fit(&e).unwrap();
+        assert!(label_agreement_ari(plain.labels(), sph.labels()) > 0.9);
+    }
+
+    fn label_agreement_ari(a: &[usize], b: &[usize]) -> f64 {
+        crate::cluster::label_agreement(a, b).ari
     }
 
     #[test]
