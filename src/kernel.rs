@@ -10,7 +10,7 @@
 use faer::Par;
 use rayon::prelude::*;
 
-use crate::linalg::matmul_abt;
+use crate::linalg::{matmul_abt, refine_sq_dist, row_sq_norms};
 
 /// Rows of `a` per tile.
 pub const TILE_ROWS: usize = 256;
@@ -100,47 +100,71 @@ pub fn nearest_two(x: &[f32], x_sq: &[f32], c: &[f32], c_sq: &[f32], d: usize) -
     parts.concat()
 }
 
+/// The `k` best candidates of one row, sorted by (squared distance, index): the reduction
+/// fused into the kNN tiles.
+pub(crate) struct Shortlist {
+    k: usize,
+    best: Vec<(f32, u32)>,
+}
+
+impl Shortlist {
+    pub(crate) fn new(k: usize) -> Self {
+        Shortlist {
+            k,
+            best: Vec::with_capacity(k + 1),
+        }
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.best.clear();
+    }
+
+    /// Considers candidate `j` at squared distance `d2` (insertion; `k` is small).
+    #[inline]
+    pub(crate) fn offer(&mut self, d2: f32, j: u32) {
+        if self.best.len() == self.k && (d2, j) >= self.best[self.k - 1] {
+            return;
+        }
+        let at = self.best.partition_point(|&e| e < (d2, j));
+        self.best.insert(at, (d2, j));
+        self.best.truncate(self.k);
+    }
+
+    /// Makes tiny distances of row `i`'s shortlist exact ([`refine_sq_dist`]) and restores the
+    /// order; returns the sorted `(squared distance, index)` pairs.
+    pub(crate) fn finish(&mut self, x: &[f32], d: usize, sq: &[f32], i: usize) -> &[(f32, u32)] {
+        for e in self.best.iter_mut() {
+            e.0 = refine_sq_dist(x, d, sq, i, e.1 as usize, e.0);
+        }
+        self.best
+            .sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        &self.best
+    }
+}
+
 /// The `k` nearest rows of `x` to each row of `x` (the row itself included, normally first),
 /// by Euclidean distance: `(indices, distances)`, each `n x k` row-major, sorted by
 /// (distance, index). Exact, through the tiles; memory `O(n·k)` plus one tile.
 pub fn knn(x: &[f32], d: usize, k: usize) -> (Vec<u32>, Vec<f32>) {
     let n = x.len() / d;
     let k = k.min(n);
-    let sq: Vec<f32> = x
-        .chunks_exact(d)
-        .map(|r| r.iter().map(|v| v * v).sum())
-        .collect();
+    let sq = row_sq_norms(x, d);
     let parts = for_each_tile(x, x, d, |start, rows, dots| {
         let mut idx = Vec::with_capacity(rows * k);
         let mut dist = Vec::with_capacity(rows * k);
-        let mut best: Vec<(f32, u32)> = Vec::with_capacity(k + 1);
+        let mut best = Shortlist::new(k);
         for r in 0..rows {
             let i = start + r;
             best.clear();
-            let row = &dots[r * n..(r + 1) * n];
-            for (j, &dot) in row.iter().enumerate() {
-                let mut d2 = (sq[i] + sq[j] - 2.0 * dot).max(0.0);
-                if j == i {
-                    d2 = 0.0;
-                }
-                if best.len() == k && d2 >= best[k - 1].0 {
-                    continue;
-                }
-                // Insertion into the sorted shortlist (k is small).
-                let at = best.partition_point(|&(bd, bj)| (bd, bj) < (d2, j as u32));
-                best.insert(at, (d2, j as u32));
-                best.truncate(k);
+            for (j, &dot) in dots[r * n..(r + 1) * n].iter().enumerate() {
+                let d2 = if j == i {
+                    0.0
+                } else {
+                    (sq[i] + sq[j] - 2.0 * dot).max(0.0)
+                };
+                best.offer(d2, j as u32);
             }
-            // Tiny distances lose their low digits in the GEMM form: recompute them directly
-            // so duplicates come out exactly 0 apart, then restore the order.
-            for e in best.iter_mut() {
-                let j = e.1 as usize;
-                if e.0 < 1e-3 * (sq[i] + sq[j]) {
-                    e.0 = crate::linalg::sq_dist(&x[i * d..(i + 1) * d], &x[j * d..(j + 1) * d]);
-                }
-            }
-            best.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-            for &(d2, j) in &best {
+            for &(d2, j) in best.finish(x, d, &sq, i) {
                 idx.push(j);
                 dist.push(d2.sqrt());
             }
@@ -159,7 +183,6 @@ pub fn knn(x: &[f32], d: usize, k: usize) -> (Vec<u32>, Vec<f32>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::linalg::row_sq_norms;
 
     #[test]
     fn nearest_matches_naive_loop() {

@@ -77,6 +77,18 @@ fn sq_dist_generic(a: &[f32], b: &[f32]) -> f32 {
     acc.iter().sum::<f32>() + tail
 }
 
+/// A squared distance from its GEMM form `‖a‖² + ‖b‖² − 2a·b`, made exact where it is tiny:
+/// the GEMM form loses the low digits there (duplicates come out ~1e-4 apart instead of 0), so
+/// such pairs of rows `i`, `j` of `x` are recomputed directly.
+#[inline]
+pub(crate) fn refine_sq_dist(x: &[f32], d: usize, sq: &[f32], i: usize, j: usize, d2: f32) -> f32 {
+    if d2 < 1e-3 * (sq[i] + sq[j]) {
+        sq_dist(&x[i * d..(i + 1) * d], &x[j * d..(j + 1) * d])
+    } else {
+        d2
+    }
+}
+
 /// Squared L2 norm of each row.
 pub(crate) fn row_sq_norms(x: &[f32], dim: usize) -> Vec<f32> {
     x.chunks_exact(dim)

@@ -541,10 +541,8 @@ fn cluster_stream(
     // Ids by size, largest first, as every other clustering.
     let mut counts = vec![0usize; model.n_clusters()];
     raw.iter().for_each(|&l| counts[l] += 1);
-    let mut order: Vec<usize> = (0..counts.len()).filter(|&c| counts[c] > 0).collect();
-    order.sort_by_key(|&c| (std::cmp::Reverse(counts[c]), c));
-    let mut rank = vec![0usize; counts.len()];
-    order.iter().enumerate().for_each(|(i, &c)| rank[c] = i);
+    let (order, rank) = embedscope::cluster::rank_by_size(&counts);
+    let order: Vec<usize> = order.into_iter().filter(|&c| counts[c] > 0).collect();
     let labels: Vec<Option<usize>> = raw.iter().map(|&l| Some(rank[l])).collect();
     write_assignments(&args.out, &labels)?;
     let summary = serde_json::json!({

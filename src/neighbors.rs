@@ -9,7 +9,8 @@ use rayon::prelude::*;
 use crate::cluster::MiniBatchKMeans;
 use crate::embeddings::Embeddings;
 use crate::error::Result;
-use crate::linalg::{matmul_abt, row_sq_norms, sq_dist};
+use crate::kernel::Shortlist;
+use crate::linalg::{matmul_abt, row_sq_norms};
 
 /// A kNN graph: per row, `k` neighbour indices and Euclidean distances, sorted by distance (the
 /// row itself first at distance 0).
@@ -158,27 +159,16 @@ pub fn ivf(
                 );
                 for (r, &i) in chunk.iter().enumerate() {
                     let i = i as usize;
-                    let mut best: Vec<(f32, u32)> = Vec::with_capacity(k + 1);
+                    let mut best = Shortlist::new(k);
                     for (col, &j) in cand.iter().enumerate() {
-                        let mut d2 =
-                            (x_sq[i] + x_sq[j as usize] - 2.0 * dots[r * m + col]).max(0.0);
-                        if j as usize == i {
-                            d2 = 0.0;
-                        }
-                        if best.len() == k && (d2, j) >= best[k - 1] {
-                            continue;
-                        }
-                        let at = best.partition_point(|&e| e < (d2, j));
-                        best.insert(at, (d2, j));
-                        best.truncate(k);
+                        let d2 = if j as usize == i {
+                            0.0
+                        } else {
+                            (x_sq[i] + x_sq[j as usize] - 2.0 * dots[r * m + col]).max(0.0)
+                        };
+                        best.offer(d2, j);
                     }
-                    for e in best.iter_mut() {
-                        let j = e.1 as usize;
-                        if e.0 < 1e-3 * (x_sq[i] + x_sq[j]) {
-                            e.0 = sq_dist(&x[i * d..(i + 1) * d], &x[j * d..(j + 1) * d]);
-                        }
-                    }
-                    best.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                    let best = best.finish(x, d, &x_sq, i).to_vec();
                     out.push((i as u32, best));
                 }
             }

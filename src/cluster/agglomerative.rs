@@ -10,9 +10,10 @@ use kodama::{linkage, Method};
 use rayon::prelude::*;
 use serde::Serialize;
 
+use super::find_root;
 use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};
-use crate::linalg::{matmul_abt, row_sq_norms, sq_dist};
+use crate::linalg::{matmul_abt, refine_sq_dist, row_sq_norms};
 
 /// Largest corpus clustered directly (the condensed matrix would exceed 4 GB above it).
 pub const MAX_ROWS: usize = 45_000;
@@ -206,12 +207,7 @@ fn condensed_distances(data: &Embeddings, metric: Metric) -> Vec<f32> {
             let i = start + r;
             for j in i + 1..n {
                 let dot = dots[r * cols + (j - start)];
-                let mut d2 = (sq[i] + sq[j] - 2.0 * dot).max(0.0);
-                // The GEMM form loses the low digits of tiny distances (duplicates come out
-                // ~1e-4 apart instead of 0): recompute those directly.
-                if d2 < 1e-3 * (sq[i] + sq[j]) {
-                    d2 = sq_dist(&x[i * d..(i + 1) * d], &x[j * d..(j + 1) * d]);
-                }
+                let d2 = refine_sq_dist(x, d, &sq, i, j, (sq[i] + sq[j] - 2.0 * dot).max(0.0));
                 chunk[at] = match metric {
                     Metric::Euclidean => d2.sqrt(),
                     // For unit rows, 1 - cos = |x - y|² / 2.
@@ -239,21 +235,14 @@ fn chunk_rows(start: usize, len: usize, n: usize) -> usize {
 /// returns a component id per row.
 fn cut(n: usize, merges: &[[f64; 4]]) -> Vec<usize> {
     let mut parent: Vec<usize> = (0..2 * n).collect();
-    fn find(p: &mut [usize], mut a: usize) -> usize {
-        while p[a] != a {
-            p[a] = p[p[a]];
-            a = p[a];
-        }
-        a
-    }
     for (s, m) in merges.iter().enumerate() {
         let new = n + s;
         for c in [m[0] as usize, m[1] as usize] {
-            let r = find(&mut parent, c);
+            let r = find_root(&mut parent, c);
             parent[r] = new;
         }
     }
-    (0..n).map(|i| find(&mut parent, i)).collect()
+    (0..n).map(|i| find_root(&mut parent, i)).collect()
 }
 
 /// A fitted hierarchy and its cut. Cluster ids are ordered by size, largest first.
@@ -266,20 +255,21 @@ pub struct AgglomerativeModel {
 
 impl AgglomerativeModel {
     fn new(roots: Vec<usize>, linkage_matrix: Vec<[f64; 4]>) -> Self {
-        let mut counts: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
-        let mut first_seen: std::collections::HashMap<usize, usize> =
-            std::collections::HashMap::new();
-        for (i, &r) in roots.iter().enumerate() {
-            *counts.entry(r).or_insert(0) += 1;
-            first_seen.entry(r).or_insert(i);
-        }
-        let mut order: Vec<usize> = counts.keys().copied().collect();
-        order.sort_by_key(|r| (std::cmp::Reverse(counts[r]), first_seen[r]));
-        let rank: std::collections::HashMap<usize, usize> =
-            order.iter().enumerate().map(|(i, &r)| (r, i)).collect();
+        // Dense ids by first appearance, so size ties go to the cluster seen first.
+        let mut dense: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+        let ids: Vec<usize> = roots
+            .iter()
+            .map(|r| {
+                let next = dense.len();
+                *dense.entry(*r).or_insert(next)
+            })
+            .collect();
+        let mut counts = vec![0usize; dense.len()];
+        ids.iter().for_each(|&c| counts[c] += 1);
+        let (order, rank) = super::rank_by_size(&counts);
         AgglomerativeModel {
-            labels: roots.iter().map(|r| rank[r]).collect(),
-            sizes: order.iter().map(|r| counts[r]).collect(),
+            labels: ids.iter().map(|&c| rank[c]).collect(),
+            sizes: order.iter().map(|&c| counts[c]).collect(),
             linkage_matrix,
         }
     }

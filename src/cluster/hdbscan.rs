@@ -15,9 +15,10 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::agglomerative::Metric;
+use super::find_root;
 use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};
-use crate::linalg::{matmul_abt, row_sq_norms, sq_dist};
+use crate::linalg::{matmul_abt, refine_sq_dist, row_sq_norms};
 
 /// Largest corpus clustered by the dense exact route (the matrix takes `4n²` bytes).
 pub const MAX_ROWS: usize = 50_000;
@@ -242,12 +243,9 @@ fn distance_matrix(data: &Embeddings, metric: Metric) -> Vec<f32> {
                 let i = start + r;
                 let row = &mut block[r * n..(r + 1) * n];
                 for (j, v) in row.iter_mut().enumerate() {
-                    let mut d2 = (sq[i] + sq[j] - 2.0 * *v).max(0.0);
-                    // Tiny distances lose their low digits in the GEMM form; duplicates must be
-                    // exactly 0 apart (they decide infinite lambdas in the reference).
-                    if d2 < 1e-3 * (sq[i] + sq[j]) {
-                        d2 = sq_dist(&x[i * d..(i + 1) * d], &x[j * d..(j + 1) * d]);
-                    }
+                    // Duplicates must be exactly 0 apart: they decide infinite lambdas in the
+                    // reference.
+                    let d2 = refine_sq_dist(x, d, &sq, i, j, (sq[i] + sq[j] - 2.0 * *v).max(0.0));
                     *v = match metric {
                         Metric::Euclidean => d2.sqrt(),
                         Metric::Cosine => 0.5 * d2,
@@ -291,22 +289,18 @@ fn knn_graph_mst(
     edges.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
     edges.dedup();
     let mut parent: Vec<usize> = (0..n).collect();
-    fn find(p: &mut [usize], mut a: usize) -> usize {
-        while p[a] != a {
-            p[a] = p[p[a]];
-            a = p[a];
-        }
-        a
-    }
     let mut mst = Vec::with_capacity(n.saturating_sub(1));
     for (w, a, b) in edges {
-        let (ra, rb) = (find(&mut parent, a as usize), find(&mut parent, b as usize));
+        let (ra, rb) = (
+            find_root(&mut parent, a as usize),
+            find_root(&mut parent, b as usize),
+        );
         if ra != rb {
             parent[ra] = rb;
             mst.push((a as usize, b as usize, f64::from(w)));
         }
     }
-    let mut roots: Vec<usize> = (0..n).filter(|&i| find(&mut parent, i) == i).collect();
+    let mut roots: Vec<usize> = (0..n).filter(|&i| find_root(&mut parent, i) == i).collect();
     roots.sort_unstable();
     for pair in roots.windows(2) {
         mst.push((pair[0], pair[1], f64::INFINITY));
@@ -376,16 +370,9 @@ struct Merge {
 fn single_linkage(mst: &[(usize, usize, f64)], n: usize) -> Vec<Merge> {
     let mut parent: Vec<usize> = (0..2 * n).collect();
     let mut size = vec![1usize; 2 * n];
-    fn find(p: &mut [usize], mut a: usize) -> usize {
-        while p[a] != a {
-            p[a] = p[p[a]];
-            a = p[a];
-        }
-        a
-    }
     let mut out = Vec::with_capacity(mst.len());
     for (s, &(a, b, w)) in mst.iter().enumerate() {
-        let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
+        let (ra, rb) = (find_root(&mut parent, a), find_root(&mut parent, b));
         let new = n + s;
         size[new] = size[ra] + size[rb];
         parent[ra] = new;
@@ -675,17 +662,10 @@ fn extract(tree: Vec<CondensedEdge>, n: usize, p: &HdbscanParams) -> HdbscanMode
     // Labelling: union every edge whose child is not a selected cluster; each point ends in
     // the selected cluster above it, or at the root (noise).
     let mut uf: Vec<usize> = (0..=max_id).collect();
-    fn find(p: &mut [usize], mut a: usize) -> usize {
-        while p[a] != a {
-            p[a] = p[p[a]];
-            a = p[a];
-        }
-        a
-    }
     let is_selected = |c: usize| selected.binary_search(&c).is_ok();
     for e in &tree {
         if !is_selected(e.child) {
-            let (a, b) = (find(&mut uf, e.parent), find(&mut uf, e.child));
+            let (a, b) = (find_root(&mut uf, e.parent), find_root(&mut uf, e.child));
             if a != b {
                 // Keep the parent side as the representative.
                 uf[b] = a;
@@ -698,7 +678,7 @@ fn extract(tree: Vec<CondensedEdge>, n: usize, p: &HdbscanParams) -> HdbscanMode
     }
     let mut raw: Vec<Option<usize>> = (0..n)
         .map(|i| {
-            let c = find(&mut uf, i);
+            let c = find_root(&mut uf, i);
             if c < root {
                 None
             } else if c == root {
@@ -747,34 +727,35 @@ fn extract(tree: Vec<CondensedEdge>, n: usize, p: &HdbscanParams) -> HdbscanMode
     }
     // Persistence per selected cluster, then ids by size (largest first).
     let max_lambda = tree.iter().map(|e| e.lambda).fold(0.0f64, f64::max);
-    let mut counts: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+    // `selected` is sorted, so dense ids (positions in it) keep ties ordered by cluster id.
+    let mut counts = vec![0usize; selected.len()];
     for c in raw.iter().flatten() {
-        *counts.entry(*c).or_insert(0) += 1;
+        counts[selected
+            .binary_search(c)
+            .expect("labels are selected clusters")] += 1;
     }
-    let mut order: Vec<usize> = selected
-        .iter()
-        .copied()
-        .filter(|c| counts.contains_key(c))
-        .collect();
-    order.sort_by_key(|c| (std::cmp::Reverse(counts[c]), *c));
-    let rank: std::collections::HashMap<usize, usize> =
-        order.iter().enumerate().map(|(i, &c)| (c, i)).collect();
+    let (order, rank) = super::rank_by_size(&counts);
+    let order: Vec<usize> = order.into_iter().filter(|&c| counts[c] > 0).collect();
     let stabilities = order
         .iter()
         .map(|&c| {
-            let size = counts[&c] as f64;
+            let size = counts[c] as f64;
             if !max_lambda.is_finite() || max_lambda == 0.0 {
                 1.0
             } else {
-                stability[c - root] / (size * max_lambda)
+                stability[selected[c] - root] / (size * max_lambda)
             }
         })
         .collect();
     for l in raw.iter_mut() {
-        *l = l.map(|c| rank[&c]);
+        *l = l.map(|c| {
+            rank[selected
+                .binary_search(&c)
+                .expect("labels are selected clusters")]
+        });
     }
     HdbscanModel {
-        sizes: order.iter().map(|c| counts[c]).collect(),
+        sizes: order.iter().map(|&c| counts[c]).collect(),
         labels: raw,
         probabilities,
         outlier_scores,

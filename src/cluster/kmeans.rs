@@ -190,12 +190,7 @@ impl KMeansModel {
         for &l in &run.labels {
             sizes[l] += 1;
         }
-        let mut order: Vec<usize> = (0..k).collect();
-        order.sort_by_key(|&c| (std::cmp::Reverse(sizes[c]), c));
-        let mut rank = vec![0; k];
-        for (new, &old) in order.iter().enumerate() {
-            rank[old] = new;
-        }
+        let (order, rank) = super::rank_by_size(&sizes);
         let centroids = order
             .iter()
             .flat_map(|&c| run.centroids[c * dim..(c + 1) * dim].iter().copied())

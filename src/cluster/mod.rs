@@ -16,3 +16,26 @@ pub use hdbscan::{CondensedEdge, Hdbscan, HdbscanModel, HdbscanParams, Selection
 pub use kmeans::{KMeans, KMeansAlgorithm, KMeansModel, KMeansParams};
 pub use minibatch::{MiniBatchKMeans, MiniBatchKMeansModel, MiniBatchKMeansParams};
 pub use select::{KScore, KSweep, KSweepParams};
+
+/// Union-find root of `a` with path halving, shared by the tree-building algorithms
+/// (agglomerative cuts, single linkage, Kruskal, HDBSCAN labelling).
+pub(crate) fn find_root(parent: &mut [usize], mut a: usize) -> usize {
+    while parent[a] != a {
+        parent[a] = parent[parent[a]];
+        a = parent[a];
+    }
+    a
+}
+
+/// Cluster ids ordered by size, largest first, ties by id (every clustering numbers its
+/// clusters this way): returns `order` (old ids, new id = position; empty clusters last) and
+/// `rank` (new id of each old id).
+pub fn rank_by_size(counts: &[usize]) -> (Vec<usize>, Vec<usize>) {
+    let mut order: Vec<usize> = (0..counts.len()).collect();
+    order.sort_by_key(|&c| (std::cmp::Reverse(counts[c]), c));
+    let mut rank = vec![0usize; counts.len()];
+    for (new, &old) in order.iter().enumerate() {
+        rank[old] = new;
+    }
+    (order, rank)
+}
