@@ -25,6 +25,25 @@ fn floats(v: &serde_json::Value) -> Vec<f64> {
         .collect()
 }
 
+/// The nested-blobs fixture (300 x 100).
+fn nested() -> Embeddings {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/nested-300x100.npy");
+    load(&path, &LoadOptions::default())
+        .unwrap()
+        .vectors
+        .unwrap()
+}
+
+/// `other`'s labels on the rows `exact` clusters, beside `exact`'s own labels there.
+fn on_clustered_rows(
+    exact: &embedscope::cluster::HdbscanModel,
+    other: &embedscope::cluster::HdbscanModel,
+) -> (Vec<usize>, Vec<Option<usize>>) {
+    (0..exact.labels().len())
+        .filter_map(|i| exact.labels()[i].map(|c| (c, other.labels()[i])))
+        .unzip()
+}
+
 fn sample() -> Embeddings {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/debian-2k.parquet");
     load(&path, &LoadOptions::default())
@@ -273,10 +292,7 @@ fn hdbscan_matches_the_hdbscan_library() {
 fn hdbscan_variants_match_the_library_on_nested_blobs() {
     use embedscope::cluster::{Hdbscan, Selection};
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let data = load(&dir.join("nested-300x100.npy"), &LoadOptions::default())
-        .unwrap()
-        .vectors
-        .unwrap();
+    let data = nested();
     let want: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("hdbscan-nested.json")).unwrap())
             .unwrap();
@@ -376,11 +392,7 @@ fn hdbscan_knn_graph_route_stays_close_to_the_exact_tree() {
             "core distances are exact on both routes"
         );
     }
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let nested = load(&dir.join("nested-300x100.npy"), &LoadOptions::default())
-        .unwrap()
-        .vectors
-        .unwrap();
+    let nested = nested();
     let exact = Hdbscan::params()
         .min_cluster_size(10)
         .min_samples(5)
@@ -395,14 +407,7 @@ fn hdbscan_knn_graph_route_stays_close_to_the_exact_tree() {
     // The four blobs are separate components of the 15-NN graph, joined only at infinite
     // distance, so scattered points that reach a blob before the blobs meet stay with it
     // instead of falling out as noise (as in fast_hdbscan). The blobs themselves are identical.
-    let clustered: Vec<usize> = (0..exact.labels().len())
-        .filter(|&i| exact.labels()[i].is_some())
-        .collect();
-    let a: Vec<usize> = clustered
-        .iter()
-        .map(|&i| exact.labels()[i].unwrap())
-        .collect();
-    let b: Vec<Option<usize>> = clustered.iter().map(|&i| graph.labels()[i]).collect();
+    let (a, b) = on_clustered_rows(&exact, &graph);
     assert!(
         b.iter().all(Option::is_some),
         "a clustered row became noise"
@@ -414,11 +419,7 @@ fn hdbscan_knn_graph_route_stays_close_to_the_exact_tree() {
 #[test]
 fn hdbscan_approximate_graph_keeps_well_separated_blobs() {
     use embedscope::cluster::Hdbscan;
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let nested = load(&dir.join("nested-300x100.npy"), &LoadOptions::default())
-        .unwrap()
-        .vectors
-        .unwrap();
+    let nested = nested();
     let exact = Hdbscan::params()
         .min_cluster_size(10)
         .min_samples(5)
@@ -431,12 +432,7 @@ fn hdbscan_approximate_graph_keeps_well_separated_blobs() {
         .knn_probes(4)
         .fit(&nested)
         .unwrap();
-    let clustered: Vec<usize> = (0..300).filter(|&i| exact.labels()[i].is_some()).collect();
-    let a: Vec<usize> = clustered
-        .iter()
-        .map(|&i| exact.labels()[i].unwrap())
-        .collect();
-    let b: Vec<Option<usize>> = clustered.iter().map(|&i| approx.labels()[i]).collect();
+    let (a, b) = on_clustered_rows(&exact, &approx);
     let ari = label_agreement(&a, &b).ari;
     assert!(ari > 0.95, "ARI {ari}");
     assert_eq!(
