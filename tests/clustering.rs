@@ -25,13 +25,18 @@ fn floats(v: &serde_json::Value) -> Vec<f64> {
         .collect()
 }
 
-/// The nested-blobs fixture (300 x 100).
-fn nested() -> Embeddings {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/nested-300x100.npy");
+/// The vectors of a file in the repository.
+fn vectors(relative: &str) -> Embeddings {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(relative);
     load(&path, &LoadOptions::default())
         .unwrap()
         .vectors
         .unwrap()
+}
+
+/// The nested-blobs fixture (300 x 100).
+fn nested() -> Embeddings {
+    vectors("tests/fixtures/nested-300x100.npy")
 }
 
 /// `other`'s labels on the rows `exact` clusters, beside `exact`'s own labels there.
@@ -45,11 +50,7 @@ fn on_clustered_rows(
 }
 
 fn sample() -> Embeddings {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/debian-2k.parquet");
-    load(&path, &LoadOptions::default())
-        .unwrap()
-        .vectors
-        .unwrap()
+    vectors("samples/debian-2k.parquet")
 }
 
 /// scikit-learn's silhouette_score, calinski_harabasz_score and davies_bouldin_score on the
