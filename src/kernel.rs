@@ -133,8 +133,13 @@ impl Shortlist {
     /// Makes tiny distances of row `i`'s shortlist exact ([`refine_sq_dist`]) and restores the
     /// order; returns the sorted `(squared distance, index)` pairs.
     pub(crate) fn finish(&mut self, x: &[f32], d: usize, sq: &[f32], i: usize) -> &[(f32, u32)] {
+        self.finish_by(|j, d2| refine_sq_dist(x, d, sq, i, j as usize, d2))
+    }
+
+    /// Replaces each distance by `refine(index, distance)` and restores the order.
+    pub(crate) fn finish_by(&mut self, refine: impl Fn(u32, f32) -> f32) -> &[(f32, u32)] {
         for e in self.best.iter_mut() {
-            e.0 = refine_sq_dist(x, d, sq, i, e.1 as usize, e.0);
+            e.0 = refine(e.1, e.0);
         }
         self.best
             .sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
@@ -173,6 +178,47 @@ pub fn knn(x: &[f32], d: usize, k: usize) -> (Vec<u32>, Vec<f32>) {
     });
     let mut idx = Vec::with_capacity(n * k);
     let mut dist = Vec::with_capacity(n * k);
+    for (i, dd) in parts {
+        idx.extend(i);
+        dist.extend(dd);
+    }
+    (idx, dist)
+}
+
+/// The `k` nearest rows of `b` (`m x d`) to each row of `a` (`n x d`), by Euclidean distance:
+/// `(indices into b, distances)`, each `n x k` row-major, sorted by (distance, index). Exact,
+/// through the tiles (queries against a reference set, as UMAP's `transform` needs).
+pub fn knn_between(a: &[f32], b: &[f32], d: usize, k: usize) -> (Vec<u32>, Vec<f32>) {
+    let m = b.len() / d;
+    let k = k.min(m);
+    let (sa, sb) = (row_sq_norms(a, d), row_sq_norms(b, d));
+    let parts = for_each_tile(a, b, d, |start, rows, dots| {
+        let mut idx = Vec::with_capacity(rows * k);
+        let mut dist = Vec::with_capacity(rows * k);
+        let mut best = Shortlist::new(k);
+        for r in 0..rows {
+            let i = start + r;
+            best.clear();
+            for (j, &dot) in dots[r * m..(r + 1) * m].iter().enumerate() {
+                best.offer((sa[i] + sb[j] - 2.0 * dot).max(0.0), j as u32);
+            }
+            let ai = &a[i * d..(i + 1) * d];
+            for &(d2, j) in best.finish_by(|j, d2| {
+                let j = j as usize;
+                if d2 < 1e-3 * (sa[i] + sb[j]) {
+                    crate::linalg::sq_dist(ai, &b[j * d..(j + 1) * d])
+                } else {
+                    d2
+                }
+            }) {
+                idx.push(j);
+                dist.push(d2.sqrt());
+            }
+        }
+        (idx, dist)
+    });
+    let mut idx = Vec::with_capacity(a.len() / d * k);
+    let mut dist = Vec::with_capacity(a.len() / d * k);
     for (i, dd) in parts {
         idx.extend(i);
         dist.extend(dd);

@@ -76,6 +76,7 @@ pub mod kernel;
 mod linalg;
 pub mod neighbors;
 pub mod progress;
+pub mod project;
 pub mod report;
 pub mod rng;
 

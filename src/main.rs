@@ -17,6 +17,7 @@ use embedscope::embed::{
 };
 use embedscope::io::{load, npy, write_assignments, write_atomic, Format, LoadOptions};
 use embedscope::progress::Progress;
+use embedscope::project::{trustworthiness_sample, Pca, Umap, UmapInit};
 use embedscope::report::{write_html, ReportOptions};
 use embedscope::{Audit, Corpus, Embeddings};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -37,6 +38,8 @@ enum Command {
     /// Fit K-Means for each k in a range and score it: silhouette, inertia (elbow),
     /// Calinski-Harabasz, Davies-Bouldin.
     OptimalK(OptimalKArgs),
+    /// Project the vectors to a few dimensions: UMAP (2-D maps, 5-D for HDBSCAN) or PCA.
+    Project(ProjectArgs),
     /// Everything: embed (or read vectors), choose K, cluster, and write the HTML report.
     Audit(AuditArgs),
 }
@@ -240,6 +243,66 @@ impl ModelArgs {
             model.dim(),
         )?))
     }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ProjectionArg {
+    /// UMAP, as umap-learn.
+    Umap,
+    /// PCA by randomised SVD, as scikit-learn's PCA(svd_solver="randomized").
+    Pca,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum InitArg {
+    Spectral,
+    Pca,
+    Random,
+}
+
+#[derive(Args)]
+struct ProjectArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Projection method.
+    #[arg(long, value_enum, default_value = "umap")]
+    method: ProjectionArg,
+    /// Output dimensions.
+    #[arg(long, default_value_t = 2)]
+    n_components: usize,
+    /// Neighbours per point, the point itself included (UMAP).
+    #[arg(long, default_value_t = 15)]
+    n_neighbors: usize,
+    /// Smallest distance between embedded points (UMAP).
+    #[arg(long, default_value_t = 0.1)]
+    min_dist: f64,
+    /// Scale of the embedded points (UMAP).
+    #[arg(long, default_value_t = 1.0)]
+    spread: f64,
+    /// Input distance (UMAP).
+    #[arg(long, value_enum, default_value = "cosine")]
+    metric: MetricArg,
+    /// Training epochs (UMAP; default 500 up to 10,000 rows, else 200).
+    #[arg(long)]
+    n_epochs: Option<usize>,
+    /// Initial layout (UMAP).
+    #[arg(long, value_enum, default_value = "spectral")]
+    init: InitArg,
+    /// Seed of every stochastic step.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Also measure trustworthiness (k = 10, scikit-learn's definition) on a 5,000-row sample
+    /// and report it.
+    #[arg(long)]
+    trustworthiness: bool,
+    /// Coordinates file: .csv (row, x0, x1, ...) or .npy (float32 rows x n_components).
+    #[arg(long)]
+    out: PathBuf,
+    /// Print a JSON summary on stdout.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -624,6 +687,103 @@ fn optimal_k(args: &OptimalKArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn project(args: &ProjectArgs) -> anyhow::Result<()> {
+    let out_format = Format::from_path(&args.out)
+        .ok()
+        .filter(|f| matches!(f, Format::Csv | Format::Npy));
+    let Some(out_format) = out_format else {
+        bail!(
+            "--out {}: the output must end in .csv or .npy",
+            args.out.display()
+        );
+    };
+    let umap = Umap::params()
+        .n_components(args.n_components)
+        .n_neighbors(args.n_neighbors)
+        .min_dist(args.min_dist)
+        .spread(args.spread)
+        .metric(match args.metric {
+            MetricArg::Euclidean => Metric::Euclidean,
+            MetricArg::Cosine => Metric::Cosine,
+        })
+        .init(match args.init {
+            InitArg::Spectral => UmapInit::Spectral,
+            InitArg::Pca => UmapInit::Pca,
+            InitArg::Random => UmapInit::Random,
+        })
+        .seed(args.seed);
+    let umap = match args.n_epochs {
+        Some(e) => umap.n_epochs(e),
+        None => umap,
+    };
+    let pca = Pca::params(args.n_components).seed(args.seed);
+    match args.method {
+        ProjectionArg::Umap => umap.check()?,
+        ProjectionArg::Pca => pca.check()?,
+    }
+    let (_, data) = vectors(&args.input, &args.model)?;
+    let started = std::time::Instant::now();
+    let dim = args.n_components;
+    let mut summary = serde_json::json!({
+        "method": match args.method { ProjectionArg::Umap => "umap", ProjectionArg::Pca => "pca" },
+        "rows": data.rows(),
+        "n_components": dim,
+    });
+    let coords = match args.method {
+        ProjectionArg::Umap => {
+            let model = umap.fit_with_progress(&data, &Bars::default())?;
+            summary["n_neighbors"] = args.n_neighbors.into();
+            summary["min_dist"] = args.min_dist.into();
+            summary["n_epochs"] = model.n_epochs().into();
+            summary["init"] = serde_json::to_value(model.init_used())?;
+            summary["edges"] = model.edges().into();
+            summary["timings"] = serde_json::to_value(model.timings())?;
+            model.embedding().to_vec()
+        }
+        ProjectionArg::Pca => {
+            let model = pca.fit(&data)?;
+            summary["explained_variance_ratio"] = model.explained_variance_ratio().into();
+            model.transform(&data)?
+        }
+    };
+    summary["seconds"] = started.elapsed().as_secs_f64().into();
+    if args.trustworthiness {
+        let t = trustworthiness_sample(&data, &coords, dim, 10, 5000, args.seed)?;
+        summary["trustworthiness_k10_5k"] = t.into();
+    }
+    match out_format {
+        Format::Npy => write_atomic(&args.out, |w| npy::write_npy(w, &coords, data.rows(), dim))?,
+        _ => write_atomic(&args.out, |w| {
+            let mut line = String::from("row");
+            for c in 0..dim {
+                line.push_str(&format!(",x{c}"));
+            }
+            writeln!(w, "{line}")?;
+            for (i, row) in coords.chunks_exact(dim).enumerate() {
+                line.clear();
+                line.push_str(&i.to_string());
+                for v in row {
+                    line.push_str(&format!(",{v}"));
+                }
+                writeln!(w, "{line}")?;
+            }
+            Ok(())
+        })?,
+    }
+    summary["out"] = args.out.display().to_string().into();
+    if args.json {
+        println!("{summary}");
+    } else {
+        eprintln!(
+            "projected {} rows to {dim}-D in {:.1} s -> {}",
+            data.rows(),
+            summary["seconds"].as_f64().unwrap_or(0.0),
+            args.out.display()
+        );
+    }
+    Ok(())
+}
+
 fn audit(args: &AuditArgs) -> anyhow::Result<()> {
     let out = match &args.out {
         Some(p) => p.clone(),
@@ -694,6 +854,7 @@ fn main() -> ExitCode {
         Command::Embed(a) => embed(a),
         Command::Cluster(a) => cluster(a),
         Command::OptimalK(a) => optimal_k(a),
+        Command::Project(a) => project(a),
         Command::Audit(a) => audit(a),
     };
     match result {
