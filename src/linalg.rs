@@ -49,18 +49,17 @@ pub(crate) fn sq_dist(a: &[f32], b: &[f32]) -> f32 {
             return unsafe { sq_dist_avx2(a, b) };
         }
     }
-    sq_dist_generic(a, b)
+    sq_dist_generic::<16>(a, b)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn sq_dist_avx2(a: &[f32], b: &[f32]) -> f32 {
-    sq_dist_generic(a, b)
+    sq_dist_generic::<16>(a, b)
 }
 
 #[inline(always)]
-fn sq_dist_generic(a: &[f32], b: &[f32]) -> f32 {
-    const LANES: usize = 16;
+fn sq_dist_generic<const LANES: usize>(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0.0f32; LANES];
     let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
     let (ra, rb) = (ca.remainder(), cb.remainder());
@@ -73,6 +72,44 @@ fn sq_dist_generic(a: &[f32], b: &[f32]) -> f32 {
     let mut tail = 0.0f32;
     for (x, y) in ra.iter().zip(rb) {
         tail += (x - y) * (x - y);
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+/// Dot product of two vectors with 16 independent accumulators (vectorised; AVX2+FMA when
+/// the CPU has them), for the many single products where a GEMM would not pay (tree splits).
+#[inline]
+pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the CPU supports AVX2 and FMA, the only requirement of `dot_avx2`.
+            return unsafe { dot_avx2(a, b) };
+        }
+    }
+    dot_generic::<16>(a, b)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn dot_avx2(a: &[f32], b: &[f32]) -> f32 {
+    dot_generic::<16>(a, b)
+}
+
+#[inline(always)]
+fn dot_generic<const LANES: usize>(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0.0f32; LANES];
+    let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for l in 0..LANES {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    let mut tail = 0.0f32;
+    for (x, y) in ra.iter().zip(rb) {
+        tail += x * y;
     }
     acc.iter().sum::<f32>() + tail
 }

@@ -737,6 +737,7 @@ fn project(args: &ProjectArgs) -> anyhow::Result<()> {
             summary["n_epochs"] = model.n_epochs().into();
             summary["init"] = serde_json::to_value(model.init_used())?;
             summary["edges"] = model.edges().into();
+            summary["knn_recall"] = model.knn_recall().into();
             summary["timings"] = serde_json::to_value(model.timings())?;
             model.embedding().to_vec()
         }

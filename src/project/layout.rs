@@ -126,17 +126,18 @@ fn sq_dist(a: &[f32], b: &[f32]) -> f32 {
 
 /// A vertex in `0..n` from 32 random bits (multiply-shift: no division in the hottest loop).
 #[inline]
-fn pick(rng: &mut Rng, n: usize) -> usize {
+pub(crate) fn pick(rng: &mut Rng, n: usize) -> usize {
     (((rng.next_u64() >> 32) * n as u64) >> 32) as usize
 }
 
-/// What a block hands back after an epoch: its vertices' positions, and the pulls it owes
-/// vertices of other blocks (`(vertex, offset into the deltas)`, deltas).
-type BlockResult = (Vec<f32>, Vec<(u32, usize)>, Vec<f32>);
+/// The random stream of vertex `i` in `epoch` (negative samples).
+pub(crate) fn rng_for(seed: u64, epoch: usize, i: usize) -> Rng {
+    Rng::new(seed ^ (epoch as u64).wrapping_mul(0x9e37_79b9), i as u64)
+}
 
 /// The learning rate of `epoch`: umap-learn starts at `initial_alpha` and, after epoch `n`,
 /// sets `initial_alpha·(1 - n / n_epochs)` for the next one.
-fn learning_rate(cfg: &LayoutConfig, epoch: usize) -> f32 {
+pub(crate) fn learning_rate(cfg: &LayoutConfig, epoch: usize) -> f32 {
     cfg.initial_alpha * (1.0 - epoch.saturating_sub(1) as f32 / cfg.n_epochs as f32)
 }
 
@@ -176,61 +177,11 @@ fn schedule(epoch: usize, inv_eps: f64, eps: f64, inv_eps_neg: f64) -> Option<us
 /// Most output dimensions the layout handles (positions live in stack arrays).
 pub(crate) const MAX_COMPONENTS: usize = 64;
 
-/// Blocks of the layout, fixed in number so the result never depends on the thread count.
-const BLOCKS: usize = 4;
-/// Epochs between re-partitions of the vertices by position.
-const REPARTITION: usize = 5;
-
-/// The vertices split into `blocks` groups of nearby points: recursive halving by count along
-/// the coordinates in turn (ties by index). Returns each vertex's block and the members of
-/// each block in index order.
-fn partition(pos: &[f32], dim: usize, blocks: usize) -> (Vec<u32>, Vec<Vec<u32>>) {
-    let n = pos.len() / dim;
-    let mut groups: Vec<Vec<u32>> = vec![(0..n as u32).collect()];
-    let mut axis = 0;
-    while groups.len() < blocks {
-        let mut next = Vec::with_capacity(groups.len() * 2);
-        for mut g in groups {
-            if g.len() < 2 {
-                next.push(g);
-                continue;
-            }
-            let mid = g.len() / 2;
-            g.select_nth_unstable_by(mid, |&a, &b| {
-                pos[a as usize * dim + axis]
-                    .total_cmp(&pos[b as usize * dim + axis])
-                    .then(a.cmp(&b))
-            });
-            let hi = g.split_off(mid);
-            next.push(g);
-            next.push(hi);
-        }
-        groups = next;
-        axis = (axis + 1) % dim;
-    }
-    let mut block = vec![0u32; n];
-    for (b, g) in groups.iter_mut().enumerate() {
-        g.sort_unstable();
-        for &v in g.iter() {
-            block[v as usize] = b as u32;
-        }
-    }
-    (block, groups)
-}
-
 /// Optimises `head` (`rows x dim`, row `i` is the vertex of graph row `i`) against `tail`.
 ///
-/// `tail = None` (fit): the graph is over `head` itself. umap-learn's loop moves both ends of
-/// an edge and each update sees the previous ones; a plain parallel version (every vertex
-/// reading last epoch's positions) measured clearly worse (trustworthiness 0.835 vs 0.878 on
-/// debian-30k). So the vertices are split into blocks of nearby points (re-split by position
-/// every few epochs); within a block the loop runs exactly as umap-learn's, both ends moving
-/// at once; an edge leaving the block reads the other end as it was at the start of the epoch
-/// and its pull on that end is applied after the epoch, in block order. Negative samples come
-/// from a per-(epoch, vertex) random stream. Blocks run in parallel; the result depends only
-/// on the seed.
-///
-/// `Some(tail)` (transform): the tail is fixed; every head vertex is independent.
+/// `tail = None` (fit): the graph is over `head` itself; see [`super::blocks`] for how the
+/// loop runs in parallel and stays deterministic. `Some(tail)` (transform): the tail is
+/// fixed, so every head vertex is independent and runs in parallel.
 pub(crate) fn optimize(
     head: &mut [f32],
     tail: Option<&[f32]>,
@@ -239,7 +190,6 @@ pub(crate) fn optimize(
     cfg: &LayoutConfig,
     on_epoch: &(dyn Fn() + Sync),
 ) {
-    let rows = head.len() / dim;
     let eps = epochs_per_sample(&graph.weights);
     // Per edge: (1 / period, period, 1 / negative period).
     let sched: Vec<(f64, f64, f64)> = eps
@@ -252,19 +202,13 @@ pub(crate) fn optimize(
         -2.0 * a * b * (pw / d2) / (a * pw + 1.0)
     };
     let repel = |d2: f32| -> f32 { 2.0 * gamma * b / ((0.001 + d2) * (a * d2.powf(b) + 1.0)) };
-    let rng_for = |epoch: usize, i: usize| {
-        Rng::new(
-            cfg.seed ^ (epoch as u64).wrapping_mul(0x9e37_79b9),
-            i as u64,
-        )
-    };
 
     if let Some(tail) = tail {
         let n_vertices = tail.len() / dim;
         for epoch in 0..cfg.n_epochs {
             let alpha = learning_rate(cfg, epoch);
             head.par_chunks_mut(dim).enumerate().for_each(|(i, cur)| {
-                let mut rng = rng_for(epoch, i);
+                let mut rng = rng_for(cfg.seed, epoch, i);
                 let edges = graph.indptr[i]..graph.indptr[i + 1];
                 for (&(ie, ep, ien), &j) in sched[edges.clone()].iter().zip(&graph.indices[edges]) {
                     let Some(n_neg) = schedule(epoch, ie, ep, ien) else {
@@ -297,123 +241,7 @@ pub(crate) fn optimize(
         return;
     }
 
-    let blocks = BLOCKS.min(rows.div_ceil(64)).max(1);
-    let mut snapshot = head.to_vec();
-    let (mut block_of, mut members) = partition(head, dim, blocks);
-    let mut local_idx = vec![0u32; rows];
-    for epoch in 0..cfg.n_epochs {
-        let alpha = learning_rate(cfg, epoch);
-        if epoch > 0 && epoch % REPARTITION == 0 {
-            (block_of, members) = partition(head, dim, blocks);
-        }
-        for g in &members {
-            for (l, &v) in g.iter().enumerate() {
-                local_idx[v as usize] = l as u32;
-            }
-        }
-        snapshot.copy_from_slice(head);
-        let snap = &snapshot;
-        let (block_of, local_idx) = (&block_of, &local_idx);
-        // Per block: its vertices' new positions and the pulls it owes other blocks.
-        let results: Vec<BlockResult> = members
-            .par_iter()
-            .enumerate()
-            .map(|(bk, mem)| {
-                let bk = bk as u32;
-                let mut local = Vec::with_capacity(mem.len() * dim);
-                for &v in mem {
-                    local.extend_from_slice(&snap[v as usize * dim..(v as usize + 1) * dim]);
-                }
-                let mut owed_to = Vec::new();
-                let mut owed = Vec::new();
-                let mut cur = [0.0f32; MAX_COMPONENTS];
-                let mut oth = [0.0f32; MAX_COMPONENTS];
-                for (li, &iv) in mem.iter().enumerate() {
-                    let i = iv as usize;
-                    let mut rng = rng_for(epoch, i);
-                    let edges = graph.indptr[i]..graph.indptr[i + 1];
-                    for (&(ie, ep, ien), &j) in
-                        sched[edges.clone()].iter().zip(&graph.indices[edges])
-                    {
-                        let Some(n_neg) = schedule(epoch, ie, ep, ien) else {
-                            continue;
-                        };
-                        let j = j as usize;
-                        let inside = block_of[j] == bk;
-                        let lj = local_idx[j] as usize;
-                        let src = if inside {
-                            &local[lj * dim..]
-                        } else {
-                            &snap[j * dim..]
-                        };
-                        for t in 0..dim {
-                            cur[t] = local[li * dim + t];
-                            oth[t] = src[t];
-                        }
-                        let d2 = sq_dist(&cur[..dim], &oth[..dim]);
-                        if d2 > 0.0 {
-                            let c = attract(d2);
-                            let at = owed.len();
-                            for t in 0..dim {
-                                let g = clip(c * (cur[t] - oth[t])) * alpha;
-                                cur[t] += g;
-                                if inside {
-                                    oth[t] -= g;
-                                } else {
-                                    owed.push(-g);
-                                }
-                            }
-                            if inside {
-                                for t in 0..dim {
-                                    local[lj * dim + t] = oth[t];
-                                }
-                            } else {
-                                owed_to.push((j as u32, at));
-                            }
-                        }
-                        for _ in 0..n_neg {
-                            let k = pick(&mut rng, rows);
-                            if k == i {
-                                continue;
-                            }
-                            let other = if block_of[k] == bk {
-                                let lk = local_idx[k] as usize;
-                                &local[lk * dim..(lk + 1) * dim]
-                            } else {
-                                &snap[k * dim..(k + 1) * dim]
-                            };
-                            let d2 = sq_dist(&cur[..dim], &other[..dim]);
-                            if d2 > 0.0 {
-                                let c = repel(d2);
-                                for t in 0..dim {
-                                    cur[t] += clip(c * (cur[t] - other[t])) * alpha;
-                                }
-                            }
-                        }
-                        for t in 0..dim {
-                            local[li * dim + t] = cur[t];
-                        }
-                    }
-                }
-                (local, owed_to, owed)
-            })
-            .collect();
-        for (mem, (local, _, _)) in members.iter().zip(&results) {
-            for (l, &v) in mem.iter().enumerate() {
-                head[v as usize * dim..(v as usize + 1) * dim]
-                    .copy_from_slice(&local[l * dim..(l + 1) * dim]);
-            }
-        }
-        for (_, owed_to, owed) in &results {
-            for &(j, at) in owed_to {
-                let j = j as usize;
-                for t in 0..dim {
-                    head[j * dim + t] += owed[at + t];
-                }
-            }
-        }
-        on_epoch();
-    }
+    super::blocks::optimize_fit(head, dim, graph, cfg, on_epoch);
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ use super::spectral::{components, multi_component, spectral_connected};
 use crate::cluster::Metric;
 use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};
+use crate::neighbors::{nn_descent, recall_sample, NnDescentParams};
 use crate::progress::{Progress, Silent};
 use crate::rng::Rng;
 
@@ -30,6 +31,19 @@ pub enum UmapInit {
     Random,
 }
 
+/// How the kNN graph is found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UmapKnn {
+    /// Exact below 4,096 rows, NN-descent above: umap-learn's own rule (it calls pynndescent
+    /// above 4,096 rows).
+    Auto,
+    /// Exact, through the similarity kernel (`O(n²·d)` work, `O(n·k)` memory).
+    Exact,
+    /// Approximate, by NN-descent from a random-projection forest.
+    NnDescent,
+}
+
 /// Parameters of [`Umap`]; build with [`Umap::params`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct UmapParams {
@@ -44,6 +58,7 @@ pub struct UmapParams {
     repulsion_strength: f64,
     local_connectivity: f64,
     init: UmapInit,
+    knn: UmapKnn,
     seed: u64,
 }
 
@@ -81,6 +96,7 @@ impl Umap {
             repulsion_strength: 1.0,
             local_connectivity: 1.0,
             init: UmapInit::Spectral,
+            knn: UmapKnn::Auto,
             seed: 42,
         }
     }
@@ -160,6 +176,12 @@ impl UmapParams {
     /// Initial layout (default spectral, as umap-learn).
     pub fn init(mut self, init: UmapInit) -> Self {
         self.init = init;
+        self
+    }
+
+    /// How to find the kNN graph (default [`UmapKnn::Auto`], as umap-learn).
+    pub fn knn(mut self, knn: UmapKnn) -> Self {
+        self.knn = knn;
         self
     }
 
@@ -252,7 +274,7 @@ impl UmapParams {
 
         let t = Instant::now();
         progress.start("UMAP kNN graph", 0);
-        let (indices, dists) = self.neighbours(data);
+        let (indices, dists, knn_recall) = self.neighbours(data);
         progress.finish();
         timings.knn = t.elapsed().as_secs_f64();
 
@@ -315,14 +337,30 @@ impl UmapParams {
             n_epochs,
             edges: graph.nnz(),
             train: data.clone(),
+            knn_recall,
             timings,
         })
     }
 
-    /// The `n_neighbors` nearest rows of every row (itself first), distances in the metric.
-    fn neighbours(&self, data: &Embeddings) -> (Vec<u32>, Vec<f32>) {
+    /// The `n_neighbors` nearest rows of every row (itself first), distances in the metric,
+    /// and for an approximate graph its recall against exact search on 1,000 rows.
+    fn neighbours(&self, data: &Embeddings) -> (Vec<u32>, Vec<f32>, Option<f64>) {
         let k = self.n_neighbors;
-        let (mut indices, mut dists) = crate::kernel::knn(data.as_slice(), data.dim(), k);
+        let approximate = match self.knn {
+            UmapKnn::Auto => data.rows() >= 4096,
+            UmapKnn::Exact => false,
+            UmapKnn::NnDescent => true,
+        };
+        let (mut indices, mut dists, recall) = if approximate {
+            let mut p = NnDescentParams::new(k);
+            p.seed = self.seed;
+            let g = nn_descent(data, &p);
+            let r = recall_sample(data, &g, 1000, self.seed);
+            (g.indices, g.distances, Some(r))
+        } else {
+            let (i, d) = crate::kernel::knn(data.as_slice(), data.dim(), k);
+            (i, d, None)
+        };
         // Exact duplicates tie with the row itself at distance 0; umap-learn's smoothing
         // expects the row itself in column 0.
         for i in 0..data.rows() {
@@ -335,7 +373,7 @@ impl UmapParams {
             }
         }
         self.to_metric(&mut dists);
-        (indices, dists)
+        (indices, dists, recall)
     }
 
     /// Euclidean distances between unit rows to the configured metric.
@@ -482,6 +520,7 @@ pub struct UmapModel {
     n_epochs: usize,
     edges: usize,
     train: Embeddings,
+    knn_recall: Option<f64>,
     timings: UmapTimings,
 }
 
@@ -519,6 +558,12 @@ impl UmapModel {
     /// Directed edges of the fuzzy graph that the layout sampled.
     pub fn edges(&self) -> usize {
         self.edges
+    }
+
+    /// Recall of the approximate kNN graph against exact search on a 1,000-row sample
+    /// (`None` when the graph was exact).
+    pub fn knn_recall(&self) -> Option<f64> {
+        self.knn_recall
     }
 
     /// Seconds per phase.

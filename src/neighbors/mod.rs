@@ -4,6 +4,10 @@
 //! blocked product, with the rows of every cell its members named. Cost `n x probes x n/cells` instead of `n²`; recall is measured
 //! against the exact graph ([`recall`]) and reported by the callers.
 
+mod nndescent;
+
+pub use nndescent::{nn_descent, NnDescentParams};
+
 use rayon::prelude::*;
 
 use crate::cluster::MiniBatchKMeans;
@@ -208,6 +212,44 @@ pub fn recall(approx: &KnnGraph, exact: &KnnGraph) -> f64 {
         }
     }
     hit as f64 / (n * k) as f64
+}
+
+/// [`recall`] of `approx` on `sample` rows drawn with `seed` (exact neighbours of just those
+/// rows through the kernel), for graphs too large to compare whole.
+pub fn recall_sample(data: &Embeddings, approx: &KnnGraph, sample: usize, seed: u64) -> f64 {
+    let n = data.rows();
+    let rows: Vec<usize> = if sample >= n {
+        (0..n).collect()
+    } else {
+        let mut r = crate::rng::Rng::new(seed, 0x2eca).sample(n, sample);
+        r.sort_unstable();
+        r
+    };
+    let queries = data.select(&rows);
+    let (ei, ed) =
+        crate::kernel::knn_between(queries.as_slice(), data.as_slice(), data.dim(), approx.k);
+    let k = approx.k;
+    let pick = |v: &[u32]| -> Vec<u32> {
+        rows.iter()
+            .flat_map(|&i| v[i * k..(i + 1) * k].iter().copied())
+            .collect()
+    };
+    let pick_d = |v: &[f32]| -> Vec<f32> {
+        rows.iter()
+            .flat_map(|&i| v[i * k..(i + 1) * k].iter().copied())
+            .collect()
+    };
+    let sub = KnnGraph {
+        k,
+        indices: pick(&approx.indices),
+        distances: pick_d(&approx.distances),
+    };
+    let ex = KnnGraph {
+        k: ei.len() / rows.len(),
+        indices: ei,
+        distances: ed,
+    };
+    recall(&sub, &ex)
 }
 
 #[cfg(test)]
