@@ -11,11 +11,44 @@ use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};
 use crate::io::Corpus;
 use crate::progress::{Progress, Silent};
+use crate::project::{trustworthiness_sample, Umap};
+use crate::rng::Rng;
 
 /// Characters of a document kept in summaries.
 const SNIPPET_CHARS: usize = 300;
 /// Representative documents listed per cluster.
 const EXAMPLES: usize = 5;
+
+/// Points plotted in the report's map at most (a seeded sample above that).
+const MAP_MAX_POINTS: usize = 50_000;
+/// Characters of a document shown when hovering over its point.
+const HOVER_CHARS: usize = 120;
+
+/// The 2-D map of the corpus (UMAP, cosine), as the report draws it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CorpusMap {
+    /// Method (`umap`).
+    pub method: String,
+    /// UMAP `n_neighbors`.
+    pub n_neighbors: usize,
+    /// UMAP `min_dist`.
+    pub min_dist: f64,
+    /// Trustworthiness (k = 10, scikit-learn's definition) on up to 5,000 rows.
+    pub trustworthiness: f64,
+    /// Recall of the approximate kNN graph on a 1,000-row sample (`None`: exact graph).
+    pub knn_recall: Option<f64>,
+    /// Rows plotted (all up to 50,000; a seeded sample above).
+    pub plotted: usize,
+    /// Row of each plotted point.
+    #[serde(skip)]
+    pub rows: Vec<usize>,
+    /// Coordinates of each plotted point, `[x, y]`.
+    #[serde(skip)]
+    pub points: Vec<[f32; 2]>,
+    /// Hover text of each plotted point (the start of its document, or its id).
+    #[serde(skip)]
+    pub hover: Vec<String>,
+}
 
 /// Where the vectors came from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -123,6 +156,8 @@ pub struct Audit {
     pub embedding: Option<EmbedStats>,
     /// The K sweep.
     pub optimal_k: SweepSummary,
+    /// The 2-D map (`None` when disabled or the corpus has 16 rows or fewer).
+    pub map: Option<CorpusMap>,
     /// The clusters of the chosen k, largest first.
     pub clusters: Vec<ClusterSummary>,
     /// Plain-language findings worth a reader's attention.
@@ -143,6 +178,7 @@ pub struct AuditBuilder<'a> {
     embedder: Option<&'a dyn Embedder>,
     cache: Option<EmbeddingCache>,
     reembed: bool,
+    map: bool,
     progress: &'a dyn Progress,
 }
 
@@ -167,6 +203,7 @@ impl Audit {
             embedder: None,
             cache: None,
             reembed: false,
+            map: true,
             progress: &Silent,
         }
     }
@@ -201,6 +238,11 @@ impl<'a> AuditBuilder<'a> {
     /// Embed the texts even when the file carries vectors. Default false.
     pub fn reembed(mut self, yes: bool) -> Self {
         self.reembed = yes;
+        self
+    }
+    /// Draw the 2-D UMAP map of the corpus. Default true.
+    pub fn map(mut self, yes: bool) -> Self {
+        self.map = yes;
         self
     }
     /// Where progress goes. Default: nowhere.
@@ -269,6 +311,15 @@ impl<'a> AuditBuilder<'a> {
         let clusters = summarise_clusters(corpus, &vectors, model.labels(), model.n_clusters());
         lap("summaries", &mut timings);
 
+        let map = if self.map && vectors.rows() > 16 {
+            Some(corpus_map(corpus, &vectors, self.seed, self.progress)?)
+        } else {
+            None
+        };
+        if map.is_some() {
+            lap("map (UMAP)", &mut timings);
+        }
+
         let optimal_k = SweepSummary {
             per_k: result.per_k.clone(),
             chosen_k: result.chosen_k,
@@ -316,11 +367,53 @@ impl<'a> AuditBuilder<'a> {
             embedding,
             optimal_k,
             labels: model.labels().to_vec(),
+            map,
             clusters,
             notes,
             timings,
         })
     }
+}
+
+/// UMAP to 2-D with umap-learn's defaults (cosine), its trustworthiness, and the points the
+/// report plots.
+fn corpus_map(
+    corpus: &Corpus,
+    vectors: &Embeddings,
+    seed: u64,
+    progress: &dyn Progress,
+) -> Result<CorpusMap> {
+    let n = vectors.rows();
+    let params = Umap::params().n_neighbors(15.min(n - 1)).seed(seed);
+    let model = params.fit_with_progress(vectors, progress)?;
+    let y = model.embedding();
+    let trust = trustworthiness_sample(vectors, y, 2, 10.min((n.min(5000) - 1) / 2), 5000, seed)?;
+    let rows: Vec<usize> = if n > MAP_MAX_POINTS {
+        let mut r = Rng::new(seed, 0x3a9).sample(n, MAP_MAX_POINTS);
+        r.sort_unstable();
+        r
+    } else {
+        (0..n).collect()
+    };
+    let points = rows.iter().map(|&i| [y[2 * i], y[2 * i + 1]]).collect();
+    let hover = rows
+        .iter()
+        .map(|&i| match &corpus.texts {
+            Some(t) => snippet_of(&t[i], HOVER_CHARS),
+            None => corpus.ids[i].clone(),
+        })
+        .collect();
+    Ok(CorpusMap {
+        method: "umap".into(),
+        n_neighbors: 15.min(n - 1),
+        min_dist: 0.1,
+        trustworthiness: trust,
+        knn_recall: model.knn_recall(),
+        plotted: rows.len(),
+        rows,
+        points,
+        hover,
+    })
 }
 
 fn sweep_k_max(k_max: usize, n: usize) -> usize {
@@ -396,7 +489,12 @@ pub fn summarise_clusters(
 
 /// The first 300 characters, with an ellipsis when cut.
 pub fn snippet(text: &str) -> String {
-    match text.char_indices().nth(SNIPPET_CHARS) {
+    snippet_of(text, SNIPPET_CHARS)
+}
+
+/// The first `chars` characters, with an ellipsis when cut.
+fn snippet_of(text: &str, chars: usize) -> String {
+    match text.char_indices().nth(chars) {
         Some((at, _)) => format!("{}…", &text[..at]),
         None => text.to_string(),
     }

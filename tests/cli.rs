@@ -78,6 +78,27 @@ fn audit_of_the_sample_writes_report_and_json() {
         .sum();
     assert_eq!(sizes, 2000);
     assert_eq!(v["clusters"].as_array().unwrap().len() as u64, chosen);
+    // The 2-D map: summary in audit.json, every point in the page.
+    assert_eq!(v["map"]["method"], "umap");
+    assert_eq!(v["map"]["plotted"], 2000);
+    assert!(
+        v["map"]["trustworthiness"].as_f64().unwrap() > 0.85,
+        "{}",
+        v["map"]
+    );
+    assert!(
+        v["map"].get("points").is_none(),
+        "points stay out of audit.json"
+    );
+    let map_data = page
+        .split("<script type=\"application/json\" id=\"map-data\">")
+        .nth(1)
+        .and_then(|r| r.split("</script>").next())
+        .expect("map data in the page");
+    let m: serde_json::Value = serde_json::from_str(map_data).unwrap();
+    assert_eq!(m["x"].as_array().unwrap().len(), 2000);
+    assert_eq!(m["cluster"].as_array().unwrap().len(), 2000);
+    assert!(page.contains("id=\"chart-map\""));
     assert!(v["notes"]
         .as_array()
         .unwrap()

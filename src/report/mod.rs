@@ -69,11 +69,22 @@ pub fn render_html(audit: &Audit, options: &ReportOptions) -> Result<String> {
         .clone()
         .unwrap_or_else(|| format!("embedscope audit: {file_name}"));
     let data = script_json(audit)?;
+    // The map's points travel beside the audit (they are not part of audit.json).
+    let map_points = audit.map.as_ref().map(|m| {
+        serde_json::json!({
+            "x": m.points.iter().map(|p| p[0]).collect::<Vec<f32>>(),
+            "y": m.points.iter().map(|p| p[1]).collect::<Vec<f32>>(),
+            "cluster": m.rows.iter().map(|&r| audit.labels[r]).collect::<Vec<usize>>(),
+            "hover": m.hover,
+        })
+    });
+    let map_json = script_json(&map_points)?;
     let plotly = if options.inline_plotly { PLOTLY_JS } else { "" };
     tmpl.render(context! {
         title => title,
         audit => Value::from_serialize(audit),
         data_json => Value::from_safe_string(data),
+        map_json => Value::from_safe_string(map_json),
         plotly_js => Value::from_safe_string(plotly.to_string()),
     })
     .map_err(|e| {
