@@ -17,6 +17,7 @@ pub struct Embeddings {
     data: Vec<f32>,
     rows: usize,
     dim: usize,
+    unit: bool,
 }
 
 impl Embeddings {
@@ -57,7 +58,72 @@ impl Embeddings {
             let inv = (1.0 / norm) as f32;
             v.iter_mut().for_each(|x| *x *= inv);
         }
-        Ok(Embeddings { data, rows, dim })
+        Ok(Embeddings {
+            data,
+            rows,
+            dim,
+            unit: true,
+        })
+    }
+
+    /// Validates points whose length carries meaning (finite, non-empty, equal dimensions) and
+    /// keeps them as they are: the coordinates of a projection (a 5-D UMAP reduction before
+    /// HDBSCAN, as BERTopic does). Cosine metrics refuse such rows ([`is_unit`](Self::is_unit)).
+    ///
+    /// ```
+    /// use embedscope::Embeddings;
+    /// let p = Embeddings::points(vec![3.0, 4.0, 0.0, 0.0], 2).unwrap();
+    /// assert_eq!(p.row(0), &[3.0, 4.0]);
+    /// assert!(!p.is_unit());
+    /// ```
+    pub fn points(data: Vec<f32>, dim: usize) -> Result<Self, EmbeddingsError> {
+        if dim == 0 {
+            return Err(EmbeddingsError::ZeroDim);
+        }
+        if data.len() % dim != 0 {
+            return Err(EmbeddingsError::Ragged {
+                len: data.len(),
+                dim,
+            });
+        }
+        let rows = data.len() / dim;
+        if rows == 0 {
+            return Err(EmbeddingsError::Empty);
+        }
+        if let Some(at) = data.iter().position(|x| !x.is_finite()) {
+            return Err(EmbeddingsError::NonFinite {
+                row: at / dim,
+                dim: at % dim,
+                value: data[at],
+            });
+        }
+        Ok(Embeddings {
+            data,
+            rows,
+            dim,
+            unit: false,
+        })
+    }
+
+    /// Fails unless the rows are unit vectors: cosine similarity as a dot product (and the
+    /// cosine distance `d² / 2`) holds only for them. `name`/`value` name the parameter that
+    /// asked for cosine.
+    pub(crate) fn require_unit(&self, name: &'static str, value: &str) -> crate::Result<()> {
+        if self.unit {
+            Ok(())
+        } else {
+            Err(crate::Error::param(
+                name,
+                value,
+                "needs unit vectors, and these rows are projected points: use euclidean",
+            ))
+        }
+    }
+
+    /// Whether every row has unit length (true for [`new`](Self::new), false for
+    /// [`points`](Self::points)).
+    pub fn is_unit(&self) -> bool {
+        self.unit
     }
 
     /// Number of vectors.
@@ -70,7 +136,7 @@ impl Embeddings {
         self.dim
     }
 
-    /// Row `i` (unit length).
+    /// Row `i` (unit length unless built by [`points`](Self::points)).
     pub fn row(&self, i: usize) -> &[f32] {
         &self.data[i * self.dim..(i + 1) * self.dim]
     }
@@ -95,6 +161,7 @@ impl Embeddings {
             data,
             rows: rows.len(),
             dim: self.dim,
+            unit: self.unit,
         }
     }
 }

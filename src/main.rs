@@ -134,6 +134,11 @@ struct ClusterArgs {
     /// kNN-graph route; 0 = exact). Faster, coarser: see BENCHMARKS.md.
     #[arg(long, default_value_t = 0)]
     knn_probes: usize,
+    /// Reduce the vectors to this many dimensions with UMAP (cosine, 15 neighbours,
+    /// min_dist 0) and cluster the projected points with the euclidean metric: BERTopic's
+    /// route (UMAP to 5-D, then HDBSCAN), which calls far fewer documents noise.
+    #[arg(long)]
+    umap_dims: Option<usize>,
     /// Seed of every stochastic step.
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -170,6 +175,10 @@ struct OptimalKArgs {
     /// Rows above which the silhouette uses a seeded sample of this size.
     #[arg(long, default_value_t = 10_000)]
     silhouette_sample: usize,
+    /// Sweep on a UMAP reduction to this many dimensions (cosine, 15 neighbours, min_dist 0)
+    /// instead of the raw vectors, where silhouettes of text embeddings mean more.
+    #[arg(long)]
+    umap_dims: Option<usize>,
     /// Seed of every stochastic step.
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -495,6 +504,11 @@ fn cluster(args: &ClusterArgs) -> anyhow::Result<()> {
     }
     if let Some(k) = args.knn_graph {
         hdbscan = hdbscan.knn_graph(k);
+    } else if args.umap_dims.is_some() {
+        // Low-dimensional points: the kNN-graph route is several times faster than all pairs
+        // (measured on debian-30k reduced to 5-D: 1.4 s vs 7.1 s, same noise share and NMI).
+        let samples = args.min_samples.unwrap_or(args.min_cluster_size);
+        hdbscan = hdbscan.knn_graph((3 * samples).max(15));
     }
     hdbscan = hdbscan.knn_probes(args.knn_probes);
     if args.stream {
@@ -510,8 +524,30 @@ fn cluster(args: &ClusterArgs) -> anyhow::Result<()> {
         AlgorithmArg::Agglomerative => agglomerative.check()?,
         AlgorithmArg::Hdbscan => hdbscan.check()?,
     }
+    let reduce = args
+        .umap_dims
+        .map(|d| Umap::params().n_components(d).min_dist(0.0).seed(args.seed));
+    if let Some(r) = &reduce {
+        r.check()?;
+        if args.stream {
+            bail!("--umap-dims does not work with --stream");
+        }
+        if args.metric == MetricArg::Cosine {
+            bail!("--umap-dims: the projected points are clustered with --metric euclidean, not cosine");
+        }
+        if args.spherical {
+            bail!("--umap-dims: spherical K-Means needs unit vectors, not projected points");
+        }
+    }
     let (corpus, data) = vectors(&args.input, &args.model)?;
     let started = std::time::Instant::now();
+    let (data, umap_seconds) = match &reduce {
+        Some(r) => {
+            let m = r.fit_with_progress(&data, &Bars::default())?;
+            (m.points()?, Some(started.elapsed().as_secs_f64()))
+        }
+        None => (data, None),
+    };
     let (labels, sizes, inertia, n_iter): (
         Vec<Option<usize>>,
         Vec<usize>,
@@ -560,6 +596,8 @@ fn cluster(args: &ClusterArgs) -> anyhow::Result<()> {
         "n_iter": n_iter,
         "sizes": sizes,
         "seconds": seconds,
+        "umap_dims": args.umap_dims,
+        "umap_seconds": umap_seconds,
         "rows": data.rows(),
         "out": args.out,
     });
@@ -639,8 +677,18 @@ fn optimal_k(args: &OptimalKArgs) -> anyhow::Result<()> {
         .silhouette_sample(args.silhouette_sample)
         .seed(args.seed);
     params.check()?;
+    let reduce = args
+        .umap_dims
+        .map(|d| Umap::params().n_components(d).min_dist(0.0).seed(args.seed));
+    if let Some(r) = &reduce {
+        r.check()?;
+    }
     let (_, data) = vectors(&args.input, &args.model)?;
     let bars = Bars::default();
+    let data = match &reduce {
+        Some(r) => r.fit_with_progress(&data, &bars)?.points()?,
+        None => data,
+    };
     bars.start(
         "k sweep",
         (args.sweep.k_max.min(data.rows().saturating_sub(1)) + 1).saturating_sub(args.sweep.k_min)
@@ -657,6 +705,7 @@ fn optimal_k(args: &OptimalKArgs) -> anyhow::Result<()> {
         "silhouette_rows": sweep.silhouette_rows,
         "weak_structure": sweep.weak_structure(),
         "chosen_at_edge": sweep.chosen_at_edge(),
+        "umap_dims": args.umap_dims,
         "seconds": seconds,
     });
     if args.json {

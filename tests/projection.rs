@@ -200,3 +200,102 @@ fn cli_project_writes_coordinates_and_rejects_bad_input() {
     let o = run(&["project", input.to_str().unwrap(), "--out", "x.txt"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn bertopic_route_clusters_projected_points() {
+    use embedscope::cluster::{Hdbscan, Metric};
+    let data = blobs();
+    let reduced = Umap::params()
+        .n_components(5)
+        .min_dist(0.0)
+        .n_neighbors(10)
+        .fit(&data)
+        .unwrap();
+    let points = reduced.points().unwrap();
+    assert!(!points.is_unit());
+    assert_eq!((points.rows(), points.dim()), (180, 5));
+    let model = Hdbscan::params()
+        .min_cluster_size(10)
+        .metric(Metric::Euclidean)
+        .fit(&points)
+        .unwrap();
+    assert_eq!(model.n_clusters(), 3);
+    assert!(model.noise() < 18, "noise {}", model.noise());
+    // Every cluster is one group.
+    for g in 0..3 {
+        let labels: std::collections::HashSet<_> = (g * 60..(g + 1) * 60)
+            .filter_map(|i| model.labels()[i])
+            .collect();
+        assert_eq!(labels.len(), 1, "group {g}: {labels:?}");
+    }
+    // Cosine needs unit vectors: a clear error, not a wrong answer.
+    let e = Hdbscan::params()
+        .metric(Metric::Cosine)
+        .fit(&points)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("metric") && e.contains("cosine"), "{e}");
+    let e = Umap::params().fit(&points).unwrap_err().to_string();
+    assert!(e.contains("metric") && e.contains("cosine"), "{e}");
+    // Trustworthiness works on points too (Euclidean ranks).
+    let t = trustworthiness(&points, reduced.embedding(), 5, 5).unwrap();
+    assert!((t - 1.0).abs() < 1e-9);
+}
+
+#[test]
+fn cli_umap_dims_reduces_before_clustering() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/nested-300x100.npy");
+    let out = dir.path().join("a.csv");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_embedscope"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let o = run(&[
+        "cluster",
+        input.to_str().unwrap(),
+        "--algorithm",
+        "hdbscan",
+        "--min-cluster-size",
+        "10",
+        "--umap-dims",
+        "5",
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["umap_dims"], 5);
+    assert!(j["n_clusters"].as_u64().unwrap() >= 2, "{j}");
+    assert!(out.exists());
+    let o = run(&[
+        "cluster",
+        input.to_str().unwrap(),
+        "--algorithm",
+        "hdbscan",
+        "--umap-dims",
+        "5",
+        "--metric",
+        "cosine",
+        "--out",
+        dir.path().join("b.csv").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("euclidean"));
+    let o = run(&[
+        "optimal-k",
+        input.to_str().unwrap(),
+        "--umap-dims",
+        "5",
+        "--k-max",
+        "5",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["umap_dims"], 5);
+    assert_eq!(j["per_k"].as_array().unwrap().len(), 4);
+}

@@ -114,6 +114,9 @@ impl AgglomerativeParams {
     /// Builds the tree and cuts it.
     pub fn fit(&self, data: &Embeddings) -> Result<AgglomerativeModel> {
         self.check()?;
+        if self.metric == Metric::Cosine {
+            data.require_unit("metric", "cosine")?;
+        }
         let n = data.rows();
         if let Cut::Clusters(k) = self.cut {
             if k > n {

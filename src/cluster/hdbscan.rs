@@ -153,6 +153,9 @@ impl HdbscanParams {
     /// Clusters the rows of `data`.
     pub fn fit(&self, data: &Embeddings) -> Result<HdbscanModel> {
         self.check()?;
+        if self.metric == Metric::Cosine {
+            data.require_unit("metric", "cosine")?;
+        }
         let n = data.rows();
         if self.min_cluster_size > n {
             return Err(Error::param(

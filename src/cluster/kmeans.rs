@@ -133,6 +133,9 @@ impl KMeansParams {
     /// Clusters the rows of `data`.
     pub fn fit(&self, data: &Embeddings) -> Result<KMeansModel> {
         self.check()?;
+        if self.spherical {
+            data.require_unit("spherical", "true")?;
+        }
         let (n, d, k) = (data.rows(), data.dim(), self.n_clusters);
         if k > n {
             return Err(Error::param(

@@ -11,8 +11,8 @@ use crate::rng::Rng;
 /// Trustworthiness of `embedded` (`rows x dim`, row-major) as a picture of `original` with
 /// `k` neighbours: 1 minus a normalised penalty for every embedded neighbour that is not among
 /// the `k` nearest in the original space, weighted by how far down the original ranking it
-/// sits. 1 is perfect. Original distances are Euclidean between the normalised rows (the
-/// same order as cosine). Cost `O(n²·d)`: use [`trustworthiness_sample`] for large corpora.
+/// sits. 1 is perfect. Original distances are Euclidean between the rows (for unit rows, the same
+/// order as cosine). Cost `O(n²·d)`: use [`trustworthiness_sample`] for large corpora.
 pub fn trustworthiness(
     original: &Embeddings,
     embedded: &[f32],
@@ -36,6 +36,7 @@ pub fn trustworthiness(
     }
     let x = original.as_slice();
     let d = original.dim();
+    let sq = crate::linalg::row_sq_norms(x, d);
     // For every row: its k nearest in the embedding (self excluded), then the rank of each in
     // the original distances.
     let penalties: Vec<f64> = for_each_tile(x, x, d, |start, rows, dots| {
@@ -43,7 +44,12 @@ pub fn trustworthiness(
         let mut emb = Vec::with_capacity(n);
         for r in 0..rows {
             let i = start + r;
-            let row_dots = &dots[r * n..(r + 1) * n];
+            // Larger `sq_j - 2·dot` = farther (the row's own norm is common to all j).
+            let row_dots: Vec<f32> = dots[r * n..(r + 1) * n]
+                .iter()
+                .zip(&sq)
+                .map(|(&dot, &s)| 2.0 * dot - s)
+                .collect();
             emb.clear();
             let ei = &embedded[i * dim..(i + 1) * dim];
             for j in 0..n {
@@ -55,8 +61,8 @@ pub fn trustworthiness(
             }
             emb.select_nth_unstable_by(k - 1, |a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
             for &(_, j) in &emb[..k] {
-                // Rows are unit length: larger dot = closer. Rank 1 = nearest (self excluded),
-                // ties by index as a stable argsort would order them.
+                // Larger `2·dot - sq_j` = closer. Rank 1 = nearest (self excluded), ties by
+                // index as a stable argsort would order them.
                 let dj = row_dots[j];
                 let mut rank = 1usize;
                 for (m, &dm) in row_dots.iter().enumerate() {

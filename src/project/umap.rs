@@ -102,14 +102,6 @@ impl Umap {
     }
 }
 
-fn invalid(name: &'static str, value: impl ToString, reason: impl Into<String>) -> Error {
-    Error::InvalidParameter {
-        name,
-        value: value.to_string(),
-        reason: reason.into(),
-    }
-}
-
 impl UmapParams {
     /// Neighbours per point, the point itself included (default 15, umap-learn
     /// `n_neighbors`): larger values favour global structure.
@@ -199,48 +191,48 @@ impl UmapParams {
     /// Validates the parameters that do not depend on the data.
     pub fn check(&self) -> Result<()> {
         if self.n_neighbors < 2 {
-            return Err(invalid(
+            return Err(Error::param(
                 "n_neighbors",
                 self.n_neighbors,
                 "must be at least 2",
             ));
         }
         if self.n_components == 0 || self.n_components > super::layout::MAX_COMPONENTS {
-            return Err(invalid(
+            return Err(Error::param(
                 "n_components",
                 self.n_components,
                 format!("must be in 1..={}", super::layout::MAX_COMPONENTS),
             ));
         }
         if !(self.spread.is_finite() && self.spread > 0.0) {
-            return Err(invalid("spread", self.spread, "must be positive"));
+            return Err(Error::param("spread", self.spread, "must be positive"));
         }
         if !(self.min_dist.is_finite() && self.min_dist >= 0.0 && self.min_dist <= self.spread) {
-            return Err(invalid(
+            return Err(Error::param(
                 "min_dist",
                 self.min_dist,
                 format!("must be in [0, spread = {}]", self.spread),
             ));
         }
         if self.n_epochs == Some(0) {
-            return Err(invalid("n_epochs", 0, "must be at least 1"));
+            return Err(Error::param("n_epochs", 0, "must be at least 1"));
         }
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
-            return Err(invalid(
+            return Err(Error::param(
                 "learning_rate",
                 self.learning_rate,
                 "must be positive",
             ));
         }
         if !(self.repulsion_strength.is_finite() && self.repulsion_strength >= 0.0) {
-            return Err(invalid(
+            return Err(Error::param(
                 "repulsion_strength",
                 self.repulsion_strength,
                 "must be non-negative",
             ));
         }
         if !(self.local_connectivity.is_finite() && self.local_connectivity >= 0.0) {
-            return Err(invalid(
+            return Err(Error::param(
                 "local_connectivity",
                 self.local_connectivity,
                 "must be non-negative",
@@ -261,9 +253,12 @@ impl UmapParams {
         progress: &dyn Progress,
     ) -> Result<UmapModel> {
         self.check()?;
+        if self.metric == Metric::Cosine {
+            data.require_unit("metric", "cosine")?;
+        }
         let n = data.rows();
         if self.n_neighbors >= n {
-            return Err(invalid(
+            return Err(Error::param(
                 "n_neighbors",
                 self.n_neighbors,
                 format!("must be below the number of rows ({n})"),
@@ -535,6 +530,31 @@ impl UmapModel {
         self.params.n_components
     }
 
+    /// The embedding as [`Embeddings::points`] (lengths kept), ready for a clustering with the
+    /// euclidean metric: the BERTopic route is UMAP to 5-D (`min_dist` 0), then HDBSCAN.
+    ///
+    /// ```
+    /// use embedscope::{cluster::{Hdbscan, Metric}, project::Umap, Embeddings};
+    /// let mut x = Vec::new();
+    /// for i in 0..90 {
+    ///     let mut row = vec![0.05 * ((i * 7 % 13) as f32); 8];
+    ///     row[i % 3] = 3.0;
+    ///     x.extend(row);
+    /// }
+    /// let data = Embeddings::new(x, 8)?;
+    /// let reduced = Umap::params().n_components(5).min_dist(0.0).n_neighbors(10).fit(&data)?;
+    /// let model = Hdbscan::params().min_cluster_size(10).metric(Metric::Euclidean)
+    ///     .fit(&reduced.points()?)?;
+    /// assert_eq!(model.n_clusters(), 3);
+    /// # Ok::<(), embedscope::Error>(())
+    /// ```
+    pub fn points(&self) -> Result<Embeddings> {
+        Ok(Embeddings::points(
+            self.embedding.clone(),
+            self.params.n_components,
+        )?)
+    }
+
     /// Rows embedded.
     pub fn rows(&self) -> usize {
         self.train.rows()
@@ -577,7 +597,7 @@ impl UmapModel {
     /// else 30) with the training points fixed and a quarter of the learning rate.
     pub fn transform(&self, data: &Embeddings) -> Result<Vec<f32>> {
         if data.dim() != self.train.dim() {
-            return Err(invalid(
+            return Err(Error::param(
                 "data",
                 format!("{} dimensions", data.dim()),
                 format!("the UMAP was fitted on {} dimensions", self.train.dim()),
