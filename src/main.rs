@@ -134,6 +134,10 @@ struct ClusterArgs {
     /// kNN-graph route; 0 = exact). Faster, coarser: see BENCHMARKS.md.
     #[arg(long, default_value_t = 0)]
     knn_probes: usize,
+    /// Find the kNN graph approximately by NN-descent, as fast_hdbscan does above 30
+    /// dimensions (HDBSCAN's kNN-graph route; implies --knn-graph 15 when not given).
+    #[arg(long)]
+    knn_nndescent: bool,
     /// Reduce the vectors to this many dimensions with UMAP (cosine, 15 neighbours,
     /// min_dist 0) and cluster the projected points with the euclidean metric: BERTopic's
     /// route (UMAP to 5-D, then HDBSCAN), which calls far fewer documents noise.
@@ -511,6 +515,13 @@ fn cluster(args: &ClusterArgs) -> anyhow::Result<()> {
         hdbscan = hdbscan.knn_graph((3 * samples).max(15));
     }
     hdbscan = hdbscan.knn_probes(args.knn_probes);
+    if args.knn_nndescent {
+        hdbscan = hdbscan.nn_descent(true);
+        if args.knn_graph.is_none() && args.umap_dims.is_none() {
+            let samples = args.min_samples.unwrap_or(args.min_cluster_size);
+            hdbscan = hdbscan.knn_graph((3 * samples).max(15));
+        }
+    }
     if args.stream {
         if args.algorithm != AlgorithmArg::MinibatchKmeans {
             bail!("--stream works with --algorithm minibatch-kmeans");

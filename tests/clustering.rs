@@ -436,6 +436,21 @@ fn hdbscan_approximate_graph_keeps_well_separated_blobs() {
     let (a, b) = on_clustered_rows(&exact, &approx);
     let ari = label_agreement(&a, &b).ari;
     assert!(ari > 0.95, "ARI {ari}");
+    // NN-descent neighbours (fast_hdbscan's route): as close, and deterministic.
+    let nnd = |m: &embedscope::Embeddings| {
+        Hdbscan::params()
+            .min_cluster_size(10)
+            .min_samples(5)
+            .knn_graph(15)
+            .nn_descent(true)
+            .fit(m)
+            .unwrap()
+    };
+    let by_descent = nnd(&nested);
+    let (a, b) = on_clustered_rows(&exact, &by_descent);
+    let ari = label_agreement(&a, &b).ari;
+    assert!(ari > 0.95, "NN-descent ARI {ari}");
+    assert_eq!(by_descent, nnd(&nested));
     assert_eq!(
         approx,
         Hdbscan::params()

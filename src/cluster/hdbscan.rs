@@ -44,6 +44,7 @@ pub struct HdbscanParams {
     allow_single_cluster: bool,
     knn_graph: Option<usize>,
     knn_probes: usize,
+    nn_descent: bool,
 }
 
 /// Entry point: `Hdbscan::params()`.
@@ -62,6 +63,7 @@ impl Hdbscan {
             allow_single_cluster: false,
             knn_graph: None,
             knn_probes: 0,
+            nn_descent: false,
         }
     }
 }
@@ -117,6 +119,15 @@ impl HdbscanParams {
     /// neighbours: 7.9 s, 0.966).
     pub fn knn_probes(mut self, probes: usize) -> Self {
         self.knn_probes = probes;
+        self
+    }
+
+    /// Find the graph's neighbours approximately by NN-descent
+    /// ([`crate::neighbors::nn_descent`], as fast_hdbscan does with pynndescent above 30
+    /// dimensions). Default false. Only used on the kNN-graph route; takes precedence over
+    /// [`knn_probes`](Self::knn_probes).
+    pub fn nn_descent(mut self, yes: bool) -> Self {
+        self.nn_descent = yes;
         self
     }
 
@@ -193,7 +204,9 @@ impl HdbscanParams {
             }
             Some(k) => {
                 let k = k.max(self.samples() + 1).min(n);
-                let graph = if probes == 0 {
+                let graph = if self.nn_descent {
+                    crate::neighbors::nn_descent(data, &crate::neighbors::NnDescentParams::new(k))
+                } else if probes == 0 {
                     crate::neighbors::exact(data, k)
                 } else {
                     crate::neighbors::ivf(data, k, 0, probes, 42)?
