@@ -8,7 +8,7 @@
 //! The pipeline runs in one direction, each stage usable alone:
 //!
 //! ```text
-//! io::load -> embed -> cluster (K sweep, K-Means) -> Audit -> report
+//! io::load -> embed -> cluster (K sweep, K-Means) -> project (UMAP map) -> Audit -> report
 //! ```
 //!
 //! ## A tour
@@ -48,6 +48,21 @@
 //! assert_eq!(model.sizes(), &[2, 2, 2]);
 //! let sweep = KSweepParams::default().k_min(2).k_max(4).fit(&data, &|_| {})?;
 //! assert_eq!(sweep.chosen_k, 3);
+//! # Ok::<(), embedscope::Error>(())
+//! ```
+//!
+//! Map the corpus in 2-D with UMAP (umap-learn's algorithm, deterministic in parallel), or
+//! reduce it to 5-D and cluster the points with HDBSCAN as BERTopic does:
+//!
+//! ```no_run
+//! use embedscope::{cluster::{Hdbscan, Metric}, project::{trustworthiness_sample, Umap}};
+//! # let corpus = embedscope::io::load("samples/debian-2k.parquet".as_ref(), &Default::default())?;
+//! # let data = corpus.vectors.unwrap();
+//! let map = Umap::params().fit(&data)?;
+//! let t = trustworthiness_sample(&data, map.embedding(), 2, 10, 5000, 42)?;
+//! let reduced = Umap::params().n_components(5).min_dist(0.0).fit(&data)?;
+//! let topics = Hdbscan::params().min_cluster_size(10).metric(Metric::Euclidean)
+//!     .fit(&reduced.points()?)?;
 //! # Ok::<(), embedscope::Error>(())
 //! ```
 //!
