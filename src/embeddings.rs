@@ -24,19 +24,7 @@ impl Embeddings {
     /// Validates a row-major buffer of `dim`-dimensional vectors (non-empty, finite, no
     /// all-zero row) and normalises every row to unit length in place.
     pub fn new(mut data: Vec<f32>, dim: usize) -> Result<Self, EmbeddingsError> {
-        if dim == 0 {
-            return Err(EmbeddingsError::ZeroDim);
-        }
-        if data.len() % dim != 0 {
-            return Err(EmbeddingsError::Ragged {
-                len: data.len(),
-                dim,
-            });
-        }
-        let rows = data.len() / dim;
-        if rows == 0 {
-            return Err(EmbeddingsError::Empty);
-        }
+        let rows = shape(&data, dim)?;
         for (row, v) in data.chunks_exact_mut(dim).enumerate() {
             if let Some(d) = v.iter().position(|x| !x.is_finite()) {
                 return Err(EmbeddingsError::NonFinite {
@@ -77,19 +65,7 @@ impl Embeddings {
     /// assert!(!p.is_unit());
     /// ```
     pub fn points(data: Vec<f32>, dim: usize) -> Result<Self, EmbeddingsError> {
-        if dim == 0 {
-            return Err(EmbeddingsError::ZeroDim);
-        }
-        if data.len() % dim != 0 {
-            return Err(EmbeddingsError::Ragged {
-                len: data.len(),
-                dim,
-            });
-        }
-        let rows = data.len() / dim;
-        if rows == 0 {
-            return Err(EmbeddingsError::Empty);
-        }
+        let rows = shape(&data, dim)?;
         if let Some(at) = data.iter().position(|x| !x.is_finite()) {
             return Err(EmbeddingsError::NonFinite {
                 row: at / dim,
@@ -163,6 +139,23 @@ impl Embeddings {
             dim: self.dim,
             unit: self.unit,
         }
+    }
+}
+
+/// Rows of a `dim`-wide buffer, or why it is not a matrix.
+fn shape(data: &[f32], dim: usize) -> Result<usize, EmbeddingsError> {
+    if dim == 0 {
+        return Err(EmbeddingsError::ZeroDim);
+    }
+    if data.len() % dim != 0 {
+        return Err(EmbeddingsError::Ragged {
+            len: data.len(),
+            dim,
+        });
+    }
+    match data.len() / dim {
+        0 => Err(EmbeddingsError::Empty),
+        rows => Ok(rows),
     }
 }
 

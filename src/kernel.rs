@@ -151,44 +151,18 @@ impl Shortlist {
 /// by Euclidean distance: `(indices, distances)`, each `n x k` row-major, sorted by
 /// (distance, index). Exact, through the tiles; memory `O(n·k)` plus one tile.
 pub fn knn(x: &[f32], d: usize, k: usize) -> (Vec<u32>, Vec<f32>) {
-    let n = x.len() / d;
-    let k = k.min(n);
-    let sq = row_sq_norms(x, d);
-    let parts = for_each_tile(x, x, d, |start, rows, dots| {
-        let mut idx = Vec::with_capacity(rows * k);
-        let mut dist = Vec::with_capacity(rows * k);
-        let mut best = Shortlist::new(k);
-        for r in 0..rows {
-            let i = start + r;
-            best.clear();
-            for (j, &dot) in dots[r * n..(r + 1) * n].iter().enumerate() {
-                let d2 = if j == i {
-                    0.0
-                } else {
-                    (sq[i] + sq[j] - 2.0 * dot).max(0.0)
-                };
-                best.offer(d2, j as u32);
-            }
-            for &(d2, j) in best.finish(x, d, &sq, i) {
-                idx.push(j);
-                dist.push(d2.sqrt());
-            }
-        }
-        (idx, dist)
-    });
-    let mut idx = Vec::with_capacity(n * k);
-    let mut dist = Vec::with_capacity(n * k);
-    for (i, dd) in parts {
-        idx.extend(i);
-        dist.extend(dd);
-    }
-    (idx, dist)
+    knn_tiles(x, x, d, k, true)
 }
 
 /// The `k` nearest rows of `b` (`m x d`) to each row of `a` (`n x d`), by Euclidean distance:
 /// `(indices into b, distances)`, each `n x k` row-major, sorted by (distance, index). Exact,
 /// through the tiles (queries against a reference set, as UMAP's `transform` needs).
 pub fn knn_between(a: &[f32], b: &[f32], d: usize, k: usize) -> (Vec<u32>, Vec<f32>) {
+    knn_tiles(a, b, d, k, false)
+}
+
+/// [`knn`] (`same`: `a` and `b` are one matrix, a row is 0 from itself) and [`knn_between`].
+fn knn_tiles(a: &[f32], b: &[f32], d: usize, k: usize, same: bool) -> (Vec<u32>, Vec<f32>) {
     let m = b.len() / d;
     let k = k.min(m);
     let (sa, sb) = (row_sq_norms(a, d), row_sq_norms(b, d));
@@ -200,9 +174,15 @@ pub fn knn_between(a: &[f32], b: &[f32], d: usize, k: usize) -> (Vec<u32>, Vec<f
             let i = start + r;
             best.clear();
             for (j, &dot) in dots[r * m..(r + 1) * m].iter().enumerate() {
-                best.offer((sa[i] + sb[j] - 2.0 * dot).max(0.0), j as u32);
+                let d2 = if same && j == i {
+                    0.0
+                } else {
+                    (sa[i] + sb[j] - 2.0 * dot).max(0.0)
+                };
+                best.offer(d2, j as u32);
             }
             let ai = &a[i * d..(i + 1) * d];
+            // Tiny distances exactly (the GEMM form loses their low digits).
             for &(d2, j) in best.finish_by(|j, d2| {
                 let j = j as usize;
                 if d2 < 1e-3 * (sa[i] + sb[j]) {
@@ -217,8 +197,9 @@ pub fn knn_between(a: &[f32], b: &[f32], d: usize, k: usize) -> (Vec<u32>, Vec<f
         }
         (idx, dist)
     });
-    let mut idx = Vec::with_capacity(a.len() / d * k);
-    let mut dist = Vec::with_capacity(a.len() / d * k);
+    let n = a.len() / d;
+    let mut idx = Vec::with_capacity(n * k);
+    let mut dist = Vec::with_capacity(n * k);
     for (i, dd) in parts {
         idx.extend(i);
         dist.extend(dd);

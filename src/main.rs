@@ -535,9 +535,7 @@ fn cluster(args: &ClusterArgs) -> anyhow::Result<()> {
         AlgorithmArg::Agglomerative => agglomerative.check()?,
         AlgorithmArg::Hdbscan => hdbscan.check()?,
     }
-    let reduce = args
-        .umap_dims
-        .map(|d| Umap::params().n_components(d).min_dist(0.0).seed(args.seed));
+    let reduce = args.umap_dims.map(|d| bertopic_reduction(d, args.seed));
     if let Some(r) = &reduce {
         r.check()?;
         if args.stream {
@@ -688,9 +686,7 @@ fn optimal_k(args: &OptimalKArgs) -> anyhow::Result<()> {
         .silhouette_sample(args.silhouette_sample)
         .seed(args.seed);
     params.check()?;
-    let reduce = args
-        .umap_dims
-        .map(|d| Umap::params().n_components(d).min_dist(0.0).seed(args.seed));
+    let reduce = args.umap_dims.map(|d| bertopic_reduction(d, args.seed));
     if let Some(r) = &reduce {
         r.check()?;
     }
@@ -745,6 +741,11 @@ fn optimal_k(args: &OptimalKArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// `--umap-dims`: BERTopic's reduction (UMAP, cosine, 15 neighbours, `min_dist` 0).
+fn bertopic_reduction(dims: usize, seed: u64) -> embedscope::project::UmapParams {
+    Umap::params().n_components(dims).min_dist(0.0).seed(seed)
 }
 
 fn project(args: &ProjectArgs) -> anyhow::Result<()> {
