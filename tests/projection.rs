@@ -159,10 +159,13 @@ fn cli_project_writes_coordinates_and_rejects_bad_input() {
         npy.to_str().unwrap(),
         "--json",
         "--trustworthiness",
+        "--knn",
+        "nn-descent",
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(j["method"], "umap");
+    assert!(j["knn_recall"].as_f64().unwrap() > 0.9, "{j}");
     assert_eq!(j["rows"], 300);
     assert!(j["trustworthiness_k10_5k"].as_f64().unwrap() > 0.9, "{j}");
     let m = read_npy(&npy).unwrap();
@@ -199,6 +202,27 @@ fn cli_project_writes_coordinates_and_rejects_bad_input() {
     assert!(!bad.exists());
     let o = run(&["project", input.to_str().unwrap(), "--out", "x.txt"]);
     assert_eq!(o.status.code(), Some(2));
+
+    // A NaN in the vectors: exit 2, the message names the row and dimension.
+    let nan = dir.path().join("nan.npy");
+    let mut values = vec![0.5f32; 40 * 4];
+    values[7 * 4 + 2] = f32::NAN;
+    let mut file = std::fs::File::create(&nan).unwrap();
+    embedscope::io::npy::write_npy(&mut file, &values, 40, 4).unwrap();
+    drop(file);
+    let out = dir.path().join("nan-out.npy");
+    let o = run(&[
+        "project",
+        nan.to_str().unwrap(),
+        "--n-neighbors",
+        "5",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("row 7") && err.contains("NaN"), "{err}");
+    assert!(!out.exists());
 }
 
 #[test]
