@@ -205,7 +205,11 @@ impl HdbscanParams {
             Some(k) => {
                 let k = k.max(self.samples() + 1).min(n);
                 let graph = if self.nn_descent {
-                    crate::neighbors::nn_descent(data, &crate::neighbors::NnDescentParams::new(k))
+                    // pynndescent's own default candidate count, min(60, k), as fast_hdbscan
+                    // calls it (umap-learn passes 60).
+                    let mut p = crate::neighbors::NnDescentParams::new(k);
+                    p.max_candidates = k.min(60);
+                    crate::neighbors::nn_descent(data, &p)
                 } else if probes == 0 {
                     crate::neighbors::exact(data, k)
                 } else {
