@@ -5,7 +5,8 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::cluster::{KScore, KSweepParams};
+use crate::cluster::dendrogram::{dendrogram, Dendrogram};
+use crate::cluster::{Agglomerative, KScore, KSweepParams, Linkage, Metric};
 use crate::embed::{embed_texts, EmbedStats, Embedder, EmbeddingCache};
 use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};
@@ -48,6 +49,17 @@ pub struct CorpusMap {
     /// Hover text of each plotted point (the start of its document, or its id).
     #[serde(skip)]
     pub hover: Vec<String>,
+}
+
+/// How the clusters relate: average-linkage (cosine) agglomeration of the K-Means centroids.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClusterTree {
+    /// How the tree was built.
+    pub method: String,
+    /// The merges, scipy's linkage format (`[a, b, distance, size]`; leaves are cluster ids).
+    pub linkage: Vec<[f64; 4]>,
+    /// The drawing.
+    pub dendrogram: Dendrogram,
 }
 
 /// Where the vectors came from.
@@ -160,6 +172,8 @@ pub struct Audit {
     pub map: Option<CorpusMap>,
     /// The clusters of the chosen k, largest first.
     pub clusters: Vec<ClusterSummary>,
+    /// How the clusters relate (`None` for a single cluster).
+    pub cluster_tree: Option<ClusterTree>,
     /// Plain-language findings worth a reader's attention.
     pub notes: Vec<String>,
     /// Stage timings.
@@ -309,6 +323,7 @@ impl<'a> AuditBuilder<'a> {
 
         let model = result.chosen_model();
         let clusters = summarise_clusters(corpus, &vectors, model.labels(), model.n_clusters());
+        let cluster_tree = cluster_tree(model.centroids(), vectors.dim())?;
         lap("summaries", &mut timings);
 
         let map = if self.map && vectors.rows() > 16 {
@@ -369,10 +384,30 @@ impl<'a> AuditBuilder<'a> {
             labels: model.labels().to_vec(),
             map,
             clusters,
+            cluster_tree,
             notes,
             timings,
         })
     }
+}
+
+/// The centroids' hierarchy (average linkage, cosine): which topics are near which.
+fn cluster_tree(centroids: &[f32], dim: usize) -> Result<Option<ClusterTree>> {
+    let k = centroids.len() / dim;
+    if k < 2 {
+        return Ok(None);
+    }
+    let directions = Embeddings::new(centroids.to_vec(), dim)?;
+    let model = Agglomerative::params(1)
+        .linkage(Linkage::Average)
+        .metric(Metric::Cosine)
+        .fit(&directions)?;
+    let linkage = model.linkage_matrix().to_vec();
+    Ok(Some(ClusterTree {
+        method: "average linkage, cosine distance between K-Means centroids".into(),
+        dendrogram: dendrogram(&linkage),
+        linkage,
+    }))
 }
 
 /// UMAP to 2-D with umap-learn's defaults (cosine), its trustworthiness, and the points the

@@ -78,6 +78,20 @@ fn audit_of_the_sample_writes_report_and_json() {
         .sum();
     assert_eq!(sizes, 2000);
     assert_eq!(v["clusters"].as_array().unwrap().len() as u64, chosen);
+    // The cluster tree: every cluster a leaf once, one merge fewer than clusters.
+    let mut leaves: Vec<u64> = v["cluster_tree"]["dendrogram"]["leaves"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_u64().unwrap())
+        .collect();
+    leaves.sort();
+    assert_eq!(leaves, (0..chosen).collect::<Vec<u64>>());
+    assert_eq!(
+        v["cluster_tree"]["linkage"].as_array().unwrap().len() as u64,
+        chosen - 1
+    );
+    assert!(page.contains("id=\"chart-tree\""));
     // The 2-D map: summary in audit.json, every point in the page.
     assert_eq!(v["map"]["method"], "umap");
     assert_eq!(v["map"]["plotted"], 2000);

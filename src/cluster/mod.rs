@@ -1,6 +1,7 @@
 //! Clustering: K-Means, the K sweep, and internal scores.
 
 pub mod agglomerative;
+pub mod dendrogram;
 pub mod external;
 pub mod hdbscan;
 pub mod kmeans;
