@@ -76,44 +76,6 @@ fn sq_dist_generic<const LANES: usize>(a: &[f32], b: &[f32]) -> f32 {
     acc.iter().sum::<f32>() + tail
 }
 
-/// Dot product of two vectors with 16 independent accumulators (vectorised; AVX2+FMA when
-/// the CPU has them), for the many single products where a GEMM would not pay (tree splits).
-#[inline]
-pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: the CPU supports AVX2 and FMA, the only requirement of `dot_avx2`.
-            return unsafe { dot_avx2(a, b) };
-        }
-    }
-    dot_generic::<16>(a, b)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn dot_avx2(a: &[f32], b: &[f32]) -> f32 {
-    dot_generic::<16>(a, b)
-}
-
-#[inline(always)]
-fn dot_generic<const LANES: usize>(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0.0f32; LANES];
-    let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
-    let (ra, rb) = (ca.remainder(), cb.remainder());
-    for (x, y) in ca.zip(cb) {
-        for l in 0..LANES {
-            acc[l] += x[l] * y[l];
-        }
-    }
-    let mut tail = 0.0f32;
-    for (x, y) in ra.iter().zip(rb) {
-        tail += x * y;
-    }
-    acc.iter().sum::<f32>() + tail
-}
-
 /// A squared distance from its GEMM form `‖a‖² + ‖b‖² − 2a·b`, made exact where it is tiny:
 /// the GEMM form loses the low digits there (duplicates come out ~1e-4 apart instead of 0), so
 /// such pairs of rows `i`, `j` of `x` are recomputed directly.

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 
 use super::KnnGraph;
 use crate::embeddings::Embeddings;
-use crate::linalg::{dot, sq_dist};
+use crate::linalg::{matmul_abt, sq_dist};
 use crate::rng::Rng;
 
 /// Parameters of [`nn_descent`].
@@ -88,49 +88,30 @@ fn priority(seed: u64, round: usize, a: u32, b: u32) -> u64 {
     x ^ (x >> 31)
 }
 
-/// Leaves of one random-projection tree over unit rows: split by the hyperplane through the
-/// origin that separates two random rows of the node (pynndescent's angular trees), until a
-/// node has at most `leaf` rows.
-fn rp_tree(x: &[f32], d: usize, leaf: usize, rng: &mut Rng) -> Vec<Vec<u32>> {
-    let n = x.len() / d;
-    let mut stack: Vec<Vec<u32>> = vec![(0..n as u32).collect()];
+/// Leaves of one random-projection tree (Dasgupta & Freund's RP-tree with median splits):
+/// the node at depth `l` splits at the median of its rows' projections on direction `l` of
+/// this tree, until a node has at most `leaf` rows. `proj` holds every row's projections on
+/// all directions (`n x dirs`, one GEMM for the whole forest: pynndescent's trees instead take
+/// a dot product per row and level, which reads the data once per level and tree).
+fn rp_tree(proj: &[f32], dirs: usize, first: usize, depth: usize, leaf: usize) -> Vec<Vec<u32>> {
+    let n = proj.len() / dirs;
+    let mut stack: Vec<(Vec<u32>, usize)> = vec![((0..n as u32).collect(), 0)];
     let mut leaves = Vec::new();
-    let mut normal = vec![0.0f32; d];
-    while let Some(node) = stack.pop() {
-        if node.len() <= leaf {
+    while let Some((mut node, level)) = stack.pop() {
+        if node.len() <= leaf || level >= depth {
             leaves.push(node);
             continue;
         }
-        let a = node[rng.below(node.len())] as usize;
-        let mut b = node[rng.below(node.len())] as usize;
-        if a == b {
-            b = node[(node.iter().position(|&v| v as usize == a).unwrap_or(0) + 1) % node.len()]
-                as usize;
-        }
-        for t in 0..d {
-            normal[t] = x[a * d + t] - x[b * d + t];
-        }
-        let (mut left, mut right) = (Vec::new(), Vec::new());
-        for &v in &node {
-            let row = &x[v as usize * d..(v as usize + 1) * d];
-            let s = dot(row, &normal);
-            if s > 0.0 || (s == 0.0 && rng.below(2) == 0) {
-                left.push(v);
-            } else {
-                right.push(v);
-            }
-        }
-        if left.is_empty() || right.is_empty() {
-            // Degenerate split (duplicates): halve at random.
-            let mut all = node;
-            for i in (1..all.len()).rev() {
-                all.swap(i, rng.below(i + 1));
-            }
-            right = all.split_off(all.len() / 2);
-            left = all;
-        }
-        stack.push(left);
-        stack.push(right);
+        let col = first + level;
+        let mid = node.len() / 2;
+        node.select_nth_unstable_by(mid, |&a, &b| {
+            proj[a as usize * dirs + col]
+                .total_cmp(&proj[b as usize * dirs + col])
+                .then(a.cmp(&b))
+        });
+        let right = node.split_off(mid);
+        stack.push((node, level + 1));
+        stack.push((right, level + 1));
     }
     leaves
 }
@@ -149,10 +130,30 @@ pub fn nn_descent(data: &Embeddings, params: &NnDescentParams) -> KnnGraph {
             .unwrap_or_else(|| (5 + ((n as f64).sqrt() / 20.0).round() as usize).min(64));
         let leaf = params.leaf_size.unwrap_or(k.max(30)).max(2);
         // Start: every row against the other rows of its leaf in every tree.
+        // Directions for every tree and level, and all projections in one product.
+        let depth = ((n as f64 / leaf as f64).log2().ceil() as usize + 2).max(1);
+        let dirs = n_trees * depth;
+        let mut rng = Rng::new(params.seed, 0x7_2ee);
+        let r: Vec<f32> = (0..dirs * d)
+            .map(|_| crate::project::pca::gaussian(&mut rng) as f32)
+            .collect();
+        let mut proj = vec![0.0f32; n * dirs];
+        for (c, chunk) in proj.chunks_mut(4096 * dirs).enumerate() {
+            let rows = chunk.len() / dirs;
+            matmul_abt(
+                chunk,
+                &x[c * 4096 * d..(c * 4096 + rows) * d],
+                &r,
+                (rows, dirs, d),
+                false,
+                faer::Par::rayon(0),
+            );
+        }
         let forests: Vec<Vec<Vec<u32>>> = (0..n_trees)
             .into_par_iter()
-            .map(|t| rp_tree(x, d, leaf, &mut Rng::new(params.seed, 0x7_2ee + t as u64)))
+            .map(|t| rp_tree(&proj, dirs, t * depth, depth, leaf))
             .collect();
+        drop(proj);
         tracing::debug!("nn-descent: {n_trees} trees of leaves <= {leaf}");
         // Every leaf's rows against each other, each pair computed once while the leaf's rows
         // are in cache. A row is in one leaf per tree, so the leaves of a tree touch disjoint
