@@ -11,6 +11,7 @@ use crate::embed::{embed_texts, EmbedStats, Embedder, EmbeddingCache};
 use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};
 use crate::io::Corpus;
+use crate::label::{keywords, short_label, Keyword, KeywordParams};
 use crate::progress::{Progress, Silent};
 use crate::project::{trustworthiness_sample, Umap};
 use crate::rng::Rng;
@@ -116,6 +117,22 @@ pub struct ClusterSummary {
     pub cohesion: f32,
     /// The members nearest the centroid, distinct texts only.
     pub examples: Vec<Example>,
+    /// Top c-TF-IDF keywords (empty without texts).
+    pub keywords: Vec<Keyword>,
+    /// A short offline label: the top three keywords that share no word ([`short_label`];
+    /// `cluster N` without texts).
+    pub label: String,
+    /// The nearest other clusters by centroid direction, nearest first (at most three).
+    pub neighbours: Vec<NeighbourCluster>,
+}
+
+/// A neighbouring cluster.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NeighbourCluster {
+    /// Its id.
+    pub id: usize,
+    /// Cosine similarity of the two centroid directions.
+    pub similarity: f32,
 }
 
 /// The K sweep, summarised.
@@ -464,6 +481,13 @@ pub fn summarise_clusters(
 ) -> Vec<ClusterSummary> {
     let d = data.dim();
     let n = data.rows();
+    let words = match &corpus.texts {
+        Some(texts) => {
+            let l: Vec<Option<usize>> = labels.iter().map(|&c| Some(c)).collect();
+            keywords(texts, &l, k, &KeywordParams::default()).unwrap_or_default()
+        }
+        None => Vec::new(),
+    };
     let mut sums = vec![0.0f64; k * d];
     let mut members: Vec<Vec<usize>> = vec![Vec::new(); k];
     for (i, &c) in labels.iter().enumerate() {
@@ -473,7 +497,7 @@ pub fn summarise_clusters(
             .zip(data.row(i))
             .for_each(|(s, v)| *s += f64::from(*v));
     }
-    (0..k)
+    let dirs: Vec<Vec<f32>> = (0..k)
         .map(|c| {
             let s = &sums[c * d..(c + 1) * d];
             let norm = s
@@ -482,10 +506,20 @@ pub fn summarise_clusters(
                 .sum::<f64>()
                 .sqrt()
                 .max(f64::MIN_POSITIVE);
-            let dir: Vec<f32> = s.iter().map(|v| (v / norm) as f32).collect();
+            s.iter().map(|v| (v / norm) as f32).collect()
+        })
+        .collect();
+    (0..k)
+        .map(|c| {
+            let dir = &dirs[c];
             let mut scored: Vec<(f32, usize)> = members[c]
                 .iter()
-                .map(|&i| (data.row(i).iter().zip(&dir).map(|(a, b)| a * b).sum(), i))
+                .map(|&i| {
+                    (
+                        data.row(i).iter().zip(dir.iter()).map(|(a, b)| a * b).sum(),
+                        i,
+                    )
+                })
                 .collect();
             let cohesion = if scored.is_empty() {
                 0.0
@@ -511,12 +545,30 @@ pub fn summarise_clusters(
                     similarity: sim,
                 })
                 .collect();
+            let mut neighbours: Vec<NeighbourCluster> = (0..k)
+                .filter(|&o| o != c)
+                .map(|o| NeighbourCluster {
+                    id: o,
+                    similarity: dir.iter().zip(&dirs[o]).map(|(a, b)| a * b).sum(),
+                })
+                .collect();
+            neighbours.sort_by(|a, b| b.similarity.total_cmp(&a.similarity).then(a.id.cmp(&b.id)));
+            neighbours.truncate(3);
+            let kw = words.get(c).cloned().unwrap_or_default();
+            let label = if kw.is_empty() {
+                format!("cluster {c}")
+            } else {
+                short_label(&kw, 3)
+            };
             ClusterSummary {
                 id: c,
                 size: members[c].len(),
                 share: members[c].len() as f64 / n as f64,
                 cohesion,
                 examples,
+                keywords: kw,
+                label,
+                neighbours,
             }
         })
         .collect()

@@ -88,6 +88,7 @@ mod embeddings;
 mod error;
 pub mod io;
 pub mod kernel;
+pub mod label;
 mod linalg;
 pub mod neighbors;
 pub mod progress;

@@ -15,7 +15,10 @@ use embedscope::cluster::{
 use embedscope::embed::{
     default_model_dir, embed_texts, home_dir, Embedder, EmbeddingCache, LocalModel,
 };
-use embedscope::io::{load, npy, write_assignments, write_atomic, Format, LoadOptions};
+use embedscope::io::{
+    load, npy, read_assignments, write_assignments, write_atomic, Format, LoadOptions,
+};
+use embedscope::label::{keywords, short_label, KeywordParams};
 use embedscope::progress::Progress;
 use embedscope::project::{trustworthiness_sample, Pca, Umap, UmapInit, UmapKnn};
 use embedscope::report::{write_html, ReportOptions};
@@ -40,6 +43,9 @@ enum Command {
     OptimalK(OptimalKArgs),
     /// Project the vectors to a few dimensions: UMAP (2-D maps, 5-D for HDBSCAN) or PCA.
     Project(ProjectArgs),
+    /// Name the clusters of an assignments file: c-TF-IDF keywords, a short label, and (when
+    /// the input carries vectors) the documents nearest each centroid and the nearest clusters.
+    Label(LabelArgs),
     /// Everything: embed (or read vectors), choose K, cluster, and write the HTML report.
     Audit(AuditArgs),
 }
@@ -327,6 +333,25 @@ struct ProjectArgs {
     #[arg(long)]
     out: PathBuf,
     /// Print a JSON summary on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct LabelArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// Assignments (.csv or .parquet with columns row, cluster; -1 = noise), one per input row,
+    /// as `embedscope cluster` writes them.
+    #[arg(long)]
+    assignments: PathBuf,
+    /// Keywords per cluster.
+    #[arg(long, default_value_t = 10)]
+    top_n: usize,
+    /// Longest n-gram among the keywords (1 = words only).
+    #[arg(long, default_value_t = 2)]
+    max_ngram: usize,
+    /// Print the result as JSON on stdout.
     #[arg(long)]
     json: bool,
 }
@@ -756,6 +781,81 @@ fn optimal_k(args: &OptimalKArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn label(args: &LabelArgs) -> anyhow::Result<()> {
+    let params = KeywordParams::default()
+        .top_n(args.top_n)
+        .max_ngram(args.max_ngram);
+    params.check()?;
+    let assignments = read_assignments(&args.assignments)?;
+    let corpus = args.input.load()?;
+    let Some(texts) = corpus.texts.as_ref() else {
+        bail!(
+            "{}: no text column `{}` to take keywords from",
+            args.input.input.display(),
+            args.input.text_column
+        );
+    };
+    if assignments.len() != corpus.len() {
+        bail!(
+            "{}: {} assignments for the {} rows of {}",
+            args.assignments.display(),
+            assignments.len(),
+            corpus.len(),
+            args.input.input.display()
+        );
+    }
+    let k = assignments.iter().flatten().max().map_or(0, |&m| m + 1);
+    let words = keywords(texts, &assignments, k, &params)?;
+    let mut sizes = vec![0usize; k];
+    for c in assignments.iter().flatten() {
+        sizes[*c] += 1;
+    }
+    // Examples and neighbouring clusters need vectors: from the file when it has them.
+    let summaries = corpus.vectors.as_ref().map(|v| {
+        let rows: Vec<usize> = (0..corpus.len())
+            .filter(|&i| assignments[i].is_some())
+            .collect();
+        let mut sub = Corpus::from_texts(rows.iter().map(|&i| texts[i].clone()));
+        sub.ids = rows.iter().map(|&i| corpus.ids[i].clone()).collect();
+        let sub_labels: Vec<usize> = rows.iter().filter_map(|&i| assignments[i]).collect();
+        embedscope::audit::summarise_clusters(&sub, &v.select(&rows), &sub_labels, k)
+    });
+    let clusters: Vec<serde_json::Value> = (0..k)
+        .map(|c| {
+            let mut v = serde_json::json!({
+                "id": c,
+                "size": sizes[c],
+                "label": short_label(&words[c], 3),
+                "keywords": words[c],
+            });
+            if let Some(s) = summaries.as_ref().map(|s| &s[c]) {
+                v["cohesion"] = s.cohesion.into();
+                v["examples"] = serde_json::to_value(&s.examples).unwrap_or_default();
+                v["neighbours"] = serde_json::to_value(&s.neighbours).unwrap_or_default();
+            }
+            v
+        })
+        .collect();
+    if args.json {
+        let noise = assignments.iter().filter(|a| a.is_none()).count();
+        println!(
+            "{}",
+            serde_json::json!({ "n_clusters": k, "noise": noise, "clusters": clusters })
+        );
+    } else {
+        for (c, w) in words.iter().enumerate() {
+            let terms: Vec<&str> = w.iter().map(|k| k.term.as_str()).collect();
+            println!(
+                "{c:>4} {:>7}  {}  [{}]",
+                sizes[c],
+                short_label(w, 3),
+                terms.join("; ")
+            );
+        }
+    }
+    Ok(())
+}
+
 /// `--umap-dims`: BERTopic's reduction (UMAP, cosine, 15 neighbours, `min_dist` 0).
 fn bertopic_reduction(dims: usize, seed: u64) -> embedscope::project::UmapParams {
     Umap::params().n_components(dims).min_dist(0.0).seed(seed)
@@ -935,6 +1035,7 @@ fn main() -> ExitCode {
         Command::Cluster(a) => cluster(a),
         Command::OptimalK(a) => optimal_k(a),
         Command::Project(a) => project(a),
+        Command::Label(a) => label(a),
         Command::Audit(a) => audit(a),
     };
     match result {

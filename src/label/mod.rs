@@ -1,0 +1,6 @@
+//! Naming the clusters: c-TF-IDF keywords (offline, deterministic).
+
+pub mod keywords;
+mod stop_words;
+
+pub use keywords::{keywords, short_label, terms, Keyword, KeywordParams};
