@@ -1,21 +1,21 @@
 //! Cluster keywords (c-TF-IDF) against a scikit-learn/BERTopic reference, and on the seed's six
 //! sentences.
 
-use std::path::Path;
+mod common;
+
+use common::{repo, run};
 
 use embedscope::io::{load, LoadOptions};
 use embedscope::label::{keywords, KeywordParams};
 
 fn fixture(name: &str) -> serde_json::Value {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name);
+    let p = repo("tests/fixtures").join(name);
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
 }
 
 #[test]
 fn ctfidf_matches_the_scikit_learn_reference() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/debian-2k.parquet");
+    let path = repo("samples/debian-2k.parquet");
     let texts = load(&path, &LoadOptions::default()).unwrap().texts.unwrap();
     // Labels: K-Means k = 10 on the sample; reference top-10 terms and weights computed with
     // scikit-learn's CountVectorizer(stop_words="english", ngram_range=(1, 2)) and BERTopic's
@@ -46,7 +46,7 @@ fn ctfidf_matches_the_scikit_learn_reference() {
 
 #[test]
 fn seed_sentences_name_the_ai_cluster() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seed6.jsonl");
+    let path = repo("tests/fixtures/seed6.jsonl");
     let texts = load(&path, &LoadOptions::default()).unwrap().texts.unwrap();
     // The split K-Means finds on the real vectors: {ML, DL, Python, AI} and {JS, TS}.
     let labels = [Some(0), Some(0), Some(0), Some(1), Some(0), Some(1)];
@@ -61,15 +61,8 @@ fn seed_sentences_name_the_ai_cluster() {
 
 #[test]
 fn cli_label_names_clusters_and_rejects_mismatched_assignments() {
-    use std::process::Command;
     let dir = tempfile::tempdir().unwrap();
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/debian-2k.parquet");
-    let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_embedscope"))
-            .args(args)
-            .output()
-            .unwrap()
-    };
+    let sample = repo("samples/debian-2k.parquet");
     // Assignments from the reference fixture, with the first 100 rows as noise.
     let reference = fixture("ctfidf-debian2k-k10.json");
     let mut csv = String::from("row,cluster\n");

@@ -1,15 +1,16 @@
 //! UMAP and PCA as a user drives them, library and CLI: quality against umap-learn's numbers
 //! on the sample corpus, determinism (also across thread counts), `transform`, bad input.
 
-use std::path::Path;
-use std::process::Command;
+mod common;
+
+use common::{repo, run};
 
 use embedscope::io::{load, npy::read_npy, LoadOptions};
 use embedscope::project::{trustworthiness, trustworthiness_sample, Pca, Umap, UmapInit};
 use embedscope::Embeddings;
 
 fn sample() -> Embeddings {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/debian-2k.parquet");
+    let path = repo("samples/debian-2k.parquet");
     load(&path, &LoadOptions::default())
         .unwrap()
         .vectors
@@ -144,13 +145,7 @@ fn bad_parameters_are_clear_errors() {
 #[test]
 fn cli_project_writes_coordinates_and_rejects_bad_input() {
     let dir = tempfile::tempdir().unwrap();
-    let input = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/nested-300x100.npy");
-    let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_embedscope"))
-            .args(args)
-            .output()
-            .unwrap()
-    };
+    let input = repo("tests/fixtures/nested-300x100.npy");
     let npy = dir.path().join("c.npy");
     let o = run(&[
         "project",
@@ -269,14 +264,8 @@ fn bertopic_route_clusters_projected_points() {
 #[test]
 fn cli_umap_dims_reduces_before_clustering() {
     let dir = tempfile::tempdir().unwrap();
-    let input = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/nested-300x100.npy");
+    let input = repo("tests/fixtures/nested-300x100.npy");
     let out = dir.path().join("a.csv");
-    let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_embedscope"))
-            .args(args)
-            .output()
-            .unwrap()
-    };
     let o = run(&[
         "cluster",
         input.to_str().unwrap(),
