@@ -11,6 +11,7 @@ use crate::embed::{embed_texts, EmbedStats, Embedder, EmbeddingCache};
 use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};
 use crate::io::Corpus;
+use crate::label::llm::{llm_labels, LabelSource, LlmParams, TopicInput};
 use crate::label::{keywords, short_label, Keyword, KeywordParams};
 use crate::progress::{Progress, Silent};
 use crate::project::{trustworthiness_sample, Umap};
@@ -124,6 +125,10 @@ pub struct ClusterSummary {
     pub label: String,
     /// The nearest other clusters by centroid direction, nearest first (at most three).
     pub neighbours: Vec<NeighbourCluster>,
+    /// Where `label` came from: `keywords`, or `llm` / `cache` with `--llm`.
+    pub label_source: LabelSource,
+    /// Why the LLM label is missing, when one was asked for and failed.
+    pub label_reason: Option<String>,
 }
 
 /// A neighbouring cluster.
@@ -210,6 +215,7 @@ pub struct AuditBuilder<'a> {
     cache: Option<EmbeddingCache>,
     reembed: bool,
     map: bool,
+    llm: Option<LlmParams>,
     progress: &'a dyn Progress,
 }
 
@@ -235,6 +241,7 @@ impl Audit {
             cache: None,
             reembed: false,
             map: true,
+            llm: None,
             progress: &Silent,
         }
     }
@@ -274,6 +281,12 @@ impl<'a> AuditBuilder<'a> {
     /// Draw the 2-D UMAP map of the corpus. Default true.
     pub fn map(mut self, yes: bool) -> Self {
         self.map = yes;
+        self
+    }
+    /// Name the clusters with a language model (OpenAI-compatible API); failures keep the
+    /// keyword label and record why. Default: keyword labels only.
+    pub fn llm(mut self, params: LlmParams) -> Self {
+        self.llm = Some(params);
         self
     }
     /// Where progress goes. Default: nowhere.
@@ -339,7 +352,25 @@ impl<'a> AuditBuilder<'a> {
         lap("k sweep", &mut timings);
 
         let model = result.chosen_model();
-        let clusters = summarise_clusters(corpus, &vectors, model.labels(), model.n_clusters());
+        let mut clusters = summarise_clusters(corpus, &vectors, model.labels(), model.n_clusters());
+        let mut llm_note = None;
+        if let (Some(params), Some(_)) = (&self.llm, &corpus.texts) {
+            apply_llm_labels(&mut clusters, params)?;
+            lap("LLM labels", &mut timings);
+            let failed: Vec<&ClusterSummary> = clusters
+                .iter()
+                .filter(|c| c.label_reason.is_some())
+                .collect();
+            if let Some(first) = failed.first() {
+                llm_note = Some(format!(
+                    "LLM labels: {} of {} clusters kept their keyword labels (cluster {}: {}).",
+                    failed.len(),
+                    clusters.len(),
+                    first.id,
+                    first.label_reason.as_deref().unwrap_or("")
+                ));
+            }
+        }
         let cluster_tree = cluster_tree(model.centroids(), vectors.dim())?;
         lap("summaries", &mut timings);
 
@@ -359,7 +390,7 @@ impl<'a> AuditBuilder<'a> {
             weak_structure: result.weak_structure(),
             chosen_at_edge: result.chosen_at_edge(),
         };
-        let mut notes = Vec::new();
+        let mut notes: Vec<String> = llm_note.into_iter().collect();
         if optimal_k.weak_structure {
             let best = optimal_k
                 .per_k
@@ -406,6 +437,27 @@ impl<'a> AuditBuilder<'a> {
             timings,
         })
     }
+}
+
+/// Replaces the keyword labels by the model's where it answers; records why where it does not.
+pub fn apply_llm_labels(clusters: &mut [ClusterSummary], params: &LlmParams) -> Result<()> {
+    let topics: Vec<TopicInput> = clusters
+        .iter()
+        .map(|c| TopicInput {
+            keywords: c.keywords.iter().map(|k| k.term.clone()).collect(),
+            documents: c.examples.iter().map(|e| e.text.clone()).collect(),
+        })
+        .collect();
+    let fallback: Vec<String> = clusters.iter().map(|c| c.label.clone()).collect();
+    for (c, l) in clusters
+        .iter_mut()
+        .zip(llm_labels(&topics, &fallback, params)?)
+    {
+        c.label = l.label;
+        c.label_source = l.source;
+        c.label_reason = l.reason;
+    }
+    Ok(())
 }
 
 /// The centroids' hierarchy (average linkage, cosine): which topics are near which.
@@ -569,6 +621,8 @@ pub fn summarise_clusters(
                 keywords: kw,
                 label,
                 neighbours,
+                label_source: LabelSource::Keywords,
+                label_reason: None,
             }
         })
         .collect()

@@ -18,6 +18,7 @@ use embedscope::embed::{
 use embedscope::io::{
     load, npy, read_assignments, write_assignments, write_atomic, Format, LoadOptions,
 };
+use embedscope::label::llm::{llm_labels, LlmParams, TopicInput};
 use embedscope::label::{keywords, short_label, KeywordParams};
 use embedscope::progress::Progress;
 use embedscope::project::{trustworthiness_sample, Pca, Umap, UmapInit, UmapKnn};
@@ -338,6 +339,77 @@ struct ProjectArgs {
 }
 
 #[derive(Args)]
+struct LlmArgs {
+    /// Name the clusters with a language model over an OpenAI-compatible chat-completions API
+    /// (keyword labels stay where it fails, with the reason).
+    #[arg(long)]
+    llm: bool,
+    /// API base URL up to /v1 (default: OPENAI_BASE_URL, else OpenAI's).
+    #[arg(long)]
+    llm_base_url: Option<String>,
+    /// Model name.
+    #[arg(long, default_value = "gpt-4o-mini")]
+    llm_model: String,
+    /// Requests in flight at most.
+    #[arg(long, default_value_t = 4)]
+    llm_concurrency: usize,
+    /// HTTP requests allowed in all (default: no limit).
+    #[arg(long)]
+    llm_max_requests: Option<usize>,
+    /// Seconds allowed per request.
+    #[arg(long, default_value_t = 30.0)]
+    llm_timeout: f64,
+    /// Prompt template file (minijinja, over `keywords` and `documents`; default: the seed's).
+    #[arg(long)]
+    llm_prompt: Option<PathBuf>,
+    /// Answer cache folder (default: ~/.cache/embedscope/llm; --llm-no-cache to skip).
+    #[arg(long)]
+    llm_cache_dir: Option<PathBuf>,
+    /// Do not read or write the answer cache.
+    #[arg(long)]
+    llm_no_cache: bool,
+}
+
+impl LlmArgs {
+    /// The LLM parameters, or `None` without `--llm`. The key comes from OPENAI_API_KEY.
+    fn params(&self) -> anyhow::Result<Option<LlmParams>> {
+        if !self.llm {
+            return Ok(None);
+        }
+        if !(self.llm_timeout.is_finite() && self.llm_timeout > 0.0) {
+            bail!(
+                "--llm-timeout {}: must be a positive number of seconds",
+                self.llm_timeout
+            );
+        }
+        let mut p = LlmParams::default()
+            .model(self.llm_model.clone())
+            .concurrency(self.llm_concurrency)
+            .timeout(std::time::Duration::from_secs_f64(self.llm_timeout));
+        if let Some(url) = &self.llm_base_url {
+            p = p.base_url(url.clone());
+        }
+        if let Some(n) = self.llm_max_requests {
+            p = p.max_requests(n);
+        }
+        if let Some(f) = &self.llm_prompt {
+            let t = std::fs::read_to_string(f)
+                .with_context(|| format!("--llm-prompt {}", f.display()))?;
+            p = p.template(t);
+        }
+        if !self.llm_no_cache {
+            p = p.cache_dir(
+                self.llm_cache_dir
+                    .clone()
+                    .unwrap_or_else(|| home_dir().join("llm")),
+            );
+        }
+        p.check()?;
+        Ok(Some(p))
+    }
+}
+
+#[derive(Args)]
 struct LabelArgs {
     #[command(flatten)]
     input: InputArgs,
@@ -351,6 +423,8 @@ struct LabelArgs {
     /// Longest n-gram among the keywords (1 = words only).
     #[arg(long, default_value_t = 2)]
     max_ngram: usize,
+    #[command(flatten)]
+    llm: LlmArgs,
     /// Print the result as JSON on stdout.
     #[arg(long)]
     json: bool,
@@ -390,6 +464,8 @@ struct AuditArgs {
     /// Embed the texts even when the input carries vectors.
     #[arg(long)]
     reembed: bool,
+    #[command(flatten)]
+    llm: LlmArgs,
 }
 
 /// indicatif bars on stderr (hidden when stderr is not a terminal).
@@ -786,6 +862,7 @@ fn label(args: &LabelArgs) -> anyhow::Result<()> {
         .top_n(args.top_n)
         .max_ngram(args.max_ngram);
     params.check()?;
+    let llm = args.llm.params()?;
     let assignments = read_assignments(&args.assignments)?;
     let corpus = args.input.load()?;
     let Some(texts) = corpus.texts.as_ref() else {
@@ -820,14 +897,35 @@ fn label(args: &LabelArgs) -> anyhow::Result<()> {
         let sub_labels: Vec<usize> = rows.iter().filter_map(|&i| assignments[i]).collect();
         embedscope::audit::summarise_clusters(&sub, &v.select(&rows), &sub_labels, k)
     });
+    let mut labels: Vec<String> = words.iter().map(|w| short_label(w, 3)).collect();
+    let mut outcomes = Vec::new();
+    if let Some(p) = &llm {
+        let topics: Vec<TopicInput> = (0..k)
+            .map(|c| TopicInput {
+                keywords: words[c].iter().map(|w| w.term.clone()).collect(),
+                documents: summaries
+                    .as_ref()
+                    .map(|s| s[c].examples.iter().map(|e| e.text.clone()).collect())
+                    .unwrap_or_default(),
+            })
+            .collect();
+        outcomes = llm_labels(&topics, &labels, p)?;
+        for (l, o) in labels.iter_mut().zip(&outcomes) {
+            l.clone_from(&o.label);
+        }
+    }
     let clusters: Vec<serde_json::Value> = (0..k)
         .map(|c| {
             let mut v = serde_json::json!({
                 "id": c,
                 "size": sizes[c],
-                "label": short_label(&words[c], 3),
+                "label": labels[c],
                 "keywords": words[c],
             });
+            if let Some(o) = outcomes.get(c) {
+                v["label_source"] = serde_json::to_value(o.source).unwrap_or_default();
+                v["label_reason"] = o.reason.clone().into();
+            }
             if let Some(s) = summaries.as_ref().map(|s| &s[c]) {
                 v["cohesion"] = s.cohesion.into();
                 v["examples"] = serde_json::to_value(&s.examples).unwrap_or_default();
@@ -983,6 +1081,7 @@ fn audit(args: &AuditArgs) -> anyhow::Result<()> {
     } else {
         None
     };
+    let llm = args.llm.params()?;
     let bars = Bars::default();
     let mut builder = Audit::builder()
         .k_range(args.sweep.k_min, args.sweep.k_max)
@@ -990,6 +1089,9 @@ fn audit(args: &AuditArgs) -> anyhow::Result<()> {
         .seed(args.seed)
         .reembed(args.reembed)
         .progress(&bars);
+    if let Some(p) = llm {
+        builder = builder.llm(p);
+    }
     if let Some(m) = &model {
         builder = builder.embedder(m);
         if let Some(c) = args.model.cache(m)? {

@@ -1,6 +1,7 @@
 //! Naming the clusters: c-TF-IDF keywords (offline, deterministic).
 
 pub mod keywords;
+pub mod llm;
 mod stop_words;
 
 pub use keywords::{keywords, short_label, terms, Keyword, KeywordParams};
