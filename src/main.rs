@@ -356,6 +356,9 @@ struct LlmArgs {
     /// HTTP requests allowed in all (default: no limit).
     #[arg(long)]
     llm_max_requests: Option<usize>,
+    /// Tokens allowed in all, as the server reports them (default: no limit).
+    #[arg(long)]
+    llm_max_tokens: Option<usize>,
     /// Seconds allowed per request.
     #[arg(long, default_value_t = 30.0)]
     llm_timeout: f64,
@@ -391,6 +394,9 @@ impl LlmArgs {
         }
         if let Some(n) = self.llm_max_requests {
             p = p.max_requests(n);
+        }
+        if let Some(n) = self.llm_max_tokens {
+            p = p.max_tokens(n);
         }
         if let Some(f) = &self.llm_prompt {
             let t = std::fs::read_to_string(f)

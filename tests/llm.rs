@@ -251,6 +251,28 @@ fn unreachable_endpoint_and_budget() {
 }
 
 #[test]
+fn token_budget_stops_further_requests() {
+    let (base, count) = serve(|_, _| Reply {
+        body: serde_json::json!({
+            "choices": [{"message": {"content": "Spent"}}],
+            "usage": {"prompt_tokens": 90, "completion_tokens": 10, "total_tokens": 100}
+        })
+        .to_string(),
+        ..ok("")
+    });
+    let (t, f) = topics(3);
+    let got = llm_labels(&t, &f, &params(&base).max_tokens(150).concurrency(1)).unwrap();
+    assert_eq!(got[0].label, "Spent");
+    assert_eq!(got[1].label, "Spent");
+    assert!(
+        got[2].reason.as_ref().unwrap().contains("token budget"),
+        "{:?}",
+        got[2]
+    );
+    assert_eq!(count.load(Ordering::SeqCst), 2);
+}
+
+#[test]
 fn bad_parameters_are_errors() {
     let (t, f) = topics(1);
     assert!(llm_labels(&t, &f, &LlmParams::default().base_url("ftp://x")).is_err());

@@ -2,7 +2,8 @@
 //! (OpenAI, Ollama, vLLM, llama.cpp servers): one request per cluster with the cluster's
 //! keywords and representative documents, at most `concurrency` in flight, retries with
 //! exponential backoff and jitter on 429, 5xx, timeouts and connection errors (a `Retry-After`
-//! header wins), an on-disk cache keyed by (base URL, model, prompt), and a request budget.
+//! header wins), an on-disk cache keyed by (base URL, model, prompt), and request and token
+//! budgets.
 //! Whatever fails, the cluster keeps its keyword label and the reason is recorded: labelling
 //! never aborts an audit.
 //!
@@ -71,6 +72,7 @@ pub struct LlmParams {
     max_retries: usize,
     timeout: Duration,
     max_requests: Option<usize>,
+    max_tokens: Option<usize>,
     template: String,
     cache_dir: Option<PathBuf>,
     backoff: Duration,
@@ -93,6 +95,7 @@ impl Default for LlmParams {
             max_retries: 4,
             timeout: Duration::from_secs(30),
             max_requests: None,
+            max_tokens: None,
             template: DEFAULT_PROMPT.into(),
             cache_dir: None,
             backoff: Duration::from_millis(500),
@@ -135,6 +138,12 @@ impl LlmParams {
     /// HTTP requests allowed over all clusters (default: no limit).
     pub fn max_requests(mut self, n: usize) -> Self {
         self.max_requests = Some(n);
+        self
+    }
+    /// Tokens allowed over all clusters, as the server counts them (`usage.total_tokens`);
+    /// once spent, the remaining clusters keep their keyword labels (default: no limit).
+    pub fn max_tokens(mut self, n: usize) -> Self {
+        self.max_tokens = Some(n);
         self
     }
     /// The prompt, a minijinja template over `keywords` and `documents` (default
@@ -255,7 +264,7 @@ pub fn llm_labels(
         .build()
         .map_err(|e| Error::Unsupported(format!("HTTP client: {e}")))?;
     let next = AtomicUsize::new(0);
-    let spent = AtomicUsize::new(0);
+    let spent = Spent::default();
     let mut results: Vec<Option<LlmLabel>> = vec![None; topics.len()];
     let slots: Vec<std::sync::Mutex<&mut Option<LlmLabel>>> =
         results.iter_mut().map(std::sync::Mutex::new).collect();
@@ -285,7 +294,7 @@ fn one(
     topic: &TopicInput,
     fallback: &str,
     params: &LlmParams,
-    spent: &AtomicUsize,
+    spent: &Spent,
 ) -> LlmLabel {
     let keep = |reason: String, requests: usize| LlmLabel {
         label: fallback.to_string(),
@@ -317,8 +326,13 @@ fn one(
     let mut requests = 0;
     let mut last_error = String::new();
     for attempt in 0..=params.max_retries {
+        if let Some(budget) = params.max_tokens {
+            if spent.tokens.load(Ordering::SeqCst) >= budget {
+                return keep(format!("token budget of {budget} spent"), requests);
+            }
+        }
         if let Some(budget) = params.max_requests {
-            if spent.fetch_add(1, Ordering::SeqCst) >= budget {
+            if spent.requests.fetch_add(1, Ordering::SeqCst) >= budget {
                 return keep(format!("request budget of {budget} spent"), requests);
             }
         }
@@ -338,6 +352,7 @@ fn one(
                     .map(|s| Duration::from_secs_f64(s.clamp(0.0, 60.0)));
                 if status.is_success() {
                     let text = resp.text().unwrap_or_default();
+                    spent.tokens.fetch_add(used_tokens(&text), Ordering::SeqCst);
                     return match parse_answer(&text) {
                         Some(answer) if !sanitise(&answer).is_empty() => {
                             let label = sanitise(&answer);
@@ -381,6 +396,21 @@ fn one(
         std::thread::sleep(delay);
     }
     keep(last_error, requests)
+}
+
+/// Requests and tokens spent so far, over all clusters.
+#[derive(Default)]
+struct Spent {
+    requests: AtomicUsize,
+    tokens: AtomicUsize,
+}
+
+/// `usage.total_tokens` of a response (0 when the server does not say).
+fn used_tokens(body: &str) -> usize {
+    serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get("usage")?.get("total_tokens")?.as_u64())
+        .unwrap_or(0) as usize
 }
 
 /// `choices[0].message.content` of a chat-completions response.
