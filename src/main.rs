@@ -19,6 +19,7 @@ use embedscope::io::{
     load, npy, read_assignments, write_assignments, write_atomic, Format, LoadOptions,
 };
 use embedscope::label::llm::{llm_labels, LlmParams, TopicInput};
+use embedscope::label::mmr::mmr;
 use embedscope::label::{keywords, short_label, KeywordParams};
 use embedscope::progress::Progress;
 use embedscope::project::{trustworthiness_sample, Pca, Umap, UmapInit, UmapKnn};
@@ -429,6 +430,13 @@ struct LabelArgs {
     /// Longest n-gram among the keywords (1 = words only).
     #[arg(long, default_value_t = 2)]
     max_ngram: usize,
+    /// Re-rank the keywords for diversity with maximal marginal relevance (BERTopic's
+    /// MaximalMarginalRelevance; 0..1, BERTopic's default 0.1), embedding the top 30 candidates
+    /// with the local model.
+    #[arg(long)]
+    mmr: Option<f64>,
+    #[command(flatten)]
+    model: ModelArgs,
     #[command(flatten)]
     llm: LlmArgs,
     /// Print the result as JSON on stdout.
@@ -888,7 +896,20 @@ fn label(args: &LabelArgs) -> anyhow::Result<()> {
         );
     }
     let k = assignments.iter().flatten().max().map_or(0, |&m| m + 1);
-    let words = keywords(texts, &assignments, k, &params)?;
+    let words = match args.mmr {
+        None => keywords(texts, &assignments, k, &params)?,
+        Some(diversity) => {
+            if !(0.0..=1.0).contains(&diversity) {
+                bail!("--mmr {diversity}: the diversity must be in [0, 1]");
+            }
+            let candidates = keywords(texts, &assignments, k, &params.clone().top_n(30))?;
+            let model = args.model.model()?;
+            candidates
+                .iter()
+                .map(|c| mmr(c, &model, args.top_n, diversity))
+                .collect::<Result<Vec<_>, _>>()?
+        }
+    };
     let mut sizes = vec![0usize; k];
     for c in assignments.iter().flatten() {
         sizes[*c] += 1;

@@ -111,3 +111,62 @@ fn cli_label_names_clusters_and_rejects_mismatched_assignments() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("short.csv") && err.contains("2000"), "{err}");
 }
+
+#[test]
+fn cli_mmr_reranks_with_the_local_model() {
+    // Needs the model (installed by the test command), like tests/model.rs.
+    let dir = tempfile::tempdir().unwrap();
+    let reference = fixture("ctfidf-debian2k-k10.json");
+    let mut csv = String::from("row,cluster\n");
+    for (i, l) in reference["labels"].as_array().unwrap().iter().enumerate() {
+        csv.push_str(&format!("{i},{}\n", l.as_i64().unwrap()));
+    }
+    let assignments = dir.path().join("a.csv");
+    std::fs::write(&assignments, csv).unwrap();
+    let sample = repo("samples/debian-2k.parquet");
+    let args = |extra: &[&str]| {
+        let mut a = vec![
+            "label",
+            sample.to_str().unwrap(),
+            "--assignments",
+            assignments.to_str().unwrap(),
+            "--json",
+        ];
+        a.extend_from_slice(extra);
+        a.iter().map(|s| s.to_string()).collect::<Vec<String>>()
+    };
+    let call = |a: Vec<String>| {
+        let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+        run(&refs)
+    };
+    let plain = call(args(&[]));
+    let diverse = call(args(&["--mmr", "0.5"]));
+    assert!(
+        diverse.status.success(),
+        "{}",
+        String::from_utf8_lossy(&diverse.stderr)
+    );
+    let p: serde_json::Value = serde_json::from_slice(&plain.stdout).unwrap();
+    let d: serde_json::Value = serde_json::from_slice(&diverse.stdout).unwrap();
+    let terms = |v: &serde_json::Value, c: usize| -> Vec<String> {
+        v["clusters"][c]["keywords"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["term"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let mut changed = 0;
+    for c in 0..10 {
+        assert_eq!(terms(&d, c).len(), 10);
+        if terms(&d, c) != terms(&p, c) {
+            changed += 1;
+        }
+    }
+    assert!(
+        changed >= 5,
+        "MMR changed only {changed} of 10 keyword lists"
+    );
+    let bad = call(args(&["--mmr", "1.5"]));
+    assert_eq!(bad.status.code(), Some(2));
+}

@@ -2,6 +2,7 @@
 
 pub mod keywords;
 pub mod llm;
+pub mod mmr;
 mod stop_words;
 
 pub use keywords::{keywords, short_label, terms, Keyword, KeywordParams};
