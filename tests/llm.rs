@@ -251,6 +251,25 @@ fn unreachable_endpoint_and_budget() {
 }
 
 #[test]
+fn at_most_concurrency_requests_in_flight() {
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let peak = Arc::new(AtomicUsize::new(0));
+    let (f1, p1) = (in_flight.clone(), peak.clone());
+    let (base, count) = serve(move |_, _| {
+        let now = f1.fetch_add(1, Ordering::SeqCst) + 1;
+        p1.fetch_max(now, Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(150));
+        f1.fetch_sub(1, Ordering::SeqCst);
+        ok("Busy")
+    });
+    let (t, f) = topics(6);
+    let got = llm_labels(&t, &f, &params(&base).concurrency(2)).unwrap();
+    assert!(got.iter().all(|l| l.label == "Busy"));
+    assert_eq!(count.load(Ordering::SeqCst), 6);
+    assert_eq!(peak.load(Ordering::SeqCst), 2, "peak requests in flight");
+}
+
+#[test]
 fn token_budget_stops_further_requests() {
     let (base, count) = serve(|_, _| Reply {
         body: serde_json::json!({
