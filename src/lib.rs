@@ -83,6 +83,7 @@
 
 pub mod audit;
 pub mod cluster;
+pub mod dedup;
 pub mod embed;
 mod embeddings;
 mod error;

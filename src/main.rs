@@ -43,6 +43,9 @@ enum Command {
     /// Fit K-Means for each k in a range and score it: silhouette, inertia (elbow),
     /// Calinski-Harabasz, Davies-Bouldin.
     OptimalK(OptimalKArgs),
+    /// Find exact duplicates (same normalised text) and near duplicates (cosine >= threshold,
+    /// every pair, exactly).
+    Dedup(DedupArgs),
     /// Project the vectors to a few dimensions: UMAP (2-D maps, 5-D for HDBSCAN) or PCA.
     Project(ProjectArgs),
     /// Name the clusters of an assignments file: c-TF-IDF keywords, a short label, and (when
@@ -332,6 +335,23 @@ struct ProjectArgs {
     #[arg(long)]
     trustworthiness: bool,
     /// Coordinates file: .csv (row, x0, x1, ...) or .npy (float32 rows x n_components).
+    #[arg(long)]
+    out: PathBuf,
+    /// Print a JSON summary on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct DedupArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Cosine similarity at or above which two documents are near duplicates.
+    #[arg(long, default_value_t = 0.95)]
+    threshold: f64,
+    /// Pairs file: .csv or .parquet with columns row_a, row_b, cosine.
     #[arg(long)]
     out: PathBuf,
     /// Print a JSON summary on stdout.
@@ -871,6 +891,58 @@ fn optimal_k(args: &OptimalKArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn dedup(args: &DedupArgs) -> anyhow::Result<()> {
+    Format::from_path(&args.out)
+        .ok()
+        .filter(|f| matches!(f, Format::Csv | Format::Parquet))
+        .with_context(|| {
+            format!(
+                "--out {}: pairs are written as .csv or .parquet",
+                args.out.display()
+            )
+        })?;
+    if !(args.threshold > 0.0 && args.threshold <= 1.0) {
+        bail!("--threshold {}: must be in (0, 1]", args.threshold);
+    }
+    let (corpus, data) = vectors(&args.input, &args.model)?;
+    let started = std::time::Instant::now();
+    let pairs = embedscope::dedup::near_duplicates(&data, args.threshold)?;
+    let seconds = started.elapsed().as_secs_f64();
+    let near_groups =
+        embedscope::dedup::groups(data.rows(), pairs.iter().map(|p| (p.row_a, p.row_b)));
+    let exact = corpus
+        .texts
+        .as_ref()
+        .map(|t| embedscope::dedup::exact_duplicates(t, false));
+    embedscope::io::write_pairs(&args.out, &pairs)?;
+    let redundant = |g: &[Vec<usize>]| g.iter().map(|x| x.len() - 1).sum::<usize>();
+    let summary = serde_json::json!({
+        "threshold": args.threshold,
+        "rows": data.rows(),
+        "pairs": pairs.len(),
+        "groups": near_groups.len(),
+        "rows_in_groups": near_groups.iter().map(Vec::len).sum::<usize>(),
+        "removable": redundant(&near_groups),
+        "exact_groups": exact.as_ref().map(Vec::len),
+        "exact_removable": exact.as_ref().map(|g| redundant(g)),
+        "seconds": seconds,
+        "out": args.out,
+    });
+    if args.json {
+        println!("{summary}");
+    } else {
+        eprintln!(
+            "{} near-duplicate pairs (cosine >= {}) in {} groups; {} rows could go -> {}",
+            pairs.len(),
+            args.threshold,
+            near_groups.len(),
+            redundant(&near_groups),
+            args.out.display()
+        );
+    }
+    Ok(())
+}
+
 fn label(args: &LabelArgs) -> anyhow::Result<()> {
     let params = KeywordParams::default()
         .top_n(args.top_n)
@@ -1163,6 +1235,7 @@ fn main() -> ExitCode {
         Command::Embed(a) => embed(a),
         Command::Cluster(a) => cluster(a),
         Command::OptimalK(a) => optimal_k(a),
+        Command::Dedup(a) => dedup(a),
         Command::Project(a) => project(a),
         Command::Label(a) => label(a),
         Command::Audit(a) => audit(a),

@@ -8,6 +8,50 @@ use polars::prelude::*;
 use super::{write_atomic, Format};
 use crate::error::{Error, Result};
 
+/// Writes near-duplicate pairs `row_a, row_b, cosine` to `.csv` or `.parquet`.
+pub fn write_pairs(path: &Path, pairs: &[crate::dedup::Pair]) -> Result<()> {
+    match Format::from_path(path)? {
+        Format::Csv => write_atomic(path, |w: &mut dyn Write| {
+            w.write_all(b"row_a,row_b,cosine\n")?;
+            for p in pairs {
+                writeln!(w, "{},{},{}", p.row_a, p.row_b, p.cosine)?;
+            }
+            Ok(())
+        }),
+        Format::Parquet => {
+            let col = |name: &'static str, f: &dyn Fn(&crate::dedup::Pair) -> u32| {
+                UInt32Chunked::from_iter_values(PlSmallStr::from_static(name), pairs.iter().map(f))
+                    .into_series()
+                    .into_column()
+            };
+            let cos = Float32Chunked::from_iter_values(
+                PlSmallStr::from_static("cosine"),
+                pairs.iter().map(|p| p.cosine),
+            );
+            let mut df = DataFrame::new(
+                pairs.len(),
+                vec![
+                    col("row_a", &|p| p.row_a as u32),
+                    col("row_b", &|p| p.row_b as u32),
+                    cos.into_series().into_column(),
+                ],
+            )
+            .map_err(|e| Error::Unsupported(e.to_string()))?;
+            write_atomic(path, |w| {
+                ParquetWriter::new(w)
+                    .finish(&mut df)
+                    .map(|_| ())
+                    .map_err(std::io::Error::other)
+            })
+        }
+        _ => Err(Error::param(
+            "out",
+            path.display(),
+            "pairs are written as .csv or .parquet",
+        )),
+    }
+}
+
 /// Writes `row, cluster` (0-based row; cluster `-1` for noise) to `.csv` or `.parquet`.
 pub fn write_assignments(path: &Path, labels: &[Option<usize>]) -> Result<()> {
     match Format::from_path(path)? {
