@@ -1,13 +1,14 @@
 //! Duplicates: exact (same text after normalisation, by hash) and near (cosine at or above a
-//! threshold, every pair found through the similarity kernel: tiles of the all-pairs product
-//! with the threshold fused, never an `n x n` matrix), grouped by union-find.
+//! threshold, every pair found through the similarity kernel: tiles of the upper triangle of
+//! the all-pairs product with the threshold fused, never an `n x n` matrix), grouped by
+//! union-find.
 
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};
-use crate::kernel::for_each_tile;
+use crate::kernel::for_each_upper_tile;
 
 /// A near-duplicate pair, `row_a < row_b`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -39,12 +40,15 @@ pub fn near_duplicates(data: &Embeddings, threshold: f64) -> Result<Vec<Pair>> {
     let (n, d) = (data.rows(), data.dim());
     let x = data.as_slice();
     let loose = (threshold - 1e-5) as f32;
-    let parts = for_each_tile(x, x, d, |start, rows, dots| {
+    let parts = for_each_upper_tile(x, d, |start, rows, dots| {
+        let m = n - start;
         let mut out = Vec::new();
         for r in 0..rows {
             let i = start + r;
-            for (j, &dot) in dots[r * n..(r + 1) * n].iter().enumerate().skip(i + 1) {
+            // Columns are rows start.., so row j sits at column j - start; only j > i count.
+            for (c, &dot) in dots[r * m..(r + 1) * m].iter().enumerate().skip(r + 1) {
                 if dot >= loose {
+                    let j = start + c;
                     let exact: f64 = data
                         .row(i)
                         .iter()

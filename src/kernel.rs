@@ -45,6 +45,37 @@ where
         .collect()
 }
 
+/// [`for_each_tile`] over the upper triangle of `x` against itself: the tile of rows
+/// `start..start + rows` is multiplied only with rows `start..n` (pairs `i < j` once, half the
+/// work of the full product) and `f` gets `(start, rows, dots)` with `dots` of width
+/// `n - start` (column `c` is row `start + c`).
+pub fn for_each_upper_tile<T, F>(x: &[f32], d: usize, f: F) -> Vec<T>
+where
+    T: Send,
+    F: Fn(usize, usize, &[f32]) -> T + Sync,
+{
+    let n = x.len() / d;
+    let tiles = n.div_ceil(TILE_ROWS);
+    (0..tiles)
+        .into_par_iter()
+        .map_init(Vec::new, |buf: &mut Vec<f32>, t| {
+            let start = t * TILE_ROWS;
+            let rows = TILE_ROWS.min(n - start);
+            let m = n - start;
+            buf.resize(rows * m, 0.0);
+            matmul_abt(
+                buf,
+                &x[start * d..(start + rows) * d],
+                &x[start * d..],
+                (rows, m, d),
+                false,
+                Par::Seq,
+            );
+            f(start, rows, buf)
+        })
+        .collect()
+}
+
 /// For every row of `x`, the nearest row of `c` in squared Euclidean distance, and that
 /// distance: `‖x‖² + ‖c‖² − 2x·c`, clamped at 0. Ties go to the lower index.
 pub fn nearest(
