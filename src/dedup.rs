@@ -70,6 +70,49 @@ pub fn near_duplicates(data: &Embeddings, threshold: f64) -> Result<Vec<Pair>> {
     Ok(parts.concat())
 }
 
+/// Each row's highest cosine similarity to another row (the nearest neighbour), through the
+/// kernel's tiles with a fused row maximum: the distribution that tells where a duplicate
+/// threshold sits.
+pub fn nearest_cosines(data: &Embeddings) -> Result<Vec<f32>> {
+    data.require_unit("nearest cosine", "")?;
+    let (n, d) = (data.rows(), data.dim());
+    let x = data.as_slice();
+    if n < 2 {
+        return Ok(vec![f32::NAN; n]);
+    }
+    let parts = crate::kernel::for_each_tile(x, x, d, |start, rows, dots| {
+        (0..rows)
+            .map(|r| {
+                let i = start + r;
+                dots[r * n..(r + 1) * n]
+                    .iter()
+                    .enumerate()
+                    .filter(|&(j, _)| j != i)
+                    .map(|(_, &v)| v.min(1.0))
+                    .fold(f32::NEG_INFINITY, f32::max)
+            })
+            .collect::<Vec<f32>>()
+    });
+    Ok(parts.concat())
+}
+
+/// Counts of `values` in `bins` equal bins over `[lo, hi]` (`hi` falls in the last bin;
+/// values below `lo`, above `hi` or not finite are not counted): `(left edges, counts)`.
+pub fn histogram(values: &[f32], lo: f64, hi: f64, bins: usize) -> (Vec<f64>, Vec<usize>) {
+    let width = (hi - lo) / bins as f64;
+    let mut counts = vec![0usize; bins];
+    for &v in values {
+        let v = f64::from(v);
+        if v.is_finite() && v >= lo && v <= hi {
+            counts[(((v - lo) / width) as usize).min(bins - 1)] += 1;
+        }
+    }
+    let edges = (0..bins)
+        .map(|b| ((lo + b as f64 * width) * 1e6).round() / 1e6)
+        .collect();
+    (edges, counts)
+}
+
 /// Groups of rows joined by `pairs` (union-find), each sorted, groups ordered by their first
 /// row; rows in no pair are left out.
 pub fn groups(n: usize, pairs: impl IntoIterator<Item = (usize, usize)>) -> Vec<Vec<usize>> {
@@ -167,6 +210,32 @@ mod tests {
             assert_eq!(got, want, "threshold {t}");
             assert!(want.len() >= n / 50);
         }
+    }
+
+    #[test]
+    fn nearest_cosines_match_a_naive_loop() {
+        let mut rng = Rng::new(9, 0);
+        let (n, d) = (300, 6);
+        let v: Vec<f32> = (0..n * d).map(|_| rng.next_f64() as f32 - 0.5).collect();
+        let data = Embeddings::new(v, d).unwrap();
+        let got = nearest_cosines(&data).unwrap();
+        for (i, &g) in got.iter().enumerate() {
+            let cos = |j: usize| -> f32 {
+                data.row(i)
+                    .iter()
+                    .zip(data.row(j))
+                    .map(|(a, b)| a * b)
+                    .sum()
+            };
+            let want = (0..n)
+                .filter(|&j| j != i)
+                .map(cos)
+                .fold(f32::NEG_INFINITY, f32::max);
+            assert!((g - want).abs() < 1e-5, "row {i}");
+        }
+        let (edges, counts) = histogram(&got, -1.0, 1.0, 20);
+        assert_eq!(edges.len(), 20);
+        assert_eq!(counts.iter().sum::<usize>(), n);
     }
 
     #[test]

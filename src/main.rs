@@ -915,6 +915,9 @@ fn dedup(args: &DedupArgs) -> anyhow::Result<()> {
         .as_ref()
         .map(|t| embedscope::dedup::exact_duplicates(t, false));
     embedscope::io::write_pairs(&args.out, &pairs)?;
+    // Where would a threshold cut? The distribution of each row's nearest-neighbour cosine.
+    let nearest = embedscope::dedup::nearest_cosines(&data)?;
+    let (edges, counts) = embedscope::dedup::histogram(&nearest, 0.5, 1.0, 25);
     let redundant = |g: &[Vec<usize>]| g.iter().map(|x| x.len() - 1).sum::<usize>();
     let summary = serde_json::json!({
         "threshold": args.threshold,
@@ -925,6 +928,7 @@ fn dedup(args: &DedupArgs) -> anyhow::Result<()> {
         "removable": redundant(&near_groups),
         "exact_groups": exact.as_ref().map(Vec::len),
         "exact_removable": exact.as_ref().map(|g| redundant(g)),
+        "nearest_cosine_histogram": {"bin_left_edges": edges, "counts": counts, "below_0.5": nearest.iter().filter(|&&c| c < 0.5).count()},
         "seconds": seconds,
         "out": args.out,
     });

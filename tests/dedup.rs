@@ -36,6 +36,11 @@ fn dedup_finds_planted_copies_and_rejects_bad_thresholds() {
     assert_eq!(j["pairs"], 2);
     assert_eq!(j["groups"], 2);
     assert_eq!(j["exact_groups"], 1);
+    // Nearest-neighbour cosines: rows 0, 3 (1.0) and 1, 4 (0.995) in the top bin, row 2 (0.0)
+    // below the histogram's range.
+    let h = &j["nearest_cosine_histogram"];
+    assert_eq!(h["counts"].as_array().unwrap().last().unwrap(), 4);
+    assert_eq!(h["below_0.5"], 1);
     let text = std::fs::read_to_string(&out).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[0], "row_a,row_b,cosine");
