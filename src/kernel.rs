@@ -23,26 +23,7 @@ where
     T: Send,
     F: Fn(usize, usize, &[f32]) -> T + Sync,
 {
-    let n = a.len() / d;
-    let m = b.len() / d;
-    let tiles = n.div_ceil(TILE_ROWS);
-    (0..tiles)
-        .into_par_iter()
-        .map_init(Vec::new, |buf: &mut Vec<f32>, t| {
-            let start = t * TILE_ROWS;
-            let rows = TILE_ROWS.min(n - start);
-            buf.resize(rows * m, 0.0);
-            matmul_abt(
-                buf,
-                &a[start * d..(start + rows) * d],
-                b,
-                (rows, m, d),
-                false,
-                Par::Seq,
-            );
-            f(start, rows, buf)
-        })
-        .collect()
+    tiles(a, d, |_| b, f)
 }
 
 /// [`for_each_tile`] over the upper triangle of `x` against itself: the tile of rows
@@ -54,19 +35,30 @@ where
     T: Send,
     F: Fn(usize, usize, &[f32]) -> T + Sync,
 {
-    let n = x.len() / d;
+    tiles(x, d, |start| &x[start * d..], f)
+}
+
+/// The tile loop: row tiles of `a` in parallel, each multiplied with `b_for(first row)`.
+fn tiles<'b, T, F, B>(a: &[f32], d: usize, b_for: B, f: F) -> Vec<T>
+where
+    T: Send,
+    F: Fn(usize, usize, &[f32]) -> T + Sync,
+    B: Fn(usize) -> &'b [f32] + Sync,
+{
+    let n = a.len() / d;
     let tiles = n.div_ceil(TILE_ROWS);
     (0..tiles)
         .into_par_iter()
         .map_init(Vec::new, |buf: &mut Vec<f32>, t| {
             let start = t * TILE_ROWS;
             let rows = TILE_ROWS.min(n - start);
-            let m = n - start;
+            let b = b_for(start);
+            let m = b.len() / d;
             buf.resize(rows * m, 0.0);
             matmul_abt(
                 buf,
-                &x[start * d..(start + rows) * d],
-                &x[start * d..],
+                &a[start * d..(start + rows) * d],
+                b,
                 (rows, m, d),
                 false,
                 Par::Seq,

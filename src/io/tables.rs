@@ -8,6 +8,17 @@ use polars::prelude::*;
 use super::{write_atomic, Format};
 use crate::error::{Error, Result};
 
+/// Writes `columns` (`height` rows each) as a Parquet file, atomically.
+fn write_parquet(path: &Path, height: usize, columns: Vec<Column>) -> Result<()> {
+    let mut df = DataFrame::new(height, columns).map_err(|e| Error::Unsupported(e.to_string()))?;
+    write_atomic(path, |w| {
+        ParquetWriter::new(w)
+            .finish(&mut df)
+            .map(|_| ())
+            .map_err(std::io::Error::other)
+    })
+}
+
 /// Writes near-duplicate pairs `row_a, row_b, cosine` to `.csv` or `.parquet`.
 pub fn write_pairs(path: &Path, pairs: &[crate::dedup::Pair]) -> Result<()> {
     match Format::from_path(path)? {
@@ -28,7 +39,8 @@ pub fn write_pairs(path: &Path, pairs: &[crate::dedup::Pair]) -> Result<()> {
                 PlSmallStr::from_static("cosine"),
                 pairs.iter().map(|p| p.cosine),
             );
-            let mut df = DataFrame::new(
+            write_parquet(
+                path,
                 pairs.len(),
                 vec![
                     col("row_a", &|p| p.row_a as u32),
@@ -36,13 +48,6 @@ pub fn write_pairs(path: &Path, pairs: &[crate::dedup::Pair]) -> Result<()> {
                     cos.into_series().into_column(),
                 ],
             )
-            .map_err(|e| Error::Unsupported(e.to_string()))?;
-            write_atomic(path, |w| {
-                ParquetWriter::new(w)
-                    .finish(&mut df)
-                    .map(|_| ())
-                    .map_err(std::io::Error::other)
-            })
         }
         _ => Err(Error::param(
             "out",
@@ -74,20 +79,14 @@ pub fn write_assignments(path: &Path, labels: &[Option<usize>]) -> Result<()> {
                 PlSmallStr::from_static("cluster"),
                 labels.iter().map(|l| l.map_or(-1, |c| c as i32)),
             );
-            let mut df = DataFrame::new(
+            write_parquet(
+                path,
                 labels.len(),
                 vec![
                     rows.into_series().into_column(),
                     clusters.into_series().into_column(),
                 ],
             )
-            .map_err(|e| Error::Unsupported(e.to_string()))?;
-            write_atomic(path, |w| {
-                ParquetWriter::new(w)
-                    .finish(&mut df)
-                    .map(|_| ())
-                    .map_err(std::io::Error::other)
-            })
         }
         _ => Err(Error::param(
             "out",
