@@ -524,15 +524,14 @@ fn sweep_k_max(k_max: usize, n: usize) -> usize {
     k_max.min(n.saturating_sub(1))
 }
 
-/// Size, cohesion and the members nearest each centroid direction.
+/// Size, cohesion, the members nearest each centroid direction, c-TF-IDF keywords (default
+/// parameters) and the nearest clusters.
 pub fn summarise_clusters(
     corpus: &Corpus,
     data: &Embeddings,
     labels: &[usize],
     k: usize,
 ) -> Vec<ClusterSummary> {
-    let d = data.dim();
-    let n = data.rows();
     let words = match &corpus.texts {
         Some(texts) => {
             let l: Vec<Option<usize>> = labels.iter().map(|&c| Some(c)).collect();
@@ -540,6 +539,20 @@ pub fn summarise_clusters(
         }
         None => Vec::new(),
     };
+    summarise_clusters_with(corpus, data, labels, k, &words)
+}
+
+/// [`summarise_clusters`] with keywords computed by the caller (`words[c]` for cluster `c`;
+/// empty for none), so a caller that already has them does not count the corpus twice.
+pub fn summarise_clusters_with(
+    corpus: &Corpus,
+    data: &Embeddings,
+    labels: &[usize],
+    k: usize,
+    words: &[Vec<Keyword>],
+) -> Vec<ClusterSummary> {
+    let d = data.dim();
+    let n = data.rows();
     let mut sums = vec![0.0f64; k * d];
     let mut members: Vec<Vec<usize>> = vec![Vec::new(); k];
     for (i, &c) in labels.iter().enumerate() {

@@ -998,7 +998,7 @@ fn label(args: &LabelArgs) -> anyhow::Result<()> {
         let mut sub = Corpus::from_texts(rows.iter().map(|&i| texts[i].clone()));
         sub.ids = rows.iter().map(|&i| corpus.ids[i].clone()).collect();
         let sub_labels: Vec<usize> = rows.iter().filter_map(|&i| assignments[i]).collect();
-        embedscope::audit::summarise_clusters(&sub, &v.select(&rows), &sub_labels, k)
+        embedscope::audit::summarise_clusters_with(&sub, &v.select(&rows), &sub_labels, k, &words)
     });
     let mut labels: Vec<String> = words.iter().map(|w| short_label(w, 3)).collect();
     let mut outcomes = Vec::new();
