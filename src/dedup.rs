@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};
 use crate::kernel::for_each_upper_tile;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 /// A near-duplicate pair, `row_a < row_b`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -33,67 +34,131 @@ pub struct Pair {
 /// # Ok::<(), embedscope::Error>(())
 /// ```
 pub fn near_duplicates(data: &Embeddings, threshold: f64) -> Result<Vec<Pair>> {
-    if !(threshold > 0.0 && threshold <= 1.0) {
-        return Err(Error::param("threshold", threshold, "must be in (0, 1]"));
-    }
+    Ok(scan(data, threshold)?.pairs)
+}
+
+/// What one pass over the upper triangle finds: the pairs at or above the threshold and every
+/// row's nearest-neighbour cosine.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scan {
+    /// Pairs with cosine `>= threshold`, sorted by (row_a, row_b).
+    pub pairs: Vec<Pair>,
+    /// Each row's highest cosine to another row (NaN for a corpus of one row).
+    pub nearest: Vec<f32>,
+}
+
+/// [`near_duplicates`] and [`nearest_cosines`] in one pass over the upper triangle: each
+/// tile's values are read once for the threshold test, the row maxima and the column maxima
+/// (folded into shared per-row maxima, an order-independent reduction).
+pub fn scan(data: &Embeddings, threshold: f64) -> Result<Scan> {
+    check_threshold(threshold)?;
     data.require_unit("cosine threshold", &threshold.to_string())?;
     let (n, d) = (data.rows(), data.dim());
     let x = data.as_slice();
     let loose = (threshold - 1e-5) as f32;
+    let col_max: Vec<AtomicU32> = (0..n).map(|_| AtomicU32::new(0)).collect();
     let parts = for_each_upper_tile(x, d, |start, rows, dots| {
         let m = n - start;
-        let mut out = Vec::new();
+        let mut pairs = Vec::new();
+        let mut row_max = vec![f32::NEG_INFINITY; rows];
+        let mut cols = vec![f32::NEG_INFINITY; m];
         for r in 0..rows {
             let i = start + r;
             // Columns are rows start.., so row j sits at column j - start; only j > i count.
-            for (c, &dot) in dots[r * m..(r + 1) * m].iter().enumerate().skip(r + 1) {
-                if dot >= loose {
-                    let j = start + c;
-                    let exact: f64 = data
-                        .row(i)
-                        .iter()
-                        .zip(data.row(j))
-                        .map(|(&a, &b)| f64::from(a) * f64::from(b))
-                        .sum();
-                    if exact >= threshold {
-                        out.push(Pair {
-                            row_a: i,
-                            row_b: j,
-                            cosine: exact as f32,
-                        });
+            let line = &dots[r * m + r + 1..(r + 1) * m];
+            let cm = &mut cols[r + 1..];
+            let mut best = f32::NEG_INFINITY;
+            for (ci, (chunk, cmc)) in line.chunks(16).zip(cm.chunks_mut(16)).enumerate() {
+                let mut top = f32::NEG_INFINITY;
+                for (&v, c) in chunk.iter().zip(cmc.iter_mut()) {
+                    top = if v > top { v } else { top };
+                    *c = if v > *c { v } else { *c };
+                }
+                best = if top > best { top } else { best };
+                if top >= loose {
+                    for (o, &v) in chunk.iter().enumerate() {
+                        if v >= loose {
+                            let j = i + 1 + ci * 16 + o;
+                            let exact = dot_f64(data.row(i), data.row(j));
+                            if exact >= threshold {
+                                pairs.push(Pair {
+                                    row_a: i,
+                                    row_b: j,
+                                    cosine: exact as f32,
+                                });
+                            }
+                        }
                     }
                 }
             }
+            row_max[r] = best;
         }
-        out
+        for (c, &v) in cols.iter().enumerate() {
+            if v > f32::NEG_INFINITY {
+                col_max[start + c].fetch_max(order_key(v), Ordering::Relaxed);
+            }
+        }
+        (pairs, row_max)
     });
-    Ok(parts.concat())
+    let mut pairs = Vec::new();
+    let mut nearest = Vec::with_capacity(n);
+    for (p, r) in parts {
+        pairs.extend(p);
+        nearest.extend(r);
+    }
+    for (v, c) in nearest.iter_mut().zip(&col_max) {
+        let c = c.load(Ordering::Relaxed);
+        let best = if c == 0 {
+            f32::NEG_INFINITY
+        } else {
+            from_order_key(c)
+        };
+        *v = v.max(best).min(1.0);
+        if *v == f32::NEG_INFINITY {
+            *v = f32::NAN;
+        }
+    }
+    Ok(Scan { pairs, nearest })
+}
+
+/// A `u32` whose unsigned order is the order of the finite `f32` `v` (sign flips the rest).
+fn order_key(v: f32) -> u32 {
+    let b = v.to_bits();
+    if b & 0x8000_0000 != 0 {
+        !b
+    } else {
+        b | 0x8000_0000
+    }
+}
+
+fn from_order_key(k: u32) -> f32 {
+    f32::from_bits(if k & 0x8000_0000 != 0 {
+        k & 0x7fff_ffff
+    } else {
+        !k
+    })
+}
+
+fn check_threshold(threshold: f64) -> Result<()> {
+    if !(threshold > 0.0 && threshold <= 1.0) {
+        return Err(Error::param("threshold", threshold, "must be in (0, 1]"));
+    }
+    Ok(())
+}
+
+/// Dot product in f64 (the exact check of pairs near a threshold).
+pub(crate) fn dot_f64(a: &[f32], b: &[f32]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(&a, &b)| f64::from(a) * f64::from(b))
+        .sum()
 }
 
 /// Each row's highest cosine similarity to another row (the nearest neighbour), through the
-/// kernel's tiles with a fused row maximum: the distribution that tells where a duplicate
-/// threshold sits.
+/// kernel's tiles with fused maxima: the distribution that tells where a duplicate threshold
+/// sits. NaN for a corpus of one row.
 pub fn nearest_cosines(data: &Embeddings) -> Result<Vec<f32>> {
-    data.require_unit("nearest cosine", "")?;
-    let (n, d) = (data.rows(), data.dim());
-    let x = data.as_slice();
-    if n < 2 {
-        return Ok(vec![f32::NAN; n]);
-    }
-    let parts = crate::kernel::for_each_tile(x, x, d, |start, rows, dots| {
-        (0..rows)
-            .map(|r| {
-                let i = start + r;
-                dots[r * n..(r + 1) * n]
-                    .iter()
-                    .enumerate()
-                    .filter(|&(j, _)| j != i)
-                    .map(|(_, &v)| v.min(1.0))
-                    .fold(f32::NEG_INFINITY, f32::max)
-            })
-            .collect::<Vec<f32>>()
-    });
-    Ok(parts.concat())
+    Ok(scan(data, 1.0)?.nearest)
 }
 
 /// Counts of `values` in `bins` equal bins over `[lo, hi]` (`hi` falls in the last bin;
@@ -168,6 +233,213 @@ pub fn exact_duplicates(texts: &[String], keep_case: bool) -> Vec<Vec<usize>> {
         }
     }
     groups(texts.len(), pairs)
+}
+
+/// SemDeDup-style near duplicates for large corpora: rows are filed into K-Means cells
+/// ([`crate::retrieve::ClusterIndex`], `nlist` default `round(sqrt(n))`) and each row is
+/// compared only with the rows of its `nprobe` nearest cells, its own among them: pairs within a
+/// cell and between neighbouring cells. Cost about `n · nprobe · n / nlist` products instead of
+/// `n² / 2`; a pair split across cells that neither row probes is missed, so the recall against
+/// the exact set is measured ([`pair_recall_sample`]) and reported.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusteredParams {
+    /// Cells (default `round(sqrt(n))`).
+    pub nlist: Option<usize>,
+    /// Cells each row is compared with (default 3).
+    pub nprobe: usize,
+    /// Seed of the K-Means training (default 42).
+    pub seed: u64,
+}
+
+impl Default for ClusteredParams {
+    fn default() -> Self {
+        ClusteredParams {
+            nlist: None,
+            nprobe: 3,
+            seed: 42,
+        }
+    }
+}
+
+/// Near-duplicate pairs by the clustered mode ([`ClusteredParams`]): a subset of
+/// [`near_duplicates`], sorted the same way.
+pub fn near_duplicates_clustered(
+    data: &Embeddings,
+    threshold: f64,
+    params: &ClusteredParams,
+) -> Result<Vec<Pair>> {
+    check_threshold(threshold)?;
+    let mut ip = crate::retrieve::ClusterIndex::params().seed(params.seed);
+    if let Some(nlist) = params.nlist {
+        ip = ip.nlist(nlist);
+    }
+    let nlist = ip.nlist_for(data.rows()).min(data.rows());
+    let index = ip.nlist(nlist).build(data)?;
+    index.range_pairs(threshold, params.nprobe.clamp(1, nlist))
+}
+
+/// The recall of a pair set measured on a sample of rows: every pair at or above `threshold`
+/// that involves a sampled row is found exactly (the sample against the whole corpus, through
+/// the kernel), and the share of those in `pairs` is the recall.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct PairRecall {
+    /// Rows sampled.
+    pub rows: usize,
+    /// Exact pairs involving a sampled row.
+    pub exact_pairs: usize,
+    /// Of those, how many `pairs` holds.
+    pub found: usize,
+    /// `found / exact_pairs` (None when the sample meets no pair).
+    pub recall: Option<f64>,
+}
+
+/// Measures the recall of `pairs` (as [`near_duplicates_clustered`] returns them) on `sample`
+/// random rows: see [`PairRecall`].
+pub fn pair_recall_sample(
+    data: &Embeddings,
+    pairs: &[Pair],
+    threshold: f64,
+    sample: usize,
+    seed: u64,
+) -> Result<PairRecall> {
+    check_threshold(threshold)?;
+    let (n, d) = (data.rows(), data.dim());
+    let mut rows = crate::rng::Rng::new(seed, 0x5e_d0).sample(n, sample.min(n));
+    rows.sort_unstable();
+    let q = data.select(&rows);
+    let loose = (threshold - 1e-5) as f32;
+    let exact: Vec<(usize, usize)> =
+        crate::kernel::for_each_tile(q.as_slice(), data.as_slice(), d, |start, nr, dots| {
+            let mut out = Vec::new();
+            for r in 0..nr {
+                let i = rows[start + r];
+                for (j, &v) in dots[r * n..(r + 1) * n].iter().enumerate() {
+                    if v >= loose && j != i && dot_f64(data.row(i), data.row(j)) >= threshold {
+                        out.push((i.min(j), i.max(j)));
+                    }
+                }
+            }
+            out
+        })
+        .concat();
+    let mut exact = exact;
+    exact.sort_unstable();
+    exact.dedup();
+    let have: std::collections::HashSet<(usize, usize)> =
+        pairs.iter().map(|p| (p.row_a, p.row_b)).collect();
+    let found = exact.iter().filter(|p| have.contains(p)).count();
+    Ok(PairRecall {
+        rows: rows.len(),
+        exact_pairs: exact.len(),
+        found,
+        recall: (!exact.is_empty()).then(|| found as f64 / exact.len() as f64),
+    })
+}
+
+/// Which row of a duplicate group stays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Keep {
+    /// The first row (the reference workflow's choice).
+    #[default]
+    First,
+    /// The longest text (characters); ties to the first.
+    Longest,
+    /// The row most similar to the group's mean direction; ties to the first.
+    Centroid,
+}
+
+impl std::str::FromStr for Keep {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Keep> {
+        match s {
+            "first" => Ok(Keep::First),
+            "longest" => Ok(Keep::Longest),
+            "centroid" => Ok(Keep::Centroid),
+            _ => Err(Error::param(
+                "keep",
+                s,
+                "must be first, longest or centroid",
+            )),
+        }
+    }
+}
+
+/// The row kept from each group (groups as [`groups`] returns them): `texts` are needed for
+/// [`Keep::Longest`], `data` for [`Keep::Centroid`].
+pub fn keepers(
+    groups: &[Vec<usize>],
+    keep: Keep,
+    data: Option<&Embeddings>,
+    texts: Option<&[String]>,
+) -> Result<Vec<usize>> {
+    match keep {
+        Keep::First => Ok(groups.iter().map(|g| g[0]).collect()),
+        Keep::Longest => {
+            let texts = texts.ok_or_else(|| {
+                Error::param(
+                    "keep",
+                    "longest",
+                    "needs the texts (the input has no text column)",
+                )
+            })?;
+            Ok(groups
+                .iter()
+                .map(|g| {
+                    let mut best = g[0];
+                    for &i in &g[1..] {
+                        if texts[i].chars().count() > texts[best].chars().count() {
+                            best = i;
+                        }
+                    }
+                    best
+                })
+                .collect())
+        }
+        Keep::Centroid => {
+            let data = data.ok_or_else(|| Error::param("keep", "centroid", "needs the vectors"))?;
+            Ok(groups
+                .par_iter()
+                .map(|g| {
+                    let d = data.dim();
+                    let mut mean = vec![0.0f64; d];
+                    for &i in g {
+                        for (m, &v) in mean.iter_mut().zip(data.row(i)) {
+                            *m += f64::from(v);
+                        }
+                    }
+                    let score = |i: usize| -> f64 {
+                        data.row(i)
+                            .iter()
+                            .zip(&mean)
+                            .map(|(&v, m)| f64::from(v) * m)
+                            .sum()
+                    };
+                    let mut best = g[0];
+                    for &i in &g[1..] {
+                        if score(i) > score(best) {
+                            best = i;
+                        }
+                    }
+                    best
+                })
+                .collect())
+        }
+    }
+}
+
+/// The rows that stay: every row in no group, and the keeper of each group; ascending.
+pub fn kept_rows(n: usize, groups: &[Vec<usize>], keepers: &[usize]) -> Vec<usize> {
+    let mut drop = vec![false; n];
+    for g in groups {
+        for &i in g {
+            drop[i] = true;
+        }
+    }
+    for &k in keepers {
+        drop[k] = false;
+    }
+    (0..n).filter(|&i| !drop[i]).collect()
 }
 
 #[cfg(test)]

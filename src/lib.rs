@@ -95,6 +95,7 @@ pub mod neighbors;
 pub mod progress;
 pub mod project;
 pub mod report;
+pub mod retrieve;
 pub mod rng;
 
 pub use audit::Audit;

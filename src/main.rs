@@ -43,9 +43,15 @@ enum Command {
     /// Fit K-Means for each k in a range and score it: silhouette, inertia (elbow),
     /// Calinski-Harabasz, Davies-Bouldin.
     OptimalK(OptimalKArgs),
-    /// Find exact duplicates (same normalised text) and near duplicates (cosine >= threshold,
-    /// every pair, exactly).
+    /// Find exact duplicates (same normalised text) and near duplicates (cosine >= threshold:
+    /// every pair exactly, or within and between neighbouring K-Means cells for large
+    /// corpora), group them, and optionally write the deduplicated corpus.
     Dedup(DedupArgs),
+    /// Search the corpus through a cluster index (IVF): probe the cells nearest the query.
+    Search(SearchArgs),
+    /// Measure cluster-based retrieval against exact search on held-out rows: recall@k and
+    /// queries/s per nprobe, recall per cell, hubs and orphans, and what duplicates cost.
+    RetrievalEval(RetrievalEvalArgs),
     /// Project the vectors to a few dimensions: UMAP (2-D maps, 5-D for HDBSCAN) or PCA.
     Project(ProjectArgs),
     /// Name the clusters of an assignments file: c-TF-IDF keywords, a short label, and (when
@@ -354,7 +360,124 @@ struct DedupArgs {
     /// Pairs file: .csv or .parquet with columns row_a, row_b, cosine.
     #[arg(long)]
     out: PathBuf,
+    /// exact: every pair (the kernel over the upper triangle); clustered: only pairs within and
+    /// between neighbouring K-Means cells (SemDeDup-style; recall measured on a sample);
+    /// auto: exact up to 100,000 rows.
+    #[arg(long, value_enum, default_value_t = DedupModeArg::Auto)]
+    mode: DedupModeArg,
+    /// Cells of the clustered mode (default round(sqrt(n))).
+    #[arg(long)]
+    nlist: Option<usize>,
+    /// Cells each row is compared with in the clustered mode (its own among them).
+    #[arg(long, default_value_t = 3)]
+    nprobe: usize,
+    /// Rows sampled to measure the clustered mode's recall against exact (0: skip).
+    #[arg(long, default_value_t = 2000)]
+    recall_sample: usize,
+    /// Which row of a group stays: first (as the reference workflow), longest (text), or
+    /// centroid (nearest the group's mean).
+    #[arg(long, value_enum, default_value_t = KeepArg::First)]
+    keep: KeepArg,
+    /// Write the corpus without the removed rows (.parquet, .jsonl, .csv or .npy); exact
+    /// duplicates (same normalised text) are removed too.
+    #[arg(long)]
+    deduplicated: Option<PathBuf>,
+    /// Write every grouped row: row, group, kept (.csv or .parquet).
+    #[arg(long)]
+    groups: Option<PathBuf>,
+    /// Exact duplicates keep case (default: compare lowercased, whitespace collapsed).
+    #[arg(long)]
+    keep_case: bool,
     /// Print a JSON summary on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum DedupModeArg {
+    Auto,
+    Exact,
+    Clustered,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum KeepArg {
+    First,
+    Longest,
+    Centroid,
+}
+
+#[derive(Args)]
+struct IndexArgs {
+    /// Cells of the index (default round(sqrt(n))).
+    #[arg(long)]
+    nlist: Option<usize>,
+    /// Seed of the K-Means training and the query sample.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+}
+
+#[derive(Args)]
+struct SearchArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    model: ModelArgs,
+    #[command(flatten)]
+    index: IndexArgs,
+    /// Query text (embedded with the local model). Repeat for several queries.
+    #[arg(long, required_unless_present = "row")]
+    query: Vec<String>,
+    /// Use corpus row N (0-based) as the query instead of a text.
+    #[arg(long, conflicts_with = "query")]
+    row: Option<usize>,
+    /// Results per query.
+    #[arg(long, default_value_t = 10)]
+    top_k: usize,
+    /// Cells probed.
+    #[arg(long, default_value_t = 3)]
+    nprobe: usize,
+    /// Also run exact search and report which exact results probing missed.
+    #[arg(long)]
+    exact: bool,
+    /// Print JSON on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct RetrievalEvalArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    model: ModelArgs,
+    #[command(flatten)]
+    index: IndexArgs,
+    /// Cells probed, comma-separated; one measurement each.
+    #[arg(long, value_delimiter = ',', default_value = "1,2,4,8,16")]
+    nprobe: Vec<usize>,
+    /// Held-out query rows (at most a tenth of the corpus).
+    #[arg(long, default_value_t = 1000)]
+    queries: usize,
+    /// Results per query (recall@k).
+    #[arg(long, default_value_t = 10)]
+    top_k: usize,
+    /// Timed repetitions per search (the median counts).
+    #[arg(long, default_value_t = 3)]
+    repeats: usize,
+    /// Cosine for the duplicate-impact measurement.
+    #[arg(long, default_value_t = 0.95)]
+    dedup_threshold: f64,
+    /// Skip the duplicate-impact measurement.
+    #[arg(long)]
+    no_dedup: bool,
+    /// Skip hub/orphan counting.
+    #[arg(long)]
+    no_hubness: bool,
+    /// Write recall per cell (cluster, size, truth_hits, recall_nprobe_P...) as .csv.
+    #[arg(long)]
+    per_cluster: Option<PathBuf>,
+    /// Print JSON on stdout.
     #[arg(long)]
     json: bool,
 }
@@ -892,57 +1015,368 @@ fn optimal_k(args: &OptimalKArgs) -> anyhow::Result<()> {
 }
 
 fn dedup(args: &DedupArgs) -> anyhow::Result<()> {
-    Format::from_path(&args.out)
-        .ok()
-        .filter(|f| matches!(f, Format::Csv | Format::Parquet))
-        .with_context(|| {
-            format!(
-                "--out {}: pairs are written as .csv or .parquet",
-                args.out.display()
-            )
-        })?;
+    let table = |p: &PathBuf, what: &str| -> anyhow::Result<()> {
+        Format::from_path(p)
+            .ok()
+            .filter(|f| matches!(f, Format::Csv | Format::Parquet))
+            .with_context(|| format!("{what} {}: written as .csv or .parquet", p.display()))?;
+        Ok(())
+    };
+    table(&args.out, "--out")?;
+    if let Some(g) = &args.groups {
+        table(g, "--groups")?;
+    }
+    if let Some(d) = &args.deduplicated {
+        Format::from_path(d).with_context(|| format!("--deduplicated {}", d.display()))?;
+    }
     if !(args.threshold > 0.0 && args.threshold <= 1.0) {
         bail!("--threshold {}: must be in (0, 1]", args.threshold);
     }
+    if args.nprobe == 0 {
+        bail!("--nprobe 0: must be at least 1");
+    }
     let (corpus, data) = vectors(&args.input, &args.model)?;
+    let n = data.rows();
+    let keep = match args.keep {
+        KeepArg::First => embedscope::dedup::Keep::First,
+        KeepArg::Longest => embedscope::dedup::Keep::Longest,
+        KeepArg::Centroid => embedscope::dedup::Keep::Centroid,
+    };
+    if keep == embedscope::dedup::Keep::Longest && corpus.texts.is_none() {
+        bail!(
+            "--keep longest: {} has no text column `{}`",
+            args.input.input.display(),
+            args.input.text_column
+        );
+    }
+    let clustered = match args.mode {
+        DedupModeArg::Exact => false,
+        DedupModeArg::Clustered => true,
+        DedupModeArg::Auto => n > 100_000,
+    };
     let started = std::time::Instant::now();
-    let pairs = embedscope::dedup::near_duplicates(&data, args.threshold)?;
+    let (pairs, nearest) = if clustered {
+        let params = embedscope::dedup::ClusteredParams {
+            nlist: args.nlist,
+            nprobe: args.nprobe,
+            seed: 42,
+        };
+        let pairs = embedscope::dedup::near_duplicates_clustered(&data, args.threshold, &params)?;
+        (pairs, None)
+    } else {
+        let scan = embedscope::dedup::scan(&data, args.threshold)?;
+        (scan.pairs, Some(scan.nearest))
+    };
     let seconds = started.elapsed().as_secs_f64();
-    let near_groups =
-        embedscope::dedup::groups(data.rows(), pairs.iter().map(|p| (p.row_a, p.row_b)));
+    let started = std::time::Instant::now();
+    let recall = (clustered && args.recall_sample > 0)
+        .then(|| {
+            embedscope::dedup::pair_recall_sample(
+                &data,
+                &pairs,
+                args.threshold,
+                args.recall_sample,
+                42,
+            )
+        })
+        .transpose()?;
+    let recall_seconds = recall.map(|_| started.elapsed().as_secs_f64());
+    let near_groups = embedscope::dedup::groups(n, pairs.iter().map(|p| (p.row_a, p.row_b)));
     let exact = corpus
         .texts
         .as_ref()
-        .map(|t| embedscope::dedup::exact_duplicates(t, false));
+        .map(|t| embedscope::dedup::exact_duplicates(t, args.keep_case));
+    // Removal joins both kinds: a row in an exact group or a near pair.
+    let all_groups = {
+        let mut links: Vec<(usize, usize)> = pairs.iter().map(|p| (p.row_a, p.row_b)).collect();
+        for g in exact.iter().flatten() {
+            links.extend(g[1..].iter().map(|&r| (g[0], r)));
+        }
+        embedscope::dedup::groups(n, links)
+    };
+    let keepers =
+        embedscope::dedup::keepers(&all_groups, keep, Some(&data), corpus.texts.as_deref())?;
+    let kept = embedscope::dedup::kept_rows(n, &all_groups, &keepers);
     embedscope::io::write_pairs(&args.out, &pairs)?;
-    // Where would a threshold cut? The distribution of each row's nearest-neighbour cosine.
-    let nearest = embedscope::dedup::nearest_cosines(&data)?;
-    let (edges, counts) = embedscope::dedup::histogram(&nearest, 0.5, 1.0, 25);
+    if let Some(path) = &args.groups {
+        embedscope::io::write_groups(path, &all_groups, &keepers)?;
+    }
+    if let Some(path) = &args.deduplicated {
+        let label = args.input.label_column.as_deref().unwrap_or("label");
+        embedscope::io::write_corpus_rows(path, &corpus, Some(&data), label, &kept)?;
+    }
+    let histogram = nearest.as_ref().map(|nearest| {
+        let (edges, counts) = embedscope::dedup::histogram(nearest, 0.5, 1.0, 25);
+        serde_json::json!({"bin_left_edges": edges, "counts": counts, "below_0.5": nearest.iter().filter(|&&c| c < 0.5).count()})
+    });
     let redundant = |g: &[Vec<usize>]| g.iter().map(|x| x.len() - 1).sum::<usize>();
     let summary = serde_json::json!({
         "threshold": args.threshold,
-        "rows": data.rows(),
+        "mode": if clustered { "clustered" } else { "exact" },
+        "rows": n,
         "pairs": pairs.len(),
         "groups": near_groups.len(),
         "rows_in_groups": near_groups.iter().map(Vec::len).sum::<usize>(),
+        "largest_group": near_groups.iter().map(Vec::len).max().unwrap_or(0),
         "removable": redundant(&near_groups),
         "exact_groups": exact.as_ref().map(Vec::len),
         "exact_removable": exact.as_ref().map(|g| redundant(g)),
-        "nearest_cosine_histogram": {"bin_left_edges": edges, "counts": counts, "below_0.5": nearest.iter().filter(|&&c| c < 0.5).count()},
+        "keep": args.keep.to_possible_value().map(|v| v.get_name().to_string()),
+        "kept_rows": kept.len(),
+        "removed_rows": n - kept.len(),
+        "clustered": clustered.then(|| serde_json::json!({
+            "nlist": args.nlist.unwrap_or(((n as f64).sqrt().round() as usize).max(1)).min(n),
+            "nprobe": args.nprobe,
+            "recall_sample": recall,
+            "recall_seconds": recall_seconds,
+        })),
+        "nearest_cosine_histogram": histogram,
         "seconds": seconds,
         "out": args.out,
+        "deduplicated": args.deduplicated,
     });
     if args.json {
         println!("{summary}");
     } else {
         eprintln!(
-            "{} near-duplicate pairs (cosine >= {}) in {} groups; {} rows could go -> {}",
+            "{} near-duplicate pairs (cosine >= {}, {}) in {} groups; {} of {} rows kept -> {}",
             pairs.len(),
             args.threshold,
+            if clustered { "clustered" } else { "exact" },
             near_groups.len(),
-            redundant(&near_groups),
+            kept.len(),
+            n,
             args.out.display()
         );
+        if let Some(r) = recall {
+            eprintln!(
+                "recall against exact on {} sampled rows: {} of {} pairs{}",
+                r.rows,
+                r.found,
+                r.exact_pairs,
+                r.recall.map_or(String::new(), |x| format!(" ({:.4})", x))
+            );
+        }
+    }
+    Ok(())
+}
+
+fn search(args: &SearchArgs) -> anyhow::Result<()> {
+    if args.top_k == 0 || args.nprobe == 0 {
+        bail!("--top-k and --nprobe must be at least 1");
+    }
+    let (corpus, data) = vectors(&args.input, &args.model)?;
+    let queries: Vec<(String, Vec<f32>)> = match args.row {
+        Some(r) => {
+            if r >= data.rows() {
+                bail!("--row {r}: the corpus has {} rows", data.rows());
+            }
+            vec![(format!("row {r}"), data.row(r).to_vec())]
+        }
+        None => {
+            let m = args.model.model()?;
+            let mut cache = args.model.cache(&m)?;
+            let (v, _) = embed_texts(
+                &m,
+                &args.query,
+                cache.as_mut(),
+                &embedscope::progress::Silent,
+            )?;
+            if v.dim() != data.dim() {
+                bail!(
+                    "the model at {} makes {}-dimensional vectors, the corpus {} holds {}-dimensional ones",
+                    args.model.model_dir.clone().unwrap_or_else(default_model_dir).display(),
+                    v.dim(),
+                    args.input.input.display(),
+                    data.dim()
+                );
+            }
+            args.query
+                .iter()
+                .enumerate()
+                .map(|(i, q)| (q.clone(), v.row(i).to_vec()))
+                .collect()
+        }
+    };
+    let mut ip = embedscope::retrieve::ClusterIndex::params().seed(args.index.seed);
+    if let Some(nlist) = args.index.nlist {
+        ip = ip.nlist(nlist);
+    }
+    let started = std::time::Instant::now();
+    let index = ip.build(&data)?;
+    let build_seconds = started.elapsed().as_secs_f64();
+    if args.nprobe > index.nlist() {
+        bail!(
+            "--nprobe {}: the index has {} cells",
+            args.nprobe,
+            index.nlist()
+        );
+    }
+    let text = |row: usize| corpus.texts.as_ref().map(|t| t[row].clone());
+    let mut results = Vec::new();
+    for (label, q) in &queries {
+        let hits = index.search(q, args.top_k, args.nprobe)?;
+        let exact = if args.exact {
+            let qe = Embeddings::new(q.clone(), q.len())?;
+            Some(index.exact_search(&qe, args.top_k)?.remove(0))
+        } else {
+            None
+        };
+        results.push((label, hits, exact));
+    }
+    if args.json {
+        let out: Vec<serde_json::Value> = results
+            .iter()
+            .map(|(label, hits, exact)| {
+                let show = |h: &embedscope::retrieve::Hit| serde_json::json!({
+                    "row": h.row, "id": corpus.ids[h.row], "score": h.score, "cluster": h.cluster, "text": text(h.row),
+                });
+                serde_json::json!({
+                    "query": label,
+                    "hits": hits.iter().map(show).collect::<Vec<_>>(),
+                    "exact": exact.as_ref().map(|e| e.iter().map(show).collect::<Vec<_>>()),
+                    "recall": exact.as_ref().map(|e| e.iter().filter(|x| hits.iter().any(|h| h.row == x.row)).count() as f64 / e.len() as f64),
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({"nlist": index.nlist(), "nprobe": args.nprobe, "top_k": args.top_k, "build_seconds": build_seconds, "results": out})
+        );
+    } else {
+        for (label, hits, exact) in &results {
+            println!("query: {label}");
+            for (rank, h) in hits.iter().enumerate() {
+                let snippet: String = text(h.row)
+                    .unwrap_or_else(|| corpus.ids[h.row].clone())
+                    .chars()
+                    .take(100)
+                    .collect();
+                println!(
+                    "{:>3}. {:.4}  cell {:<4} row {:<7} {}",
+                    rank + 1,
+                    h.score,
+                    h.cluster,
+                    h.row,
+                    snippet.replace('\n', " ")
+                );
+            }
+            if let Some(e) = exact {
+                let missed: Vec<usize> = e
+                    .iter()
+                    .filter(|x| !hits.iter().any(|h| h.row == x.row))
+                    .map(|x| x.row)
+                    .collect();
+                println!(
+                    "exact search: {} of {} found by probing; missed rows {:?}",
+                    e.len() - missed.len(),
+                    e.len(),
+                    missed
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn retrieval_eval(args: &RetrievalEvalArgs) -> anyhow::Result<()> {
+    if let Some(p) = &args.per_cluster {
+        if Format::from_path(p).ok() != Some(Format::Csv) {
+            bail!("--per-cluster {}: written as .csv", p.display());
+        }
+    }
+    let (_, data) = vectors(&args.input, &args.model)?;
+    let params = embedscope::retrieve::RetrievalEvalParams {
+        nlist: args.index.nlist,
+        nprobes: args.nprobe.clone(),
+        queries: args.queries,
+        top_k: args.top_k,
+        repeats: args.repeats,
+        seed: args.index.seed,
+        hubness: !args.no_hubness,
+        dedup_threshold: (!args.no_dedup).then_some(args.dedup_threshold),
+    };
+    let r = embedscope::retrieve::evaluate(&data, &params)?;
+    if let Some(path) = &args.per_cluster {
+        embedscope::io::write_atomic(path, |w| {
+            write!(w, "cluster,size,truth_hits")?;
+            for p in &r.per_nprobe {
+                write!(w, ",recall_nprobe_{}", p.nprobe)?;
+            }
+            writeln!(w)?;
+            for c in &r.per_cluster {
+                write!(w, "{},{},{}", c.cluster, c.size, c.truth_hits)?;
+                for x in &c.recall {
+                    write!(w, ",{x}")?;
+                }
+                writeln!(w)?;
+            }
+            Ok(())
+        })?;
+    }
+    let key = format!("recall_at_{}", r.top_k);
+    let per_nprobe: Vec<serde_json::Value> = r
+        .per_nprobe
+        .iter()
+        .map(|p| {
+            let mut o = serde_json::json!({"nprobe": p.nprobe, "qps": p.qps, "seconds": p.seconds, "scanned_fraction": p.scanned_fraction});
+            o[&key] = p.recall.into();
+            o
+        })
+        .collect();
+    if args.json {
+        let mut v = serde_json::to_value(&r)?;
+        v["per_nprobe"] = per_nprobe.into();
+        // The worst cells are the story; all of them go to --per-cluster.
+        if let Some(pc) = v["per_cluster"].as_array_mut() {
+            pc.truncate(20);
+        }
+        v.as_object_mut().map(|o| o.remove("query_rows"));
+        println!("{v}");
+    } else {
+        println!(
+            "{} rows indexed in {} cells (sizes {}/{}/{} min/median/max, built in {:.2} s); {} held-out queries, top {}",
+            r.n_db, r.nlist, r.list_sizes[0], r.list_sizes[1], r.list_sizes[2], r.build_seconds, r.n_queries, r.top_k
+        );
+        println!("exact search: {:.0} queries/s", r.exact_qps);
+        println!(
+            "{:>7} {:>10} {:>12} {:>9}",
+            "nprobe", key, "queries/s", "scanned"
+        );
+        for p in &r.per_nprobe {
+            println!(
+                "{:>7} {:>10.4} {:>12.0} {:>8.1}%",
+                p.nprobe,
+                p.recall,
+                p.qps,
+                100.0 * p.scanned_fraction
+            );
+        }
+        if !r.skipped_nprobes.is_empty() {
+            println!(
+                "skipped nprobe {:?} (more than the {} cells)",
+                r.skipped_nprobes, r.nlist
+            );
+        }
+        println!("worst cells at nprobe {}:", r.per_nprobe[0].nprobe);
+        for c in r.per_cluster.iter().take(5) {
+            println!(
+                "  cell {:<5} {:>6} rows  {:>5} exact hits  recall {:.3}",
+                c.cluster, c.size, c.truth_hits, c.recall[0]
+            );
+        }
+        if let Some(h) = &r.hubness {
+            println!(
+                "hubness (k={}): skewness {:.2}, largest k-occurrence {}, top 1% of documents take {:.1}% of slots, {} orphans ({:.1}%)",
+                h.k, h.skewness, h.max_count, 100.0 * h.top1pct_slot_share, h.orphans, 100.0 * h.orphan_share
+            );
+        }
+        if let Some(d) = &r.dedup {
+            println!(
+                "near duplicates (cosine >= {}) take {:.1}% of top-{} slots ({} of {} queries); after removing {} rows: {:.1}%",
+                d.threshold, 100.0 * d.before.redundant_share, r.top_k, d.before.queries_affected, r.n_queries, d.removed_rows, 100.0 * d.after.redundant_share
+            );
+        }
     }
     Ok(())
 }
@@ -1240,6 +1674,8 @@ fn main() -> ExitCode {
         Command::Cluster(a) => cluster(a),
         Command::OptimalK(a) => optimal_k(a),
         Command::Dedup(a) => dedup(a),
+        Command::Search(a) => search(a),
+        Command::RetrievalEval(a) => retrieval_eval(a),
         Command::Project(a) => project(a),
         Command::Label(a) => label(a),
         Command::Audit(a) => audit(a),

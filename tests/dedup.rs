@@ -78,3 +78,142 @@ fn dedup_finds_planted_copies_and_rejects_bad_thresholds() {
     ]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn keep_policies_write_the_deduplicated_corpus_and_groups() {
+    let dir = tempfile::tempdir().unwrap();
+    // Group {0, 1, 2} (near copies, row 2 the longest text, row 1 in the middle of the three
+    // directions), row 3 alone, rows 4 and 5 equal texts with different vectors.
+    let jsonl = dir.path().join("c.jsonl");
+    std::fs::write(
+        &jsonl,
+        r#"{"id": "a", "text": "short", "embedding": [1.0, 0.00, 0.0]}
+{"id": "b", "text": "middle one", "embedding": [1.0, 0.05, 0.0]}
+{"id": "c", "text": "the longest text", "embedding": [1.0, 0.10, 0.0]}
+{"id": "d", "text": "alone", "embedding": [0.0, 0.0, 1.0]}
+{"id": "e", "text": "Same Words", "embedding": [0.0, 1.0, 0.0]}
+{"id": "f", "text": "same words", "embedding": [0.0, 0.7, 0.7]}
+"#,
+    )
+    .unwrap();
+    let kept_ids = |keep: &str, ext: &str| -> (serde_json::Value, Vec<String>) {
+        let out = dir.path().join(format!("dedup-{keep}.{ext}"));
+        let groups = dir.path().join(format!("groups-{keep}.csv"));
+        let o = run(&[
+            "dedup",
+            jsonl.to_str().unwrap(),
+            "--out",
+            dir.path().join("p.csv").to_str().unwrap(),
+            "--keep",
+            keep,
+            "--deduplicated",
+            out.to_str().unwrap(),
+            "--groups",
+            groups.to_str().unwrap(),
+            "--json",
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let g = std::fs::read_to_string(&groups).unwrap();
+        assert!(g.starts_with("row,group,kept\n0,0,"), "{g}");
+        let ids = match ext {
+            "jsonl" => std::fs::read_to_string(&out)
+                .unwrap()
+                .lines()
+                .map(|l| {
+                    let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                    assert!(v["embedding"].as_array().unwrap().len() == 3 && v["text"].is_string());
+                    v["id"].as_str().unwrap().to_string()
+                })
+                .collect(),
+            _ => std::fs::read_to_string(&out)
+                .unwrap()
+                .lines()
+                .skip(1)
+                .map(|l| l.split(',').next().unwrap().to_string())
+                .collect(),
+        };
+        (j, ids)
+    };
+    let (j, ids) = kept_ids("first", "jsonl");
+    assert_eq!(ids, ["a", "d", "e"]);
+    assert_eq!(
+        (j["kept_rows"].as_u64(), j["removed_rows"].as_u64()),
+        (Some(3), Some(3))
+    );
+    assert_eq!(
+        (j["groups"].as_u64(), j["exact_groups"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(kept_ids("longest", "csv").1, ["c", "d", "e"]);
+    assert_eq!(kept_ids("centroid", "csv").1, ["b", "d", "e"]);
+    // The deduplicated corpus reads back, vectors included.
+    let pq = dir.path().join("kept.parquet");
+    let o = run(&[
+        "dedup",
+        jsonl.to_str().unwrap(),
+        "--out",
+        dir.path().join("p.csv").to_str().unwrap(),
+        "--deduplicated",
+        pq.to_str().unwrap(),
+    ]);
+    assert!(o.status.success());
+    let corpus = embedscope::io::load(&pq, &Default::default()).unwrap();
+    assert_eq!(corpus.ids, ["a", "d", "e"]);
+    assert_eq!(corpus.vectors.unwrap().rows(), 3);
+    // --keep longest without texts is an error before anything is written.
+    let o = run(&[
+        "dedup",
+        repo("tests/fixtures/seed6.npy").to_str().unwrap(),
+        "--out",
+        dir.path().join("q.csv").to_str().unwrap(),
+        "--keep",
+        "longest",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!dir.path().join("q.csv").exists());
+}
+
+#[test]
+fn clustered_mode_reports_its_recall_against_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = repo("samples/debian-2k.parquet");
+    let mut found = Vec::new();
+    for mode in ["exact", "clustered"] {
+        let o = run(&[
+            "dedup",
+            sample.to_str().unwrap(),
+            "--threshold",
+            "0.9",
+            "--mode",
+            mode,
+            "--recall-sample",
+            "2000",
+            "--out",
+            dir.path().join(format!("{mode}.csv")).to_str().unwrap(),
+            "--json",
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(j["mode"], mode);
+        found.push(j);
+    }
+    let (exact, clustered) = (&found[0], &found[1]);
+    let r = &clustered["clustered"]["recall_sample"];
+    // The sample is the whole corpus here, so the measured recall is the true one.
+    assert_eq!(r["exact_pairs"], exact["pairs"]);
+    assert_eq!(r["found"], clustered["pairs"]);
+    assert!(r["recall"].as_f64().unwrap() >= 0.9, "{r}");
+    assert!(clustered["nearest_cosine_histogram"].is_null());
+    let exact_rows = std::fs::read_to_string(dir.path().join("exact.csv")).unwrap();
+    for line in std::fs::read_to_string(dir.path().join("clustered.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+    {
+        let key: Vec<&str> = line.split(',').take(2).collect();
+        assert!(exact_rows
+            .lines()
+            .any(|l| l.split(',').take(2).eq(key.iter().copied())));
+    }
+}

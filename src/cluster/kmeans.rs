@@ -21,6 +21,19 @@ pub struct KMeansParams {
     tol: f64,
     seed: u64,
     spherical: bool,
+    init: KMeansInit,
+}
+
+/// How the first centroids are chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum KMeansInit {
+    /// Greedy k-means++ (scikit-learn's default): each centre the best of `2 + ln k` draws
+    /// weighted by squared distance. Better starts, `O(n·k·(2 + ln k))` products.
+    #[default]
+    KMeansPlusPlus,
+    /// `k` distinct random rows (scikit-learn's `init="random"`, FAISS's choice): no cost, for
+    /// many clusters where the iterations fix the start (an index's cells).
+    Random,
 }
 
 /// How the assignment step finds each row's nearest centroid.
@@ -52,6 +65,7 @@ impl KMeans {
             tol: 1e-4,
             seed: 42,
             spherical: false,
+            init: KMeansInit::KMeansPlusPlus,
         }
     }
 }
@@ -91,6 +105,12 @@ impl KMeansParams {
     /// Euclidean distance, to the unit centroids).
     pub fn spherical(mut self, yes: bool) -> Self {
         self.spherical = yes;
+        self
+    }
+
+    /// How the first centroids are chosen. Default [`KMeansInit::KMeansPlusPlus`].
+    pub fn init(mut self, init: KMeansInit) -> Self {
+        self.init = init;
         self
     }
 
@@ -157,7 +177,16 @@ impl KMeansParams {
             .into_par_iter()
             .map(|run| {
                 let mut rng = Rng::new(self.seed, run as u64);
-                let init = kmeans_plus_plus(x, &x_sq, d, k, &mut rng);
+                let init = match self.init {
+                    KMeansInit::KMeansPlusPlus => kmeans_plus_plus(x, &x_sq, d, k, &mut rng),
+                    KMeansInit::Random => {
+                        let mut rows = rng.sample(n, k);
+                        rows.sort_unstable();
+                        rows.iter()
+                            .flat_map(|&r| x[r * d..(r + 1) * d].iter().copied())
+                            .collect()
+                    }
+                };
                 match self.algorithm {
                     KMeansAlgorithm::Lloyd => lloyd(x, &x_sq, d, init, cfg),
                     KMeansAlgorithm::Hamerly => hamerly(x, &x_sq, d, init, cfg),

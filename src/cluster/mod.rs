@@ -14,7 +14,7 @@ mod select;
 pub use agglomerative::{Agglomerative, AgglomerativeModel, AgglomerativeParams, Linkage, Metric};
 pub use external::{label_agreement, LabelAgreement};
 pub use hdbscan::{CondensedEdge, Hdbscan, HdbscanModel, HdbscanParams, Selection};
-pub use kmeans::{KMeans, KMeansAlgorithm, KMeansModel, KMeansParams};
+pub use kmeans::{KMeans, KMeansAlgorithm, KMeansInit, KMeansModel, KMeansParams};
 pub use minibatch::{MiniBatchKMeans, MiniBatchKMeansModel, MiniBatchKMeansParams};
 pub use select::{KScore, KSweep, KSweepParams};
 

@@ -17,7 +17,9 @@ use std::path::{Path, PathBuf};
 
 pub use atomic::write_atomic;
 pub use parquet::{vector_batches, write_vectors_parquet, VectorBatches};
-pub use tables::{read_assignments, write_assignments, write_pairs};
+pub use tables::{
+    read_assignments, write_assignments, write_corpus_rows, write_groups, write_pairs,
+};
 
 use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};

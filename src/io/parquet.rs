@@ -164,33 +164,73 @@ pub fn write_vectors_parquet(
     ids: &[String],
     vectors: &crate::Embeddings,
 ) -> Result<()> {
-    let d = vectors.dim();
-    let values = Float32Chunked::from_vec(PlSmallStr::EMPTY, vectors.as_slice().to_vec());
-    let offsets: Vec<i64> = (0..=vectors.rows()).map(|r| (r * d) as i64).collect();
-    let list = polars_arrow::array::ListArray::<i64>::new(
-        ArrowDataType::LargeList(Box::new(polars_arrow::datatypes::Field::new(
-            PlSmallStr::from_static("item"),
-            ArrowDataType::Float32,
-            true,
-        ))),
-        polars_arrow::offset::OffsetsBuffer::try_from(offsets)
-            .map_err(|e| polars_error(path, e))?,
-        values.rechunk().downcast_as_array().clone().boxed(),
-        None,
-    );
-    let embedding = ListChunked::with_chunk(PlSmallStr::from_static("embedding"), list);
-    let id = StringChunked::from_iter_values(
-        PlSmallStr::from_static("id"),
-        ids.iter().map(String::as_str),
-    );
-    let mut df = DataFrame::new(
-        ids.len(),
-        vec![
-            id.into_series().into_column(),
-            embedding.into_series().into_column(),
-        ],
+    let all: Vec<usize> = (0..ids.len()).collect();
+    write_corpus_parquet(
+        path,
+        &CorpusColumns {
+            ids,
+            texts: None,
+            labels: None,
+            vectors: Some(vectors),
+        },
+        &all,
     )
-    .map_err(|e| polars_error(path, e))?;
+}
+
+/// The columns of a corpus to write: ids always, the others when present.
+pub(crate) struct CorpusColumns<'a> {
+    pub ids: &'a [String],
+    pub texts: Option<&'a [String]>,
+    /// Column name and values.
+    pub labels: Option<(&'a str, &'a [String])>,
+    pub vectors: Option<&'a crate::Embeddings>,
+}
+
+/// Writes rows `rows` of a corpus as Parquet (`id`, `text`, the label column, `embedding` as a
+/// list of f32), atomically.
+pub(crate) fn write_corpus_parquet(
+    path: &Path,
+    c: &CorpusColumns<'_>,
+    rows: &[usize],
+) -> Result<()> {
+    let strings = |name: &str, v: &[String]| {
+        StringChunked::from_iter_values(name.into(), rows.iter().map(|&r| v[r].as_str()))
+            .into_series()
+            .into_column()
+    };
+    let mut columns = vec![strings("id", c.ids)];
+    if let Some(t) = c.texts {
+        columns.push(strings("text", t));
+    }
+    if let Some((name, l)) = c.labels {
+        columns.push(strings(name, l));
+    }
+    if let Some(vectors) = c.vectors {
+        let d = vectors.dim();
+        let mut flat = Vec::with_capacity(rows.len() * d);
+        for &r in rows {
+            flat.extend_from_slice(vectors.row(r));
+        }
+        let values = Float32Chunked::from_vec(PlSmallStr::EMPTY, flat);
+        let offsets: Vec<i64> = (0..=rows.len()).map(|r| (r * d) as i64).collect();
+        let list = polars_arrow::array::ListArray::<i64>::new(
+            ArrowDataType::LargeList(Box::new(polars_arrow::datatypes::Field::new(
+                PlSmallStr::from_static("item"),
+                ArrowDataType::Float32,
+                true,
+            ))),
+            polars_arrow::offset::OffsetsBuffer::try_from(offsets)
+                .map_err(|e| polars_error(path, e))?,
+            values.rechunk().downcast_as_array().clone().boxed(),
+            None,
+        );
+        columns.push(
+            ListChunked::with_chunk(PlSmallStr::from_static("embedding"), list)
+                .into_series()
+                .into_column(),
+        );
+    }
+    let mut df = DataFrame::new(rows.len(), columns).map_err(|e| polars_error(path, e))?;
     crate::io::write_atomic(path, |w| {
         ParquetWriter::new(w)
             .finish(&mut df)

@@ -152,6 +152,128 @@ pub fn read_assignments(path: &Path) -> Result<Vec<Option<usize>>> {
     }
 }
 
+/// Writes rows `rows` of `corpus` (for example those a deduplication keeps) in the format of
+/// `path`'s extension, atomically: Parquet (`id`, `text`, the label column as `label_name`,
+/// `embedding`), JSONL (the same keys per line), CSV (`id`, `text`, label; no vectors) or `.npy`
+/// (the vectors only). `vectors` stand in for the corpus's own (which a caller has usually
+/// taken out of it); they are written as loaded, that is L2-normalised.
+pub fn write_corpus_rows(
+    path: &Path,
+    corpus: &super::Corpus,
+    vectors: Option<&crate::Embeddings>,
+    label_name: &str,
+    rows: &[usize],
+) -> Result<()> {
+    let vectors = vectors.or(corpus.vectors.as_ref());
+    let cols = super::parquet::CorpusColumns {
+        ids: &corpus.ids,
+        texts: corpus.texts.as_deref(),
+        labels: corpus.labels.as_deref().map(|l| (label_name, l)),
+        vectors,
+    };
+    match Format::from_path(path)? {
+        Format::Parquet => super::parquet::write_corpus_parquet(path, &cols, rows),
+        Format::Jsonl => write_atomic(path, |w: &mut dyn Write| {
+            for &r in rows {
+                let mut o = serde_json::Map::new();
+                o.insert("id".into(), cols.ids[r].clone().into());
+                if let Some(t) = cols.texts {
+                    o.insert("text".into(), t[r].clone().into());
+                }
+                if let Some((name, l)) = cols.labels {
+                    o.insert(name.into(), l[r].clone().into());
+                }
+                if let Some(v) = cols.vectors {
+                    o.insert(
+                        "embedding".into(),
+                        v.row(r).iter().map(|&x| f64::from(x)).collect(),
+                    );
+                }
+                serde_json::to_writer(&mut *w, &o).map_err(std::io::Error::other)?;
+                w.write_all(b"\n")?;
+            }
+            Ok(())
+        }),
+        Format::Csv => write_atomic(path, |w: &mut dyn Write| {
+            let mut out = csv::Writer::from_writer(w);
+            let mut header = vec!["id"];
+            if cols.texts.is_some() {
+                header.push("text");
+            }
+            if let Some((name, _)) = cols.labels {
+                header.push(name);
+            }
+            out.write_record(&header).map_err(std::io::Error::other)?;
+            for &r in rows {
+                let mut rec = vec![cols.ids[r].as_str()];
+                if let Some(t) = cols.texts {
+                    rec.push(&t[r]);
+                }
+                if let Some((_, l)) = cols.labels {
+                    rec.push(&l[r]);
+                }
+                out.write_record(&rec).map_err(std::io::Error::other)?;
+            }
+            out.flush()
+        }),
+        Format::Npy => {
+            let v = vectors.ok_or_else(|| {
+                Error::param(
+                    "out",
+                    path.display(),
+                    "the corpus has no vectors to write as .npy",
+                )
+            })?;
+            let d = v.dim();
+            let mut flat = Vec::with_capacity(rows.len() * d);
+            for &r in rows {
+                flat.extend_from_slice(v.row(r));
+            }
+            write_atomic(path, |w| super::npy::write_npy(w, &flat, rows.len(), d))
+        }
+    }
+}
+
+/// Writes duplicate groups as `row, group, kept` (one line per grouped row; `kept` is true for
+/// the group's keeper) to `.csv` or `.parquet`, atomically.
+pub fn write_groups(path: &Path, groups: &[Vec<usize>], keepers: &[usize]) -> Result<()> {
+    let rows: Vec<(u32, u32, bool)> = groups
+        .iter()
+        .zip(keepers)
+        .enumerate()
+        .flat_map(|(g, (members, &k))| members.iter().map(move |&r| (r as u32, g as u32, r == k)))
+        .collect();
+    match Format::from_path(path)? {
+        Format::Csv => write_atomic(path, |w: &mut dyn Write| {
+            w.write_all(b"row,group,kept\n")?;
+            for (r, g, k) in &rows {
+                writeln!(w, "{r},{g},{k}")?;
+            }
+            Ok(())
+        }),
+        Format::Parquet => write_parquet(
+            path,
+            rows.len(),
+            vec![
+                UInt32Chunked::from_iter_values("row".into(), rows.iter().map(|x| x.0))
+                    .into_series()
+                    .into_column(),
+                UInt32Chunked::from_iter_values("group".into(), rows.iter().map(|x| x.1))
+                    .into_series()
+                    .into_column(),
+                BooleanChunked::from_iter_values("kept".into(), rows.iter().map(|x| x.2))
+                    .into_series()
+                    .into_column(),
+            ],
+        ),
+        _ => Err(Error::param(
+            "groups",
+            path.display(),
+            "groups are written as .csv or .parquet",
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,543 @@
+//! What probing and duplicates do to retrieval, measured on held-out rows.
+
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::{best_cells, exact_top_k, ClusterIndex, Hit};
+use crate::embeddings::Embeddings;
+use crate::error::{Error, Result};
+use crate::rng::Rng;
+
+/// Parameters of [`evaluate`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetrievalEvalParams {
+    /// Cells of the index (default `round(sqrt(n_db))`).
+    pub nlist: Option<usize>,
+    /// Cells probed, one measurement each (default 1, 2, 4, 8, 16; values above `nlist` are
+    /// skipped and reported).
+    pub nprobes: Vec<usize>,
+    /// Held-out query rows (default 1000, at most a tenth of the corpus, as the peer harness).
+    pub queries: usize,
+    /// Results per query (default 10).
+    pub top_k: usize,
+    /// Timed repetitions of each search; the median counts (default 3).
+    pub repeats: usize,
+    /// Seed of the query sample and the index (default 42).
+    pub seed: u64,
+    /// Count hub and orphan documents (default true).
+    pub hubness: bool,
+    /// Measure the share of top-k slots taken by near duplicates at this cosine, before and
+    /// after deduplication (default 0.95; None skips it).
+    pub dedup_threshold: Option<f64>,
+}
+
+impl Default for RetrievalEvalParams {
+    fn default() -> Self {
+        RetrievalEvalParams {
+            nlist: None,
+            nprobes: vec![1, 2, 4, 8, 16],
+            queries: 1000,
+            top_k: 10,
+            repeats: 3,
+            seed: 42,
+            hubness: true,
+            dedup_threshold: Some(0.95),
+        }
+    }
+}
+
+/// Recall and speed at one `nprobe`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct NprobeResult {
+    /// Cells probed.
+    pub nprobe: usize,
+    /// Share of the exact top-k found (recall@k).
+    pub recall: f64,
+    /// Queries per second (all queries in one batch, median of the repeats).
+    pub qps: f64,
+    /// Seconds for the batch (median).
+    pub seconds: f64,
+    /// Average share of the corpus scanned per query.
+    pub scanned_fraction: f64,
+}
+
+/// Which cells' documents probing misses.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClusterRecall {
+    /// Cell.
+    pub cluster: usize,
+    /// Rows filed under it.
+    pub size: usize,
+    /// Exact top-k results of the queries that lie in this cell.
+    pub truth_hits: usize,
+    /// Share of those found, per `nprobe` (in the order of [`RetrievalEval::per_nprobe`]).
+    pub recall: Vec<f64>,
+}
+
+/// A document and how many other documents' top-k it appears in.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Occurrence {
+    /// Row of the corpus.
+    pub row: usize,
+    /// Its k-occurrence.
+    pub count: usize,
+}
+
+/// Hubness of the corpus: how often each document appears in the other documents' top-k
+/// (its k-occurrence, mean `k`). Hubs crowd into many result lists; orphans (anti-hubs) are
+/// in none, so no document-as-query retrieves them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Hubness {
+    /// The `k` of the top-k lists.
+    pub k: usize,
+    /// Whether the neighbour lists are exact (else NN-descent, above 50,000 rows).
+    pub exact: bool,
+    /// Skewness of the k-occurrence distribution (Radovanović et al.; above 1 means strong
+    /// hubs).
+    pub skewness: f64,
+    /// Largest k-occurrence.
+    pub max_count: usize,
+    /// Documents in no other document's top-k.
+    pub orphans: usize,
+    /// `orphans / rows`.
+    pub orphan_share: f64,
+    /// Share of all top-k slots taken by the 1% most frequent documents.
+    pub top1pct_slot_share: f64,
+    /// The 10 strongest hubs.
+    pub hubs: Vec<Occurrence>,
+    /// Up to 10 orphans (first rows).
+    pub orphan_rows: Vec<usize>,
+}
+
+/// Top-k slots taken by near duplicates of a better-ranked result.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SlotShare {
+    /// Redundant slots / all slots.
+    pub redundant_share: f64,
+    /// Queries with at least one redundant slot.
+    pub queries_affected: usize,
+    /// Mean number of results per query that are not near duplicates of a better one.
+    pub mean_distinct: f64,
+}
+
+/// The effect of deduplication on exact top-k results of the held-out queries.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct DedupImpact {
+    /// Cosine at or above which two documents are near duplicates.
+    pub threshold: f64,
+    /// Rows removed by deduplication (keep the first of each group).
+    pub removed_rows: usize,
+    /// On the corpus as it is.
+    pub before: SlotShare,
+    /// On the deduplicated corpus.
+    pub after: SlotShare,
+}
+
+/// Everything [`evaluate`] measured. Rows are rows of the input corpus.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RetrievalEval {
+    /// Rows indexed (the corpus minus the queries).
+    pub n_db: usize,
+    /// Held-out query rows.
+    pub n_queries: usize,
+    /// Cells.
+    pub nlist: usize,
+    /// Results per query.
+    pub top_k: usize,
+    /// Smallest, median and largest cell.
+    pub list_sizes: [usize; 3],
+    /// Seconds to train the cells and file the rows.
+    pub build_seconds: f64,
+    /// Exact search: queries per second (one batch through the kernel).
+    pub exact_qps: f64,
+    /// Recall and speed per `nprobe`.
+    pub per_nprobe: Vec<NprobeResult>,
+    /// `nprobe` values skipped (above `nlist`).
+    pub skipped_nprobes: Vec<usize>,
+    /// Recall per cell, worst first (cells no exact result lies in are left out).
+    pub per_cluster: Vec<ClusterRecall>,
+    /// Hub and orphan documents, if asked for.
+    pub hubness: Option<Hubness>,
+    /// Near duplicates in the results before and after deduplication, if asked for.
+    pub dedup: Option<DedupImpact>,
+    /// The held-out rows.
+    pub query_rows: Vec<usize>,
+}
+
+/// Holds out `queries` random rows, indexes the rest, and measures recall@k against exact
+/// search and queries per second for each `nprobe`, recall per cell, hubness and the effect
+/// of deduplication (see [`RetrievalEvalParams`]).
+pub fn evaluate(data: &Embeddings, params: &RetrievalEvalParams) -> Result<RetrievalEval> {
+    let n = data.rows();
+    if n < 20 {
+        return Err(Error::param(
+            "rows",
+            n,
+            "retrieval evaluation needs at least 20 rows (a tenth are held out as queries)",
+        ));
+    }
+    if params.queries == 0 || params.top_k == 0 || params.repeats == 0 {
+        return Err(Error::param(
+            "queries/top_k/repeats",
+            0,
+            "must be at least 1",
+        ));
+    }
+    if params.nprobes.is_empty() || params.nprobes.contains(&0) {
+        return Err(Error::param(
+            "nprobe",
+            format!("{:?}", params.nprobes),
+            "needs values of at least 1",
+        ));
+    }
+    if let Some(t) = params.dedup_threshold {
+        if !(t > 0.0 && t <= 1.0) {
+            return Err(Error::param("dedup threshold", t, "must be in (0, 1]"));
+        }
+    }
+    data.require_unit("retrieval evaluation", "")?;
+    let nq = params.queries.min(n / 10).max(1);
+    let mut query_rows = Rng::new(params.seed, 0x9_e4).sample(n, nq);
+    query_rows.sort_unstable();
+    let mut held = vec![false; n];
+    for &q in &query_rows {
+        held[q] = true;
+    }
+    let db_rows: Vec<usize> = (0..n).filter(|&i| !held[i]).collect();
+    let (db, q) = (data.select(&db_rows), data.select(&query_rows));
+    let k = params.top_k.min(db.rows());
+
+    let mut ip = ClusterIndex::params().seed(params.seed);
+    if let Some(nlist) = params.nlist {
+        ip = ip.nlist(nlist);
+    }
+    let started = Instant::now();
+    let index = ip.build(&db)?;
+    let build_seconds = started.elapsed().as_secs_f64();
+    let nlist = index.nlist();
+    let sizes = index.list_sizes();
+    let mut sorted_sizes = sizes.clone();
+    sorted_sizes.sort_unstable();
+
+    let (truth, exact_seconds) = timed(params.repeats, || index.exact_search(&q, k))?;
+    let (probes, skipped): (Vec<usize>, Vec<usize>) =
+        params.nprobes.iter().partition(|&&p| p <= nlist);
+    let mut per_nprobe = Vec::new();
+    let mut truth_in = vec![0usize; nlist];
+    for hits in &truth {
+        for h in hits {
+            truth_in[h.cluster] += 1;
+        }
+    }
+    let mut found_in = vec![vec![0usize; probes.len()]; nlist];
+    for (pi, &nprobe) in probes.iter().enumerate() {
+        let (found, seconds) = timed(params.repeats, || index.search_batch(&q, k, nprobe))?;
+        let mut hits_total = 0usize;
+        for (f, t) in found.iter().zip(&truth) {
+            for h in t {
+                if f.iter().any(|g| g.row == h.row) {
+                    hits_total += 1;
+                    found_in[h.cluster][pi] += 1;
+                }
+            }
+        }
+        let scanned: usize = best_cells(q.as_slice(), index.centroids(), q.dim(), nprobe)
+            .iter()
+            .map(|cells| cells.iter().map(|&c| sizes[c as usize]).sum::<usize>())
+            .sum();
+        let slots: usize = truth.iter().map(Vec::len).sum();
+        per_nprobe.push(NprobeResult {
+            nprobe,
+            recall: hits_total as f64 / slots as f64,
+            qps: nq as f64 / seconds,
+            seconds,
+            scanned_fraction: scanned as f64 / (nq * db.rows()) as f64,
+        });
+    }
+    let mut per_cluster: Vec<ClusterRecall> = (0..nlist)
+        .filter(|&c| truth_in[c] > 0)
+        .map(|c| ClusterRecall {
+            cluster: c,
+            size: sizes[c],
+            truth_hits: truth_in[c],
+            recall: found_in[c]
+                .iter()
+                .map(|&f| f as f64 / truth_in[c] as f64)
+                .collect(),
+        })
+        .collect();
+    // Worst first at the smallest nprobe, then by size of the loss.
+    per_cluster.sort_by(|a, b| {
+        let ra = a.recall.first().copied().unwrap_or(1.0);
+        let rb = b.recall.first().copied().unwrap_or(1.0);
+        ra.total_cmp(&rb)
+            .then(b.truth_hits.cmp(&a.truth_hits))
+            .then(a.cluster.cmp(&b.cluster))
+    });
+
+    let hubness = params
+        .hubness
+        .then(|| hubness(&db, k, params.seed, &db_rows));
+    let dedup = match params.dedup_threshold {
+        Some(t) => Some(dedup_impact(&db, &q, &truth, t, k)?),
+        None => None,
+    };
+    Ok(RetrievalEval {
+        n_db: db.rows(),
+        n_queries: nq,
+        nlist,
+        top_k: k,
+        list_sizes: [
+            sorted_sizes[0],
+            sorted_sizes[sorted_sizes.len() / 2],
+            sorted_sizes[sorted_sizes.len() - 1],
+        ],
+        build_seconds,
+        exact_qps: nq as f64 / exact_seconds,
+        per_nprobe,
+        skipped_nprobes: skipped,
+        per_cluster,
+        hubness,
+        dedup,
+        query_rows,
+    })
+}
+
+/// Runs `f` `repeats` times; its last result and the median seconds.
+fn timed<T>(repeats: usize, mut f: impl FnMut() -> Result<T>) -> Result<(T, f64)> {
+    let mut times = Vec::with_capacity(repeats);
+    let mut last = None;
+    for _ in 0..repeats {
+        let started = Instant::now();
+        last = Some(f()?);
+        times.push(started.elapsed().as_secs_f64());
+    }
+    times.sort_by(f64::total_cmp);
+    Ok((
+        last.expect("repeats >= 1"),
+        times[times.len() / 2].max(1e-9),
+    ))
+}
+
+/// k-occurrence of every row of `db` over the top-`k` lists of all other rows (exact up to
+/// 50,000 rows, NN-descent above); rows reported through `rows` (db position -> corpus row).
+fn hubness(db: &Embeddings, k: usize, seed: u64, rows: &[usize]) -> Hubness {
+    let n = db.rows();
+    let k = k.min(n - 1).max(1);
+    let exact = n <= 50_000;
+    let graph = if exact {
+        crate::neighbors::exact(db, k + 1)
+    } else {
+        crate::neighbors::nn_descent(
+            db,
+            &crate::neighbors::NnDescentParams {
+                seed,
+                ..crate::neighbors::NnDescentParams::new(k + 1)
+            },
+        )
+    };
+    let kk = graph.k;
+    let mut count = vec![0usize; n];
+    for i in 0..n {
+        // The row itself is normally first; skip it wherever it is, keep k others.
+        graph.indices[i * kk..(i + 1) * kk]
+            .iter()
+            .filter(|&&j| j as usize != i)
+            .take(k)
+            .for_each(|&j| count[j as usize] += 1);
+    }
+    let mean = count.iter().sum::<usize>() as f64 / n as f64;
+    let (m2, m3) = count.iter().fold((0.0, 0.0), |(a, b), &c| {
+        let x = c as f64 - mean;
+        (a + x * x, b + x * x * x)
+    });
+    let (m2, m3) = (m2 / n as f64, m3 / n as f64);
+    let skewness = if m2 > 0.0 { m3 / m2.powf(1.5) } else { 0.0 };
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| count[b].cmp(&count[a]).then(a.cmp(&b)));
+    let top = (n / 100).max(1);
+    let slots: usize = count.iter().sum();
+    let orphans: Vec<usize> = (0..n).filter(|&i| count[i] == 0).collect();
+    Hubness {
+        k,
+        exact,
+        skewness,
+        max_count: count[order[0]],
+        orphans: orphans.len(),
+        orphan_share: orphans.len() as f64 / n as f64,
+        top1pct_slot_share: order[..top].iter().map(|&i| count[i]).sum::<usize>() as f64
+            / slots.max(1) as f64,
+        hubs: order[..10.min(n)]
+            .iter()
+            .map(|&i| Occurrence {
+                row: rows[i],
+                count: count[i],
+            })
+            .collect(),
+        orphan_rows: orphans.iter().take(10).map(|&i| rows[i]).collect(),
+    }
+}
+
+/// Redundant slots in result lists over `db`: a slot is redundant when its document is a near
+/// duplicate (cosine `>= threshold`) of a better-ranked one.
+fn slot_share(db: &Embeddings, lists: &[Vec<usize>], threshold: f64) -> SlotShare {
+    let (mut redundant, mut slots, mut affected, mut distinct) = (0usize, 0usize, 0usize, 0usize);
+    for list in lists {
+        let mut any = false;
+        for (s, &a) in list.iter().enumerate() {
+            slots += 1;
+            let dup = list[..s]
+                .iter()
+                .any(|&b| crate::dedup::dot_f64(db.row(a), db.row(b)) >= threshold);
+            if dup {
+                redundant += 1;
+                any = true;
+            } else {
+                distinct += 1;
+            }
+        }
+        affected += usize::from(any);
+    }
+    SlotShare {
+        redundant_share: redundant as f64 / slots.max(1) as f64,
+        queries_affected: affected,
+        mean_distinct: distinct as f64 / lists.len().max(1) as f64,
+    }
+}
+
+/// The share of exact top-k slots taken by near duplicates of a better hit, on `db` and on
+/// `db` deduplicated at `threshold` (keep the first of each group).
+fn dedup_impact(
+    db: &Embeddings,
+    q: &Embeddings,
+    truth: &[Vec<Hit>],
+    threshold: f64,
+    k: usize,
+) -> Result<DedupImpact> {
+    let before: Vec<Vec<usize>> = truth
+        .iter()
+        .map(|h| h.iter().map(|h| h.row).collect())
+        .collect();
+    let pairs = crate::dedup::near_duplicates(db, threshold)?;
+    let groups = crate::dedup::groups(db.rows(), pairs.iter().map(|p| (p.row_a, p.row_b)));
+    let keep = crate::dedup::keepers(&groups, crate::dedup::Keep::First, None, None)?;
+    let kept = crate::dedup::kept_rows(db.rows(), &groups, &keep);
+    let slim = db.select(&kept);
+    let after: Vec<Vec<usize>> = exact_top_k(&slim, q, k)
+        .into_iter()
+        .map(|l| l.into_iter().map(|(r, _)| r).collect())
+        .collect();
+    Ok(DedupImpact {
+        threshold,
+        removed_rows: db.rows() - kept.len(),
+        before: slot_share(db, &before, threshold),
+        after: slot_share(&slim, &after, threshold),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rows around a few directions, with planted copies.
+    fn corpus() -> Embeddings {
+        let (n, d) = (600, 16);
+        let mut rng = Rng::new(11, 0);
+        let mut v = Vec::with_capacity(n * d);
+        for i in 0..n {
+            let centre = i % 6;
+            for j in 0..d {
+                let base = if j == centre { 1.0 } else { 0.0 };
+                v.push(base + rng.next_f64() as f32 - 0.5);
+            }
+        }
+        // Rows 100..130 are near copies of rows 0..30.
+        for i in 0..30 {
+            for j in 0..d {
+                v[(100 + i) * d + j] = v[i * d + j] * (1.0 + 0.001 * j as f32);
+            }
+        }
+        Embeddings::new(v, d).unwrap()
+    }
+
+    #[test]
+    fn recall_rises_with_nprobe_and_is_complete_when_every_cell_is_probed() {
+        let data = corpus();
+        let params = RetrievalEvalParams {
+            nlist: Some(8),
+            nprobes: vec![1, 2, 8, 16],
+            queries: 60,
+            repeats: 1,
+            ..Default::default()
+        };
+        let r = evaluate(&data, &params).unwrap();
+        assert_eq!((r.n_queries, r.n_db, r.nlist), (60, 540, 8));
+        assert_eq!(r.skipped_nprobes, vec![16]);
+        let recalls: Vec<f64> = r.per_nprobe.iter().map(|p| p.recall).collect();
+        assert!(recalls.windows(2).all(|w| w[0] <= w[1]), "{recalls:?}");
+        assert_eq!(recalls[2], 1.0);
+        assert!((r.per_nprobe[2].scanned_fraction - 1.0).abs() < 1e-12);
+        assert!(r.per_nprobe[0].scanned_fraction < 0.5);
+        let truth_total: usize = r.per_cluster.iter().map(|c| c.truth_hits).sum();
+        assert_eq!(truth_total, 600);
+        for c in &r.per_cluster {
+            assert_eq!(c.recall[2], 1.0);
+        }
+        // Hubness: k-occurrences sum to n_db * k.
+        let h = r.hubness.unwrap();
+        assert_eq!(h.k, 10);
+        assert!(h.hubs[0].count >= 10 && h.hubs[0].count == h.max_count);
+        assert!(r
+            .query_rows
+            .iter()
+            .all(|q| !h.hubs.iter().any(|x| x.row == *q)));
+    }
+
+    #[test]
+    fn dedup_removes_redundant_slots() {
+        let data = corpus();
+        let r = evaluate(
+            &data,
+            &RetrievalEvalParams {
+                nlist: Some(4),
+                queries: 60,
+                repeats: 1,
+                hubness: false,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let d = r.dedup.unwrap();
+        assert!(d.removed_rows > 0 && d.removed_rows <= 30, "{d:?}");
+        assert!(d.before.redundant_share > 0.0);
+        assert_eq!(d.after.redundant_share, 0.0);
+        assert_eq!(d.after.mean_distinct, 10.0);
+        assert!(d.before.mean_distinct < 10.0);
+    }
+
+    #[test]
+    fn slot_share_counts_duplicates_of_better_hits() {
+        let db = Embeddings::new(vec![1.0, 0.0, 1.0, 0.001, 0.0, 1.0], 2).unwrap();
+        let s = slot_share(&db, &[vec![0, 1, 2], vec![2, 0]], 0.95);
+        assert_eq!(s.queries_affected, 1);
+        assert!((s.redundant_share - 0.2).abs() < 1e-12);
+        assert!((s.mean_distinct - 2.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn too_small_or_bad_parameters_are_errors() {
+        let data = corpus();
+        let bad = |p: RetrievalEvalParams| evaluate(&data, &p).is_err();
+        assert!(bad(RetrievalEvalParams {
+            nprobes: vec![0],
+            ..Default::default()
+        }));
+        assert!(bad(RetrievalEvalParams {
+            dedup_threshold: Some(1.5),
+            ..Default::default()
+        }));
+        let tiny = Embeddings::new(vec![1.0; 20], 2).unwrap();
+        assert!(evaluate(&tiny, &Default::default()).is_err());
+    }
+}
