@@ -204,17 +204,58 @@ pub fn groups(n: usize, pairs: impl IntoIterator<Item = (usize, usize)>) -> Vec<
     by_root.into_values().collect()
 }
 
-/// Groups of rows whose texts are equal after normalisation (trimmed, inner whitespace
-/// collapsed to one space, lowercased unless `keep_case`), by 128-bit hash then compared.
-pub fn exact_duplicates(texts: &[String], keep_case: bool) -> Vec<Vec<usize>> {
-    let norm = |t: &str| -> String {
-        let joined = t.split_whitespace().collect::<Vec<_>>().join(" ");
-        if keep_case {
-            joined
-        } else {
-            joined.to_lowercase()
+/// How texts are normalised before the exact comparison. Default: whitespace collapsed (and
+/// trimmed), lowercased, punctuation kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct TextNorm {
+    /// Lowercase (Unicode).
+    pub lowercase: bool,
+    /// Trim, and collapse every run of whitespace to one space.
+    pub collapse_whitespace: bool,
+    /// Drop punctuation characters (Unicode `is_ascii_punctuation` and general punctuation),
+    /// so "Hello, world!" equals "hello world".
+    pub strip_punctuation: bool,
+}
+
+impl Default for TextNorm {
+    fn default() -> Self {
+        TextNorm {
+            lowercase: true,
+            collapse_whitespace: true,
+            strip_punctuation: false,
         }
-    };
+    }
+}
+
+impl TextNorm {
+    /// `text` normalised.
+    pub fn apply(&self, text: &str) -> String {
+        let mut t: String = if self.strip_punctuation {
+            text.chars()
+                .filter(|c| !(c.is_ascii_punctuation() || is_general_punctuation(*c)))
+                .collect()
+        } else {
+            text.to_string()
+        };
+        if self.collapse_whitespace {
+            t = t.split_whitespace().collect::<Vec<_>>().join(" ");
+        }
+        if self.lowercase {
+            t = t.to_lowercase();
+        }
+        t
+    }
+}
+
+/// Punctuation outside ASCII: the General Punctuation block and common CJK/fullwidth marks.
+fn is_general_punctuation(c: char) -> bool {
+    matches!(c as u32, 0x2010..=0x205E | 0x3000..=0x303F | 0xFF01..=0xFF0F | 0x00A1 | 0x00BF | 0x00AB | 0x00BB)
+}
+
+/// Groups of rows whose texts are equal after normalisation ([`TextNorm`]), by 128-bit hash
+/// then compared.
+pub fn exact_duplicates(texts: &[String], norm: &TextNorm) -> Vec<Vec<usize>> {
+    let norm = |t: &str| norm.apply(t);
     let keys: Vec<(u128, usize)> = texts
         .par_iter()
         .enumerate()
@@ -530,8 +571,28 @@ mod tests {
             "other",
         ]
         .map(String::from);
-        assert_eq!(exact_duplicates(&t, false), vec![vec![0, 1, 3], vec![2, 4]]);
+        assert_eq!(
+            exact_duplicates(&t, &TextNorm::default()),
+            vec![vec![0, 1, 3], vec![2, 4]]
+        );
         // Case kept: the three spellings differ; "other" still pairs.
-        assert_eq!(exact_duplicates(&t, true), vec![vec![2, 4]]);
+        let keep_case = TextNorm {
+            lowercase: false,
+            ..Default::default()
+        };
+        assert_eq!(exact_duplicates(&t, &keep_case), vec![vec![2, 4]]);
+        let strict = TextNorm {
+            lowercase: false,
+            collapse_whitespace: false,
+            strip_punctuation: false,
+        };
+        assert_eq!(exact_duplicates(&t, &strict), vec![vec![2, 4]]);
+        let loose = TextNorm {
+            strip_punctuation: true,
+            ..Default::default()
+        };
+        let p = ["Hello, world!", "hello world", "hello — world"].map(String::from);
+        assert_eq!(exact_duplicates(&p, &loose), vec![vec![0, 1, 2]]);
+        assert_eq!(loose.apply(" «Hi»  there… "), "hi there");
     }
 }

@@ -1,9 +1,8 @@
 //! # embedscope
 //!
 //! Audit a corpus of text embeddings for retrieval-augmented generation: what topics are in it,
-//! how many clusters there really are, and (as later stages land) what is duplicated, what is
-//! noise and how well cluster-based retrieval finds things, rendered into one self-contained
-//! HTML report.
+//! how many clusters there really are, what is duplicated, what is noise and how well
+//! cluster-based retrieval finds things, rendered into one self-contained HTML report.
 //!
 //! The pipeline runs in one direction, each stage usable alone:
 //!
@@ -63,6 +62,21 @@
 //! let reduced = Umap::params().n_components(5).min_dist(0.0).fit(&data)?;
 //! let topics = Hdbscan::params().min_cluster_size(10).metric(Metric::Euclidean)
 //!     .fit(&reduced.points()?)?;
+//! # Ok::<(), embedscope::Error>(())
+//! ```
+//!
+//! Find near duplicates (every pair, exactly) and measure what cluster-based retrieval costs
+//! in recall:
+//!
+//! ```no_run
+//! use embedscope::{dedup, retrieve::{evaluate, ClusterIndex, RetrievalEvalParams}};
+//! # let corpus = embedscope::io::load("samples/debian-2k.parquet".as_ref(), &Default::default())?;
+//! # let data = corpus.vectors.unwrap();
+//! let pairs = dedup::near_duplicates(&data, 0.95)?;
+//! let index = ClusterIndex::params().build(&data)?;
+//! let hits = index.search(data.row(0), 10, 3)?;
+//! let eval = evaluate(&data, &RetrievalEvalParams::default())?;
+//! println!("recall@10 at nprobe 1: {}", eval.per_nprobe[0].recall);
 //! # Ok::<(), embedscope::Error>(())
 //! ```
 //!

@@ -385,9 +385,15 @@ struct DedupArgs {
     /// Write every grouped row: row, group, kept (.csv or .parquet).
     #[arg(long)]
     groups: Option<PathBuf>,
-    /// Exact duplicates keep case (default: compare lowercased, whitespace collapsed).
+    /// Exact duplicates keep case (default: compare lowercased).
     #[arg(long)]
     keep_case: bool,
+    /// Exact duplicates keep whitespace as it is (default: trimmed, runs collapsed).
+    #[arg(long)]
+    keep_whitespace: bool,
+    /// Exact duplicates ignore punctuation.
+    #[arg(long)]
+    strip_punctuation: bool,
     /// Print a JSON summary on stdout.
     #[arg(long)]
     json: bool,
@@ -1082,10 +1088,14 @@ fn dedup(args: &DedupArgs) -> anyhow::Result<()> {
         .transpose()?;
     let recall_seconds = recall.map(|_| started.elapsed().as_secs_f64());
     let near_groups = embedscope::dedup::groups(n, pairs.iter().map(|p| (p.row_a, p.row_b)));
-    let exact = corpus
-        .texts
-        .as_ref()
-        .map(|t| embedscope::dedup::exact_duplicates(t, args.keep_case));
+    let exact = corpus.texts.as_ref().map(|t| {
+        let norm = embedscope::dedup::TextNorm {
+            lowercase: !args.keep_case,
+            collapse_whitespace: !args.keep_whitespace,
+            strip_punctuation: args.strip_punctuation,
+        };
+        embedscope::dedup::exact_duplicates(t, &norm)
+    });
     // Removal joins both kinds: a row in an exact group or a near pair.
     let all_groups = {
         let mut links: Vec<(usize, usize)> = pairs.iter().map(|p| (p.row_a, p.row_b)).collect();

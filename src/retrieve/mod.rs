@@ -275,6 +275,19 @@ impl ClusterIndex {
         Ok(self.search_batch(&q, top_k, nprobe)?.remove(0))
     }
 
+    /// [`search`](Self::search) for a text, embedded by `embedder` (which must be the model the
+    /// indexed vectors came from; a different dimension is an error).
+    pub fn search_text(
+        &self,
+        embedder: &dyn crate::embed::Embedder,
+        text: &str,
+        top_k: usize,
+        nprobe: usize,
+    ) -> Result<Vec<Hit>> {
+        let v = embedder.embed(&[text], &|_| {})?;
+        self.search(&v, top_k, nprobe)
+    }
+
     /// [`search`](Self::search) for every row of `queries` (unit rows), answered cell by cell
     /// with one blocked product per probed cell.
     pub fn search_batch(
