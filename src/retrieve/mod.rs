@@ -324,44 +324,54 @@ impl ClusterIndex {
             .collect()
     }
 
+    /// The queries `qs` (rows of `q`) that probe cell `c` against the cell's rows, in blocks of
+    /// 256 queries: `f(block, dots)` with `dots` row-major `block.len() x cell size` (column
+    /// `p` is index position `offsets[c] + p`).
+    fn cell_products(&self, c: usize, q: &[f32], qs: &[u32], mut f: impl FnMut(&[u32], &[f32])) {
+        let d = self.dim;
+        let (lo, hi) = (self.offsets[c], self.offsets[c + 1]);
+        if qs.is_empty() || lo == hi {
+            return;
+        }
+        let m = hi - lo;
+        let rows = &self.vectors[lo * d..hi * d];
+        let mut dots = Vec::new();
+        for block in qs.chunks(256) {
+            let a = gather(q, d, block);
+            dots.resize(block.len() * m, 0.0);
+            matmul_abt(
+                &mut dots,
+                &a,
+                rows,
+                (block.len(), m, d),
+                false,
+                faer::Par::Seq,
+            );
+            f(block, &dots);
+        }
+    }
+
     /// For each query (rows of `q`), the `top_k` best rows of its probed cells.
     fn scan(&self, q: &[f32], probes: &[Vec<u32>], top_k: usize) -> Vec<Vec<Hit>> {
-        let d = self.dim;
         let by_cell = invert(probes, self.nlist());
         // Each cell: its queries against its rows, a shortlist per query.
         let per_cell: Vec<Vec<QueryShortlist>> = by_cell
             .par_iter()
             .enumerate()
             .map(|(c, qs)| {
-                let (lo, hi) = (self.offsets[c], self.offsets[c + 1]);
-                if qs.is_empty() || lo == hi {
-                    return Vec::new();
-                }
-                let m = hi - lo;
-                let rows = &self.vectors[lo * d..hi * d];
-                let ids = &self.ids[lo..hi];
+                let ids = &self.ids[self.offsets[c]..self.offsets[c + 1]];
+                let m = ids.len();
                 let mut out = Vec::with_capacity(qs.len());
                 let mut best = Shortlist::new(top_k);
-                let mut dots = Vec::new();
-                for chunk in qs.chunks(256) {
-                    let a = gather(q, d, chunk);
-                    dots.resize(chunk.len() * m, 0.0);
-                    matmul_abt(
-                        &mut dots,
-                        &a,
-                        rows,
-                        (chunk.len(), m, d),
-                        false,
-                        faer::Par::Seq,
-                    );
-                    for (r, &qi) in chunk.iter().enumerate() {
+                self.cell_products(c, q, qs, |block, dots| {
+                    for (r, &qi) in block.iter().enumerate() {
                         best.clear();
                         for (p, &s) in dots[r * m..(r + 1) * m].iter().enumerate() {
                             best.offer(-s, ids[p]);
                         }
                         out.push((qi, best.finish_by(|_, s| s).to_vec()));
                     }
-                }
+                });
                 out
             })
             .collect();
@@ -403,26 +413,10 @@ impl ClusterIndex {
             .par_iter()
             .enumerate()
             .flat_map_iter(|(c, qs)| {
-                let (lo, hi) = (self.offsets[c], self.offsets[c + 1]);
-                let m = hi - lo;
+                let (lo, m) = (self.offsets[c], self.offsets[c + 1] - self.offsets[c]);
                 let mut out = Vec::new();
-                if qs.is_empty() || m == 0 {
-                    return out.into_iter();
-                }
-                let rows = &self.vectors[lo * d..hi * d];
-                let mut dots = Vec::new();
-                for chunk in qs.chunks(256) {
-                    let a = gather(&self.vectors, d, chunk);
-                    dots.resize(chunk.len() * m, 0.0);
-                    matmul_abt(
-                        &mut dots,
-                        &a,
-                        rows,
-                        (chunk.len(), m, d),
-                        false,
-                        faer::Par::Seq,
-                    );
-                    for (r, &qp) in chunk.iter().enumerate() {
+                self.cell_products(c, &self.vectors, qs, |block, dots| {
+                    for (r, &qp) in block.iter().enumerate() {
                         let qp = qp as usize;
                         for (p, &s) in dots[r * m..(r + 1) * m].iter().enumerate() {
                             let p = lo + p;
@@ -440,7 +434,7 @@ impl ClusterIndex {
                             }
                         }
                     }
-                }
+                });
                 out.into_iter()
             })
             .collect();
