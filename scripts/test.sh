@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
-# The whole test suite, as CI runs it: installs what the tests need (the model), then format,
+# The whole test suite, as CI runs it: installs what the tests need (the model, Debian's
+# chromium for the browser test), then format,
 # lints, unit + integration + doc tests, and the sample audit end to end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 step "model"
 scripts/install-model.sh
+step "chromium (the browser test)"
+if ! command -v chromium >/dev/null 2>&1 && [ -z "${EMBEDSCOPE_CHROMIUM:-}" ]; then
+  sudo_=""; [ "$(id -u)" -ne 0 ] && sudo_="sudo"
+  $sudo_ apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq chromium >/dev/null
+fi
 step "cargo fmt --check"
 cargo fmt --check
 step "cargo clippy"

@@ -629,7 +629,57 @@ struct AuditArgs {
     reembed: bool,
     #[command(flatten)]
     llm: LlmArgs,
+    /// Cosine at or above which documents are near duplicates.
+    #[arg(long, default_value_t = 0.95)]
+    dedup_threshold: f64,
+    /// Skip the duplicates section.
+    #[arg(long)]
+    no_duplicates: bool,
+    /// Skip the noise section (UMAP 5-D + HDBSCAN).
+    #[arg(long)]
+    no_noise: bool,
+    /// Skip the retrieval section (IVF against exact search).
+    #[arg(long)]
+    no_retrieval: bool,
+    /// Skip the 2-D map.
+    #[arg(long)]
+    no_map: bool,
+    /// Verdict: largest share of rows removable as duplicates.
+    #[arg(long, default_value_t = 0.10)]
+    max_duplicate_share: f64,
+    /// Verdict: largest share of HDBSCAN noise.
+    #[arg(long, default_value_t = 0.50)]
+    max_noise_share: f64,
+    /// Verdict: smallest recall@10 of cluster-based retrieval at --nprobe.
+    #[arg(long, default_value_t = 0.80)]
+    min_recall: f64,
+    /// Verdict: the nprobe the recall is checked at.
+    #[arg(long, default_value_t = 3)]
+    nprobe: usize,
+    /// Exit with code 1 when the verdict fails (after writing every output), to gate a CI
+    /// pipeline.
+    #[arg(long)]
+    fail_on_verdict: bool,
+    /// Write Parquet tables into this folder: assignments.parquet (cluster, label, centroid
+    /// cosine, HDBSCAN cluster, outlier score, duplicate group, kept) and duplicate_pairs.parquet.
+    #[arg(long)]
+    tables: Option<PathBuf>,
+    /// Leave out timings and speeds, so that two runs give byte-identical outputs.
+    #[arg(long)]
+    no_timings: bool,
 }
+
+/// The verdict failed under `--fail-on-verdict` (exit code 1, not 2).
+#[derive(Debug)]
+struct VerdictFailed(Vec<String>);
+
+impl std::fmt::Display for VerdictFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "verdict: FAIL ({})", self.0.join(", "))
+    }
+}
+
+impl std::error::Error for VerdictFailed {}
 
 /// indicatif bars on stderr (hidden when stderr is not a terminal).
 #[derive(Default)]
@@ -1295,8 +1345,21 @@ fn retrieval_eval(args: &RetrievalEvalArgs) -> anyhow::Result<()> {
             bail!("--per-cluster {}: written as .csv", p.display());
         }
     }
-    let (_, data) = vectors(&args.input, &args.model)?;
+    let (corpus, data) = vectors(&args.input, &args.model)?;
+    // With --label-column, recall is also reported per label value (say, per section).
+    let names: Vec<String> = corpus.labels.as_ref().map_or_else(Vec::new, |l| {
+        let mut v = l.clone();
+        v.sort();
+        v.dedup();
+        v
+    });
+    let labels = corpus.labels.as_ref().map(|l| {
+        l.iter()
+            .map(|x| names.binary_search(x).expect("a value of the column"))
+            .collect::<Vec<usize>>()
+    });
     let params = embedscope::retrieve::RetrievalEvalParams {
+        labels,
         nlist: args.index.nlist,
         nprobes: args.nprobe.clone(),
         queries: args.queries,
@@ -1341,6 +1404,12 @@ fn retrieval_eval(args: &RetrievalEvalArgs) -> anyhow::Result<()> {
         if let Some(pc) = v["per_cluster"].as_array_mut() {
             pc.truncate(20);
         }
+        if let Some(pl) = v["per_label"].as_array_mut() {
+            for x in pl.iter_mut() {
+                let i = x["cluster"].as_u64().unwrap_or(0) as usize;
+                x["label"] = names.get(i).cloned().into();
+            }
+        }
         v.as_object_mut().map(|o| o.remove("query_rows"));
         println!("{v}");
     } else {
@@ -1374,6 +1443,19 @@ fn retrieval_eval(args: &RetrievalEvalArgs) -> anyhow::Result<()> {
                 "  cell {:<5} {:>6} rows  {:>5} exact hits  recall {:.3}",
                 c.cluster, c.size, c.truth_hits, c.recall[0]
             );
+        }
+        if !r.per_label.is_empty() {
+            println!(
+                "worst {} values at nprobe {}:",
+                args.input.label_column.as_deref().unwrap_or("label"),
+                r.per_nprobe[0].nprobe
+            );
+            for c in r.per_label.iter().take(5) {
+                println!(
+                    "  {:<20} {:>6} rows  {:>5} exact hits  recall {:.3}",
+                    names[c.cluster], c.size, c.truth_hits, c.recall[0]
+                );
+            }
         }
         if let Some(h) = &r.hubness {
             println!(
@@ -1629,12 +1711,41 @@ fn audit(args: &AuditArgs) -> anyhow::Result<()> {
         None
     };
     let llm = args.llm.params()?;
+    if !(args.dedup_threshold > 0.0 && args.dedup_threshold <= 1.0) {
+        bail!(
+            "--dedup-threshold {}: must be in (0, 1]",
+            args.dedup_threshold
+        );
+    }
+    if args.nprobe == 0 {
+        bail!("--nprobe 0: must be at least 1");
+    }
+    for (name, v) in [
+        ("--max-duplicate-share", args.max_duplicate_share),
+        ("--max-noise-share", args.max_noise_share),
+        ("--min-recall", args.min_recall),
+    ] {
+        if !(0.0..=1.0).contains(&v) {
+            bail!("{name} {v}: must be in [0, 1]");
+        }
+    }
     let bars = Bars::default();
     let mut builder = Audit::builder()
         .k_range(args.sweep.k_min, args.sweep.k_max)
         .n_init(args.sweep.n_init)
         .seed(args.seed)
         .reembed(args.reembed)
+        .map(!args.no_map)
+        .duplicates(!args.no_duplicates)
+        .noise(!args.no_noise)
+        .retrieval(!args.no_retrieval)
+        .dedup_threshold(args.dedup_threshold)
+        .thresholds(embedscope::audit::VerdictThresholds {
+            max_duplicate_share: args.max_duplicate_share,
+            max_noise_share: args.max_noise_share,
+            min_recall: args.min_recall,
+            nprobe: args.nprobe,
+        })
         .progress(&bars);
     if let Some(p) = llm {
         builder = builder.llm(p);
@@ -1645,8 +1756,14 @@ fn audit(args: &AuditArgs) -> anyhow::Result<()> {
             builder = builder.cache(c);
         }
     }
-    let audit = builder.run(&corpus)?;
+    let mut audit = builder.run(&corpus)?;
+    if args.no_timings {
+        audit = audit.without_timings();
+    }
     write_html(&out, &audit, &ReportOptions::default())?;
+    if let Some(dir) = &args.tables {
+        audit.write_tables(&corpus, dir)?;
+    }
     if let Some(json) = &args.json {
         let mut value = serde_json::to_value(&audit).context("serialising the audit")?;
         value["report"] = serde_json::Value::String(out.display().to_string());
@@ -1670,6 +1787,26 @@ fn audit(args: &AuditArgs) -> anyhow::Result<()> {
     for note in &audit.notes {
         eprintln!("note: {note}");
     }
+    let v = &audit.verdict;
+    eprintln!(
+        "verdict: {} ({})",
+        if v.pass { "PASS" } else { "FAIL" },
+        v.checks
+            .iter()
+            .filter_map(|c| c.value.map(|x| format!(
+                "{} {:.3}, limit {} {}: {}",
+                c.name,
+                x,
+                c.op,
+                c.limit,
+                if c.pass == Some(true) { "ok" } else { "FAILED" }
+            )))
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+    if args.fail_on_verdict && !v.pass {
+        return Err(VerdictFailed(v.failed.clone()).into());
+    }
     Ok(())
 }
 
@@ -1692,6 +1829,10 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.downcast_ref::<VerdictFailed>().is_some() => {
+            eprintln!("{e}");
+            ExitCode::from(1)
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 pub use atomic::write_atomic;
 pub use parquet::{vector_batches, write_vectors_parquet, VectorBatches};
+pub(crate) use tables::write_parquet;
 pub use tables::{
     read_assignments, write_assignments, write_corpus_rows, write_groups, write_pairs,
 };

@@ -9,7 +9,7 @@ use super::{write_atomic, Format};
 use crate::error::{Error, Result};
 
 /// Writes `columns` (`height` rows each) as a Parquet file, atomically.
-fn write_parquet(path: &Path, height: usize, columns: Vec<Column>) -> Result<()> {
+pub(crate) fn write_parquet(path: &Path, height: usize, columns: Vec<Column>) -> Result<()> {
     let mut df = DataFrame::new(height, columns).map_err(|e| Error::Unsupported(e.to_string()))?;
     write_atomic(path, |w| {
         ParquetWriter::new(w)

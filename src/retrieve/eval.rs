@@ -30,6 +30,9 @@ pub struct RetrievalEvalParams {
     /// Measure the share of top-k slots taken by near duplicates at this cosine, before and
     /// after deduplication (default 0.95; None skips it).
     pub dedup_threshold: Option<f64>,
+    /// A group of every corpus row (say its K-Means cluster): recall is also reported per
+    /// group ([`RetrievalEval::per_label`]). Default None.
+    pub labels: Option<Vec<usize>>,
 }
 
 impl Default for RetrievalEvalParams {
@@ -43,6 +46,7 @@ impl Default for RetrievalEvalParams {
             seed: 42,
             hubness: true,
             dedup_threshold: Some(0.95),
+            labels: None,
         }
     }
 }
@@ -157,6 +161,9 @@ pub struct RetrievalEval {
     pub skipped_nprobes: Vec<usize>,
     /// Recall per cell, worst first (cells no exact result lies in are left out).
     pub per_cluster: Vec<ClusterRecall>,
+    /// Recall per group of [`RetrievalEvalParams::labels`] (`cluster` is the group, `size`
+    /// its rows among the indexed ones), worst first; empty without labels.
+    pub per_label: Vec<ClusterRecall>,
     /// Hub and orphan documents, if asked for.
     pub hubness: Option<Hubness>,
     /// Near duplicates in the results before and after deduplication, if asked for.
@@ -197,6 +204,15 @@ pub fn evaluate(data: &Embeddings, params: &RetrievalEvalParams) -> Result<Retri
         }
     }
     data.require_unit("retrieval evaluation", "")?;
+    if let Some(l) = &params.labels {
+        if l.len() != n {
+            return Err(Error::param(
+                "labels",
+                l.len(),
+                format!("must name a group for each of the {n} rows"),
+            ));
+        }
+    }
     let nq = params.queries.min(n / 10).max(1);
     let mut query_rows = Rng::new(params.seed, 0x9_e4).sample(n, nq);
     query_rows.sort_unstable();
@@ -231,6 +247,23 @@ pub fn evaluate(data: &Embeddings, params: &RetrievalEvalParams) -> Result<Retri
         }
     }
     let mut found_in = vec![vec![0usize; probes.len()]; nlist];
+    // The same per group of the caller's labels (hits are index rows: db positions).
+    let group_of: Option<Vec<usize>> = params
+        .labels
+        .as_ref()
+        .map(|l| db_rows.iter().map(|&r| l[r]).collect());
+    let groups = group_of
+        .as_ref()
+        .map_or(0, |g| g.iter().max().map_or(0, |&m| m + 1));
+    let mut truth_in_group = vec![0usize; groups];
+    let mut found_in_group = vec![vec![0usize; probes.len()]; groups];
+    if let Some(g) = &group_of {
+        for hits in &truth {
+            for h in hits {
+                truth_in_group[g[h.row]] += 1;
+            }
+        }
+    }
     for (pi, &nprobe) in probes.iter().enumerate() {
         let (found, seconds) = timed(params.repeats, || index.search_batch(&q, k, nprobe))?;
         let mut hits_total = 0usize;
@@ -239,6 +272,9 @@ pub fn evaluate(data: &Embeddings, params: &RetrievalEvalParams) -> Result<Retri
                 if f.iter().any(|g| g.row == h.row) {
                     hits_total += 1;
                     found_in[h.cluster][pi] += 1;
+                    if let Some(g) = &group_of {
+                        found_in_group[g[h.row]][pi] += 1;
+                    }
                 }
             }
         }
@@ -255,25 +291,13 @@ pub fn evaluate(data: &Embeddings, params: &RetrievalEvalParams) -> Result<Retri
             scanned_fraction: scanned as f64 / (nq * db.rows()) as f64,
         });
     }
-    let mut per_cluster: Vec<ClusterRecall> = (0..nlist)
-        .filter(|&c| truth_in[c] > 0)
-        .map(|c| ClusterRecall {
-            cluster: c,
-            size: sizes[c],
-            truth_hits: truth_in[c],
-            recall: found_in[c]
-                .iter()
-                .map(|&f| f as f64 / truth_in[c] as f64)
-                .collect(),
-        })
-        .collect();
-    // Worst first at the smallest nprobe, then by size of the loss.
-    per_cluster.sort_by(|a, b| {
-        let ra = a.recall.first().copied().unwrap_or(1.0);
-        let rb = b.recall.first().copied().unwrap_or(1.0);
-        ra.total_cmp(&rb)
-            .then(b.truth_hits.cmp(&a.truth_hits))
-            .then(a.cluster.cmp(&b.cluster))
+    let per_cluster = recall_table(&sizes, &truth_in, &found_in);
+    let per_label = group_of.as_ref().map_or_else(Vec::new, |g| {
+        let mut size = vec![0usize; groups];
+        for &x in g {
+            size[x] += 1;
+        }
+        recall_table(&size, &truth_in_group, &found_in_group)
     });
 
     let hubness = params
@@ -298,10 +322,36 @@ pub fn evaluate(data: &Embeddings, params: &RetrievalEvalParams) -> Result<Retri
         per_nprobe,
         skipped_nprobes: skipped,
         per_cluster,
+        per_label,
         hubness,
         dedup,
         query_rows,
     })
+}
+
+/// Recall per group (groups no exact result lies in left out), worst first at the smallest
+/// nprobe, then by the number of exact hits.
+fn recall_table(size: &[usize], truth: &[usize], found: &[Vec<usize>]) -> Vec<ClusterRecall> {
+    let mut table: Vec<ClusterRecall> = (0..size.len())
+        .filter(|&c| truth[c] > 0)
+        .map(|c| ClusterRecall {
+            cluster: c,
+            size: size[c],
+            truth_hits: truth[c],
+            recall: found[c]
+                .iter()
+                .map(|&f| f as f64 / truth[c] as f64)
+                .collect(),
+        })
+        .collect();
+    table.sort_by(|a, b| {
+        let ra = a.recall.first().copied().unwrap_or(1.0);
+        let rb = b.recall.first().copied().unwrap_or(1.0);
+        ra.total_cmp(&rb)
+            .then(b.truth_hits.cmp(&a.truth_hits))
+            .then(a.cluster.cmp(&b.cluster))
+    });
+    table
 }
 
 /// Runs `f` `repeats` times; its last result and the median seconds.
@@ -484,6 +534,26 @@ mod tests {
         for c in &r.per_cluster {
             assert_eq!(c.recall[2], 1.0);
         }
+        assert!(r.per_label.is_empty());
+        // Per group of the caller's labels: the six directions.
+        let labels: Vec<usize> = (0..600).map(|i| i % 6).collect();
+        let by = evaluate(
+            &data,
+            &RetrievalEvalParams {
+                labels: Some(labels),
+                hubness: false,
+                dedup_threshold: None,
+                ..params.clone()
+            },
+        )
+        .unwrap();
+        assert_eq!(by.per_label.len(), 6);
+        assert_eq!(
+            by.per_label.iter().map(|c| c.truth_hits).sum::<usize>(),
+            600
+        );
+        assert_eq!(by.per_label.iter().map(|c| c.size).sum::<usize>(), 540);
+        assert!(by.per_label.iter().all(|c| c.recall[2] == 1.0));
         // Hubness: k-occurrences sum to n_db * k.
         let h = r.hubness.unwrap();
         assert_eq!(h.k, 10);

@@ -17,3 +17,38 @@ pub fn run(args: &[&str]) -> Output {
         .output()
         .expect("the binary runs")
 }
+
+/// The first `n` documents of the sample corpus, with their vectors.
+pub fn sample_head(n: usize) -> embedscope::Corpus {
+    let full = embedscope::io::load(&repo("samples/debian-2k.parquet"), &Default::default())
+        .expect("the sample corpus loads");
+    let rows: Vec<usize> = (0..n).collect();
+    let mut c = embedscope::Corpus::from_texts(full.texts.expect("texts")[..n].to_vec());
+    c.ids = full.ids[..n].to_vec();
+    c.vectors = Some(full.vectors.expect("vectors").select(&rows));
+    c.source = "debian-head.parquet".into();
+    c
+}
+
+/// Documents that try to run script or break out of attributes and script elements; each
+/// sets `data-pwned` on `<html>` if it ever runs.
+pub const HOSTILE: [&str; 4] = [
+    "<script>document.documentElement.setAttribute('data-pwned','script')</script>",
+    "\"quoted\" 'single' </script><script>document.documentElement.setAttribute('data-pwned','close')</script>",
+    "<img src=x onerror=\"document.documentElement.setAttribute('data-pwned','img')\">",
+    "--><!-- </title></style><b>bold</b> & ampersand",
+];
+
+/// `base` with the [`HOSTILE`] documents appended, each a near copy (same vector) of one of the
+/// first rows, so they also appear among the duplicates and cluster examples.
+pub fn hostile_corpus(mut c: embedscope::Corpus) -> embedscope::Corpus {
+    let v = c.vectors.take().expect("vectors");
+    let mut data = v.as_slice().to_vec();
+    for (i, text) in HOSTILE.iter().enumerate() {
+        data.extend_from_slice(v.row(i));
+        c.ids.push(format!("hostile-{i}"));
+        c.texts.as_mut().expect("texts").push(text.to_string());
+    }
+    c.vectors = Some(embedscope::Embeddings::new(data, v.dim()).expect("valid vectors"));
+    c
+}

@@ -1,6 +1,8 @@
 //! [`Audit`]: the whole run, load -> embed -> K sweep -> K-Means -> cluster summaries, and what
 //! the report, `audit.json` and a notebook cell show.
 
+mod sections;
+
 use std::time::Instant;
 
 use serde::Serialize;
@@ -16,6 +18,12 @@ use crate::label::{keywords, short_label, Keyword, KeywordParams};
 use crate::progress::{Progress, Silent};
 use crate::project::{trustworthiness_sample, Umap};
 use crate::rng::Rng;
+
+pub use sections::{
+    ClusterRetrieval, DocCount, DuplicatesSummary, GroupView, Histogram, HubSummary, NoiseSummary,
+    OutlierDoc, PairView, ProbeRecall, RetrievalSummary, ThresholdCount, Verdict,
+    VerdictThresholds,
+};
 
 /// Characters of a document kept in summaries.
 const SNIPPET_CHARS: usize = 300;
@@ -175,6 +183,9 @@ pub struct Timing {
     pub stage: String,
     /// Seconds.
     pub seconds: f64,
+    /// Queries per second, for search stages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub qps: Option<f64>,
 }
 
 /// Everything an audit found. Owns its data, so a notebook can keep it.
@@ -198,11 +209,131 @@ pub struct Audit {
     pub cluster_tree: Option<ClusterTree>,
     /// Plain-language findings worth a reader's attention.
     pub notes: Vec<String>,
-    /// Stage timings.
+    /// Exact and near duplicates (None when not asked for).
+    pub duplicates: Option<DuplicatesSummary>,
+    /// HDBSCAN noise and outliers (None when not asked for, or fewer than 20 rows).
+    pub noise: Option<NoiseSummary>,
+    /// Cluster-based retrieval against exact search (None when not asked for, or fewer than 20
+    /// rows).
+    pub retrieval: Option<RetrievalSummary>,
+    /// Pass or fail against the thresholds.
+    pub verdict: Verdict,
+    /// Stage timings and search speeds: the only part that differs between two runs on the
+    /// same input (see [`Audit::without_timings`]).
     pub timings: Vec<Timing>,
     /// Cluster of every row.
     #[serde(skip)]
     pub labels: Vec<usize>,
+    /// Cosine of every row to its cluster's mean direction (low: an outlier of its cluster).
+    #[serde(skip)]
+    pub centroid_cosine: Vec<f32>,
+}
+
+impl Audit {
+    /// Writes the audit's tables as Parquet into `dir` (created if missing), atomically:
+    /// `assignments.parquet` (row, id, cluster, label, centroid_cosine, hdbscan_cluster (-1 =
+    /// noise), outlier_score (GLOSH), duplicate_group (-1 = none), kept) and, when duplicates
+    /// were searched, `duplicate_pairs.parquet` (row_a, row_b, cosine at the lowest threshold).
+    /// `corpus` is the one the audit ran on (for the ids). Returns the files written.
+    pub fn write_tables(
+        &self,
+        corpus: &Corpus,
+        dir: &std::path::Path,
+    ) -> Result<Vec<std::path::PathBuf>> {
+        use polars::prelude::*;
+        if corpus.len() != self.labels.len() {
+            return Err(Error::param(
+                "corpus",
+                corpus.len(),
+                format!("rows, but the audit ran on {}", self.labels.len()),
+            ));
+        }
+        std::fs::create_dir_all(dir).map_err(|e| Error::Io {
+            path: dir.to_path_buf(),
+            source: e,
+        })?;
+        let n = self.labels.len();
+        let label_of = |c: usize| self.clusters.get(c).map_or("", |s| s.label.as_str());
+        let mut columns = vec![
+            UInt32Chunked::from_iter_values("row".into(), 0..n as u32)
+                .into_series()
+                .into_column(),
+            StringChunked::from_iter_values("id".into(), corpus.ids.iter().map(String::as_str))
+                .into_series()
+                .into_column(),
+            UInt32Chunked::from_iter_values(
+                "cluster".into(),
+                self.labels.iter().map(|&c| c as u32),
+            )
+            .into_series()
+            .into_column(),
+            StringChunked::from_iter_values(
+                "label".into(),
+                self.labels.iter().map(|&c| label_of(c)),
+            )
+            .into_series()
+            .into_column(),
+            Float32Chunked::from_iter_values(
+                "centroid_cosine".into(),
+                self.centroid_cosine.iter().copied(),
+            )
+            .into_series()
+            .into_column(),
+        ];
+        if let Some(noise) = &self.noise {
+            columns.push(
+                Int32Chunked::from_iter_values(
+                    "hdbscan_cluster".into(),
+                    noise.labels.iter().map(|l| l.map_or(-1, |c| c as i32)),
+                )
+                .into_series()
+                .into_column(),
+            );
+            columns.push(
+                Float32Chunked::from_iter_values(
+                    "outlier_score".into(),
+                    noise.scores.iter().copied(),
+                )
+                .into_series()
+                .into_column(),
+            );
+        }
+        if let Some(d) = &self.duplicates {
+            columns.push(
+                Int32Chunked::from_iter_values(
+                    "duplicate_group".into(),
+                    d.group_of.iter().map(|g| g.map_or(-1, |g| g as i32)),
+                )
+                .into_series()
+                .into_column(),
+            );
+            columns.push(
+                BooleanChunked::from_iter_values("kept".into(), d.kept.iter().copied())
+                    .into_series()
+                    .into_column(),
+            );
+        }
+        let mut written = Vec::new();
+        let assignments = dir.join("assignments.parquet");
+        crate::io::write_parquet(&assignments, n, columns)?;
+        written.push(assignments);
+        if let Some(d) = &self.duplicates {
+            let pairs = dir.join("duplicate_pairs.parquet");
+            crate::io::write_pairs(&pairs, &d.pairs)?;
+            written.push(pairs);
+        }
+        Ok(written)
+    }
+
+    /// Drops everything that measures time (stage timings, search speeds, embedding seconds),
+    /// so that two runs on the same input and seed serialise and render byte-identically.
+    pub fn without_timings(mut self) -> Audit {
+        self.timings.clear();
+        if let Some(e) = self.embedding.as_mut() {
+            e.seconds = 0.0;
+        }
+        self
+    }
 }
 
 /// Configures and runs an [`Audit`].
@@ -215,6 +346,11 @@ pub struct AuditBuilder<'a> {
     cache: Option<EmbeddingCache>,
     reembed: bool,
     map: bool,
+    duplicates: bool,
+    noise: bool,
+    retrieval: bool,
+    dedup_threshold: f64,
+    thresholds: VerdictThresholds,
     llm: Option<LlmParams>,
     progress: &'a dyn Progress,
 }
@@ -241,6 +377,11 @@ impl Audit {
             cache: None,
             reembed: false,
             map: true,
+            duplicates: true,
+            noise: true,
+            retrieval: true,
+            dedup_threshold: 0.95,
+            thresholds: VerdictThresholds::default(),
             llm: None,
             progress: &Silent,
         }
@@ -283,6 +424,33 @@ impl<'a> AuditBuilder<'a> {
         self.map = yes;
         self
     }
+    /// Find exact and near duplicates. Default true.
+    pub fn duplicates(mut self, yes: bool) -> Self {
+        self.duplicates = yes;
+        self
+    }
+    /// Cosine at or above which documents are near duplicates. Default 0.95 (the reference
+    /// workflow's).
+    pub fn dedup_threshold(mut self, t: f64) -> Self {
+        self.dedup_threshold = t;
+        self
+    }
+    /// Measure HDBSCAN noise and outliers (BERTopic's route: 5-D UMAP, then HDBSCAN). Default
+    /// true.
+    pub fn noise(mut self, yes: bool) -> Self {
+        self.noise = yes;
+        self
+    }
+    /// Measure cluster-based retrieval (IVF) against exact search. Default true.
+    pub fn retrieval(mut self, yes: bool) -> Self {
+        self.retrieval = yes;
+        self
+    }
+    /// The verdict's limits. Default [`VerdictThresholds::default`].
+    pub fn thresholds(mut self, t: VerdictThresholds) -> Self {
+        self.thresholds = t;
+        self
+    }
     /// Name the clusters with a language model (OpenAI-compatible API); failures keep the
     /// keyword label and record why. Default: keyword labels only.
     pub fn llm(mut self, params: LlmParams) -> Self {
@@ -311,6 +479,7 @@ impl<'a> AuditBuilder<'a> {
             timings.push(Timing {
                 stage: stage.into(),
                 seconds: clock.elapsed().as_secs_f64(),
+                qps: None,
             });
             clock = Instant::now();
         };
@@ -383,6 +552,61 @@ impl<'a> AuditBuilder<'a> {
             lap("map (UMAP)", &mut timings);
         }
 
+        let centroid_cosine = centroid_cosines(&vectors, model.labels(), model.n_clusters());
+        let n = vectors.rows();
+        if !(self.dedup_threshold > 0.0 && self.dedup_threshold <= 1.0) {
+            return Err(Error::param(
+                "dedup threshold",
+                self.dedup_threshold,
+                "must be in (0, 1]",
+            ));
+        }
+        let duplicates = if self.duplicates && n >= 2 {
+            let d = sections::duplicates(corpus, &vectors, self.dedup_threshold, self.seed)?;
+            lap("duplicates", &mut timings);
+            Some(d)
+        } else {
+            None
+        };
+        let noise = if self.noise && n >= 20 {
+            let r = sections::noise(
+                corpus,
+                &vectors,
+                model.labels(),
+                model.n_clusters(),
+                self.seed,
+                self.progress,
+            )?;
+            lap("noise (UMAP 5-D + HDBSCAN)", &mut timings);
+            Some(r)
+        } else {
+            None
+        };
+        let retrieval = if self.retrieval && n >= 20 {
+            let r = sections::retrieval(
+                corpus,
+                &vectors,
+                &clusters,
+                model.labels(),
+                sections::RetrievalSettings {
+                    nprobe: self.thresholds.nprobe,
+                    dedup_threshold: self.dedup_threshold,
+                    seed: self.seed,
+                },
+                &mut timings,
+            )?;
+            lap("retrieval (all)", &mut timings);
+            Some(r)
+        } else {
+            None
+        };
+        let verdict = sections::verdict(
+            &self.thresholds,
+            duplicates.as_ref(),
+            noise.as_ref(),
+            retrieval.as_ref(),
+        );
+
         let optimal_k = SweepSummary {
             per_k: result.per_k.clone(),
             chosen_k: result.chosen_k,
@@ -391,6 +615,12 @@ impl<'a> AuditBuilder<'a> {
             chosen_at_edge: result.chosen_at_edge(),
         };
         let mut notes: Vec<String> = llm_note.into_iter().collect();
+        notes.extend(sections::verdict_notes(
+            &verdict,
+            duplicates.as_ref(),
+            noise.as_ref(),
+            retrieval.as_ref(),
+        ));
         if optimal_k.weak_structure {
             let best = optimal_k
                 .per_k
@@ -433,8 +663,13 @@ impl<'a> AuditBuilder<'a> {
             map,
             clusters,
             cluster_tree,
+            duplicates,
+            noise,
+            retrieval,
+            verdict,
             notes,
             timings,
+            centroid_cosine,
         })
     }
 }
@@ -518,6 +753,37 @@ fn corpus_map(
         points,
         hover,
     })
+}
+
+/// Each row's cosine to its cluster's mean direction.
+fn centroid_cosines(data: &Embeddings, labels: &[usize], k: usize) -> Vec<f32> {
+    let d = data.dim();
+    let mut sums = vec![0.0f64; k * d];
+    for (i, &c) in labels.iter().enumerate() {
+        for (s, &v) in sums[c * d..(c + 1) * d].iter_mut().zip(data.row(i)) {
+            *s += f64::from(v);
+        }
+    }
+    for c in sums.chunks_exact_mut(d) {
+        let norm = c
+            .iter()
+            .map(|v| v * v)
+            .sum::<f64>()
+            .sqrt()
+            .max(f64::MIN_POSITIVE);
+        c.iter_mut().for_each(|v| *v /= norm);
+    }
+    labels
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            data.row(i)
+                .iter()
+                .zip(&sums[c * d..(c + 1) * d])
+                .map(|(&a, &b)| f64::from(a) * b)
+                .sum::<f64>() as f32
+        })
+        .collect()
 }
 
 fn sweep_k_max(k_max: usize, n: usize) -> usize {

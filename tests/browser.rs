@@ -1,0 +1,160 @@
+//! The sample audit opened in a real browser (headless Chromium, Debian's `chromium`, which
+//! `scripts/test.sh` installs): every chart draws, the console stays clean with the network
+//! cut off, and a document carrying script does nothing. Saves a screenshot
+//! (`EMBEDSCOPE_UPDATE_SCREENSHOT=1` also refreshes the README's, reports/screenshots/sample.png).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{hostile_corpus, repo, sample_head};
+use embedscope::report::{write_html, ReportOptions};
+use embedscope::Audit;
+
+fn chromium() -> PathBuf {
+    if let Some(p) = std::env::var_os("EMBEDSCOPE_CHROMIUM") {
+        return p.into();
+    }
+    for name in ["chromium", "chromium-browser", "google-chrome"] {
+        if let Some(dir) = std::env::var_os("PATH")
+            .iter()
+            .flat_map(std::env::split_paths)
+            .find(|d| d.join(name).is_file())
+        {
+            return dir.join(name);
+        }
+    }
+    panic!(
+        "no headless Chromium found: scripts/test.sh installs Debian's `chromium` \
+         (apt-get install chromium), or set EMBEDSCOPE_CHROMIUM"
+    );
+}
+
+/// Runs Chromium headless on `page` with `args`, at most two minutes; (stdout, stderr).
+fn headless(page: &Path, args: &[&str]) -> (String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(chromium())
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--use-gl=swiftshader",
+            "--enable-unsafe-swiftshader",
+            "--hide-scrollbars",
+            "--no-first-run",
+            "--enable-logging=stderr",
+            "--v=0",
+            // Any network request fails, and the failure reaches the console.
+            "--host-resolver-rules=MAP * ~NOTFOUND",
+            "--virtual-time-budget=20000",
+        ])
+        .arg(format!("--user-data-dir={}", dir.path().display()))
+        .args(args)
+        .arg(format!("file://{}", page.display()))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("chromium starts");
+    let (mut out, mut err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+    let o = std::thread::spawn(move || {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut out, &mut s).ok();
+        s
+    });
+    let e = std::thread::spawn(move || {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut err, &mut s).ok();
+        s
+    });
+    let started = Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(120) {
+            child.kill().ok();
+            panic!("chromium did not finish in 120 s");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (o.join().unwrap(), e.join().unwrap())
+}
+
+#[test]
+fn the_sample_report_draws_in_chromium_and_corpus_script_never_runs() {
+    let corpus = hostile_corpus(sample_head(2000));
+    let audit = Audit::builder().run(&corpus).unwrap().without_timings();
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("sample.html");
+    write_html(&page, &audit, &ReportOptions::default()).unwrap();
+    let html = std::fs::read_to_string(&page).unwrap();
+    // Chart elements: class "chart" or "chart map" (not the "charts" grids).
+    let charts: Vec<&str> = html
+        .match_indices("class=\"chart")
+        .filter(|(at, m)| matches!(html.as_bytes()[at + m.len()], b'"' | b' '))
+        .map(|(at, _)| {
+            let id = &html[at..];
+            let id = &id[id.find("id=\"").unwrap() + 4..];
+            &id[..id.find('"').unwrap()]
+        })
+        .collect();
+    assert!(charts.len() >= 11, "{charts:?}");
+
+    let (dom, log) = headless(&page, &["--dump-dom"]);
+    let root = &dom[dom.find("<html").expect("an html element")..];
+    let root = &root[..root.find('>').unwrap()];
+    assert!(!root.contains("data-errors"), "script errors: {root}");
+    assert!(
+        !root.contains("data-pwned"),
+        "a corpus document ran script: {root}"
+    );
+    assert!(
+        root.contains(&format!("data-charts=\"{}\"", charts.len())),
+        "not every chart finished drawing: {root}"
+    );
+    // Each chart's element holds plotly's SVG (and the map its WebGL canvas).
+    for id in &charts {
+        let at = dom.find(&format!("id=\"{id}\"")).unwrap();
+        let rest = &dom[at..];
+        let end = rest[1..]
+            .find("class=\"chart")
+            .map_or(rest.len(), |e| e + 1);
+        assert!(rest[..end].contains("main-svg"), "{id} drew nothing");
+        if *id == "chart-map" {
+            assert!(rest[..end].contains("<canvas"), "the map has no canvas");
+        }
+    }
+    // The hostile texts are on the page as text.
+    assert!(dom.contains("&lt;script&gt;document.documentElement.setAttribute("));
+    let console: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains(":CONSOLE"))
+        // swiftshader's WebGL performance chatter, not the page's.
+        .filter(|l| !l.contains("GL Driver Message"))
+        .collect();
+    assert!(console.is_empty(), "console messages: {console:#?}");
+
+    // The screenshot the README shows.
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let shot = shots.join("sample.png");
+    let _ = std::fs::remove_file(&shot);
+    headless(
+        &page,
+        &[
+            "--window-size=1300,1250",
+            &format!("--screenshot={}", shot.display()),
+        ],
+    );
+    let png = std::fs::read(&shot).expect("a screenshot");
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 50_000,
+        "{} bytes",
+        png.len()
+    );
+    if std::env::var_os("EMBEDSCOPE_UPDATE_SCREENSHOT").is_some() {
+        std::fs::copy(&shot, repo("reports/screenshots/sample.png")).unwrap();
+    }
+}
