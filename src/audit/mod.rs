@@ -174,6 +174,10 @@ pub struct AuditParams {
     pub k_max: usize,
     /// K-Means initialisations.
     pub n_init: usize,
+    /// Cosine at or above which documents are near duplicates.
+    pub dedup_threshold: f64,
+    /// Sections run: map, duplicates, noise, retrieval.
+    pub sections: Vec<String>,
 }
 
 /// Wall time of one stage.
@@ -656,6 +660,17 @@ impl<'a> AuditBuilder<'a> {
                 k_min: self.k.0,
                 k_max: sweep_k_max(self.k.1, vectors.rows()),
                 n_init: self.n_init,
+                dedup_threshold: self.dedup_threshold,
+                sections: [
+                    ("map", self.map),
+                    ("duplicates", self.duplicates),
+                    ("noise", self.noise),
+                    ("retrieval", self.retrieval),
+                ]
+                .iter()
+                .filter(|s| s.1)
+                .map(|s| s.0.to_string())
+                .collect(),
             },
             embedding,
             optimal_k,
