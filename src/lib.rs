@@ -98,6 +98,7 @@
 pub mod audit;
 pub mod cluster;
 pub mod dedup;
+pub mod display;
 pub mod embed;
 mod embeddings;
 mod error;
@@ -106,6 +107,7 @@ pub mod kernel;
 pub mod label;
 mod linalg;
 pub mod neighbors;
+mod notebook;
 pub mod progress;
 pub mod project;
 pub mod report;

@@ -234,35 +234,19 @@ pub struct Audit {
 }
 
 impl Audit {
-    /// Writes the audit's tables as Parquet into `dir` (created if missing), atomically:
-    /// `assignments.parquet` (row, id, cluster, label, centroid_cosine, hdbscan_cluster (-1 =
-    /// noise), outlier_score (GLOSH), duplicate_group (-1 = none), kept) and, when duplicates
-    /// were searched, `duplicate_pairs.parquet` (row_a, row_b, cosine at the lowest threshold).
-    /// `corpus` is the one the audit ran on (for the ids). Returns the files written.
-    pub fn write_tables(
-        &self,
-        corpus: &Corpus,
-        dir: &std::path::Path,
-    ) -> Result<Vec<std::path::PathBuf>> {
+    /// One row per document: row, cluster, label, centroid_cosine, and when those sections ran
+    /// hdbscan_cluster (-1 = noise), outlier_score (GLOSH), duplicate_group (-1 = none), kept.
+    pub fn to_frame(&self) -> Result<polars::prelude::DataFrame> {
+        polars::prelude::DataFrame::new(self.labels.len(), self.frame_columns())
+            .map_err(|e| Error::Unsupported(e.to_string()))
+    }
+
+    fn frame_columns(&self) -> Vec<polars::prelude::Column> {
         use polars::prelude::*;
-        if corpus.len() != self.labels.len() {
-            return Err(Error::param(
-                "corpus",
-                corpus.len(),
-                format!("rows, but the audit ran on {}", self.labels.len()),
-            ));
-        }
-        std::fs::create_dir_all(dir).map_err(|e| Error::Io {
-            path: dir.to_path_buf(),
-            source: e,
-        })?;
         let n = self.labels.len();
         let label_of = |c: usize| self.clusters.get(c).map_or("", |s| s.label.as_str());
         let mut columns = vec![
             UInt32Chunked::from_iter_values("row".into(), 0..n as u32)
-                .into_series()
-                .into_column(),
-            StringChunked::from_iter_values("id".into(), corpus.ids.iter().map(String::as_str))
                 .into_series()
                 .into_column(),
             UInt32Chunked::from_iter_values(
@@ -317,6 +301,39 @@ impl Audit {
                     .into_column(),
             );
         }
+        columns
+    }
+
+    /// Writes the audit's tables as Parquet into `dir` (created if missing), atomically:
+    /// `assignments.parquet` (row, id, cluster, label, centroid_cosine, hdbscan_cluster (-1 =
+    /// noise), outlier_score (GLOSH), duplicate_group (-1 = none), kept) and, when duplicates
+    /// were searched, `duplicate_pairs.parquet` (row_a, row_b, cosine at the lowest threshold).
+    /// `corpus` is the one the audit ran on (for the ids). Returns the files written.
+    pub fn write_tables(
+        &self,
+        corpus: &Corpus,
+        dir: &std::path::Path,
+    ) -> Result<Vec<std::path::PathBuf>> {
+        if corpus.len() != self.labels.len() {
+            return Err(Error::param(
+                "corpus",
+                corpus.len(),
+                format!("rows, but the audit ran on {}", self.labels.len()),
+            ));
+        }
+        std::fs::create_dir_all(dir).map_err(|e| Error::Io {
+            path: dir.to_path_buf(),
+            source: e,
+        })?;
+        let n = self.labels.len();
+        use polars::prelude::*;
+        let mut columns = self.frame_columns();
+        columns.insert(
+            1,
+            StringChunked::from_iter_values("id".into(), corpus.ids.iter().map(String::as_str))
+                .into_series()
+                .into_column(),
+        );
         let mut written = Vec::new();
         let assignments = dir.join("assignments.parquet");
         crate::io::write_parquet(&assignments, n, columns)?;
