@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs what the tests need (the model, Debian's
-# chromium for the browser test), then format,
-# lints, unit + integration + doc tests, and the sample audit end to end.
+# chromium for the browser test; evcxr_jupyter and Jupyter's pieces for the notebooks), then format,
+# lints, unit + integration + doc tests, the notebooks executed headless, and the sample audit
+# end to end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -18,6 +19,8 @@ step "cargo clippy"
 cargo clippy --release --locked --all-targets -- -D warnings
 step "cargo test"
 cargo test --release --locked
+step "notebooks (evcxr kernel, headless)"
+scripts/notebooks.sh
 step "sample audit (the README's first command)"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT

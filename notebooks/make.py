@@ -1,0 +1,229 @@
+#!/usr/bin/env python3
+"""Writes the notebooks' sources (cells without outputs). `scripts/notebooks.py --write`
+executes them on the evcxr kernel and stores the outputs. Edit the cells here, not in the
+.ipynb files."""
+import json
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+SETUP = """// First cell: compile settings and the crate (path dependency on this checkout).
+// `:opt 2` builds optimised code (the algorithms are slow unoptimised); `:cache` keeps compiled
+// crates between sessions, so only the first run pays the build.
+:cache 4000
+:opt 2
+:dep embedscope = { path = "..", default-features = false }"""
+
+
+def md(text):
+    return {"cell_type": "markdown", "metadata": {}, "source": text.strip("\n")}
+
+
+def code(text, html=False):
+    meta = {"tags": ["expect-html"]} if html else {}
+    return {"cell_type": "code", "metadata": meta, "execution_count": None, "outputs": [],
+            "source": text.strip("\n")}
+
+
+def notebook(cells):
+    return {
+        "cells": cells,
+        "metadata": {
+            "kernelspec": {"display_name": "Rust", "language": "rust", "name": "rust"},
+            "language_info": {"codemirror_mode": "rust", "file_extension": ".rs",
+                              "mimetype": "text/rust", "name": "Rust", "pygment_lexer": "rust",
+                              "version": ""},
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+
+
+tutorial = notebook([
+    md("""
+# The tutorial, in Rust
+
+The reference workflow end to end on its six sentences: embed them with all-MiniLM-L6-v2 (real
+weights, offline), K-Means with 2 clusters, the optimal K with both plots, HDBSCAN with noise,
+topic labels, duplicates, cluster-based retrieval, the UMAP scatter, and the report.
+
+Run `scripts/audit-sample.sh` once first: it installs the model into
+`~/.cache/embedscope/models/`.
+"""),
+    code(SETUP),
+    md("## Embed the six sentences"),
+    code("""
+use embedscope::embed::{default_model_dir, embed_texts, LocalModel};
+use embedscope::progress::Silent;
+let texts: Vec<String> = [
+    "Machine learning is a subset of artificial intelligence",
+    "Deep learning uses neural networks with many layers",
+    "Python is a popular programming language for data science",
+    "JavaScript is used for web development",
+    "Neural networks are inspired by the human brain",
+    "TypeScript adds static typing to JavaScript",
+].iter().map(|s| s.to_string()).collect();
+let model = LocalModel::load(&default_model_dir()).expect("run scripts/audit-sample.sh to install the model");
+let (vectors, _stats) = embed_texts(&model, &texts, None, &Silent).unwrap();
+vectors
+""", html=True),
+    md("## K-Means with 2 clusters"),
+    code("""
+use embedscope::cluster::KMeans;
+let kmeans = KMeans::params(2).n_init(10).seed(42).fit(&vectors).unwrap();
+for (text, cluster) in texts.iter().zip(kmeans.labels()) {
+    println!("cluster {cluster}: {text}");
+}
+kmeans
+""", html=True),
+    md("""
+## How many clusters: silhouette and elbow
+
+K-Means for each k, scored by silhouette (higher is better; the chosen K is ringed) and inertia
+(the elbow). On six sentences every score is noisy; the sample notebook shows a real corpus.
+"""),
+    code("""
+use embedscope::cluster::KSweepParams;
+let sweep = KSweepParams::default().k_min(2).k_max(5).fit(&vectors, &|_| {}).unwrap();
+sweep
+""", html=True),
+    md("## HDBSCAN, with noise"),
+    code("""
+use embedscope::cluster::{Hdbscan, Metric};
+// min_samples 1: with six points, the default (min_samples = min_cluster_size) calls all noise.
+let hdbscan = Hdbscan::params().min_cluster_size(2).min_samples(1).metric(Metric::Cosine).fit(&vectors).unwrap();
+for (text, label) in texts.iter().zip(hdbscan.labels()) {
+    match label {
+        Some(c) => println!("cluster {c}: {text}"),
+        None => println!("noise:     {text}"),
+    }
+}
+hdbscan
+""", html=True),
+    md("## Topic labels: c-TF-IDF keywords"),
+    code("""
+use embedscope::label::{topics, KeywordParams};
+let assigned: Vec<Option<usize>> = kmeans.labels().iter().map(|&c| Some(c)).collect();
+let topics = topics(&texts, &assigned, 2, &KeywordParams::default()).unwrap();
+topics
+""", html=True),
+    md("""
+## LLM labels (optional)
+
+Runs against any OpenAI-compatible API when `OPENAI_API_KEY` or `OPENAI_BASE_URL` is set;
+otherwise the keyword labels above stay.
+"""),
+    code("""
+use embedscope::label::llm::{llm_labels, LlmParams, TopicInput};
+if std::env::var("OPENAI_API_KEY").is_ok() || std::env::var("OPENAI_BASE_URL").is_ok() {
+    let inputs: Vec<TopicInput> = topics.keywords.iter().enumerate().map(|(c, kw)| TopicInput {
+        keywords: kw.iter().take(10).map(|k| k.term.clone()).collect(),
+        documents: texts.iter().zip(kmeans.labels()).filter(|(_, l)| **l == c).map(|(t, _)| t.clone()).collect(),
+    }).collect();
+    for (c, l) in llm_labels(&inputs, &topics.labels, &LlmParams::default()).unwrap().iter().enumerate() {
+        println!("cluster {c}: {} ({:?}{})", l.label, l.source, l.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default());
+    }
+} else {
+    println!("No OPENAI_API_KEY or OPENAI_BASE_URL: the keyword labels stay: {:?}", topics.labels);
+}
+"""),
+    md("## Duplicates at cosine >= 0.95 (and where the nearest neighbours lie)"),
+    code("""
+let duplicates = embedscope::dedup::scan(&vectors, 0.95).unwrap();
+duplicates
+""", html=True),
+    md("## Cluster-based retrieval: probe the nearest cluster, compare with exact search"),
+    code("""
+use embedscope::retrieve::ClusterIndex;
+let index = ClusterIndex::params().nlist(2).build(&vectors).unwrap();
+let query = "What is deep learning?";
+let probed = index.search_text(&model, query, 3, 1).unwrap();
+let q = embed_texts(&model, &[query.to_string()], None, &Silent).unwrap().0;
+let exact = index.exact_search(&q, 3).unwrap().remove(0);
+println!("query: {query}");
+println!("probing 1 of 2 clusters:");
+for h in &probed {
+    println!("  {:.3} (cluster {}) {}", h.score, h.cluster, texts[h.row]);
+}
+println!("exact search:");
+for e in &exact {
+    println!("  {:.3} (cluster {}) {}", e.score, e.cluster, texts[e.row]);
+}
+let found = exact.iter().filter(|e| probed.iter().any(|h| h.row == e.row)).count();
+println!("recall@3 of the probe: {found}/3");
+"""),
+    md("## The UMAP scatter"),
+    code("""
+use embedscope::project::Umap;
+let umap = Umap::params().n_neighbors(3).seed(42).fit(&vectors).unwrap();
+let names: Vec<String> = topics.labels.clone();
+umap.scatter(kmeans.labels(), &names, &texts)
+""", html=True),
+    md("## The report"),
+    code("""
+use embedscope::{Audit, Corpus};
+use embedscope::report::{write_html, ReportOptions};
+let mut corpus = Corpus::from_texts(texts.clone());
+corpus.vectors = Some(vectors.clone());
+let audit = Audit::builder().k_range(2, 4).run(&corpus).unwrap().without_timings();
+std::fs::create_dir_all("../reports").unwrap();
+write_html("../reports/tutorial.html".as_ref(), &audit, &ReportOptions::default()).unwrap();
+println!("wrote reports/tutorial.html");
+audit
+""", html=True),
+])
+
+sample = notebook([
+    md("""
+# Audit of the sample corpus
+
+2,000 Debian package descriptions with their all-MiniLM-L6-v2 vectors
+(`samples/debian-2k.parquet`): every stage of the audit, the full report written to
+`reports/sample-notebook.html`, and the tables as polars DataFrames.
+"""),
+    code(SETUP),
+    code("""
+use embedscope::io::{load, LoadOptions};
+let corpus = load("../samples/debian-2k.parquet".as_ref(), &LoadOptions::default()).unwrap();
+let vectors = corpus.vectors.clone().unwrap();
+vectors
+""", html=True),
+    md("## The audit (summary here; the full report is written to reports/)"),
+    code("""
+use embedscope::Audit;
+use embedscope::report::{write_html, ReportOptions};
+let audit = Audit::builder().run(&corpus).unwrap().without_timings();
+std::fs::create_dir_all("../reports").unwrap();
+write_html("../reports/sample-notebook.html".as_ref(), &audit, &ReportOptions::default()).unwrap();
+audit
+""", html=True),
+    md("## Every document as a DataFrame: cluster, label, outlier scores, duplicate groups"),
+    code("""
+// A block, so the DataFrame is not kept as a notebook variable (its type lives in polars).
+{
+    let frame = audit.to_frame().unwrap();
+    println!("{}", frame.head(Some(8)));
+    println!("{} rows, columns {:?}", frame.height(), frame.get_column_names());
+}
+"""),
+    md("## Cluster-based retrieval against exact search"),
+    code("""
+use embedscope::retrieve::{evaluate, RetrievalEvalParams};
+let eval = evaluate(&vectors, &RetrievalEvalParams { repeats: 1, ..Default::default() }).unwrap();
+eval
+""", html=True),
+])
+
+for name, nb in [("01-tutorial.ipynb", tutorial), ("02-audit-sample.ipynb", sample)]:
+    for i, cell in enumerate(nb["cells"]):
+        cell["id"] = f"cell-{i:02d}"
+    path = HERE / name
+    old = json.loads(path.read_text()) if path.exists() else None
+    # Keep stored outputs of unchanged cells.
+    if old:
+        for cell, prev in zip(nb["cells"], old["cells"]):
+            if cell["cell_type"] == "code" and cell["source"] == "".join(prev.get("source", "")):
+                cell["outputs"] = prev.get("outputs", [])
+                cell["execution_count"] = prev.get("execution_count")
+    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+    print("wrote", path)
