@@ -102,6 +102,7 @@ pub mod display;
 pub mod embed;
 mod embeddings;
 mod error;
+mod http;
 pub mod io;
 pub mod kernel;
 pub mod label;

@@ -239,12 +239,39 @@ impl InputArgs {
     }
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum EmbedderArg {
+    /// The local sentence-transformers model folder (--model-dir), offline.
+    Local,
+    /// An OpenAI-compatible embeddings API (--embedding-base-url, --embedding-model,
+    /// OPENAI_API_KEY).
+    Openai,
+}
+
 #[derive(Args)]
 struct ModelArgs {
+    /// What embeds texts.
+    #[arg(long, value_enum, default_value_t = EmbedderArg::Local)]
+    embedder: EmbedderArg,
     /// sentence-transformers model folder (default: $EMBEDSCOPE_MODEL_DIR, else
     /// ~/.cache/embedscope/models/all-MiniLM-L6-v2).
     #[arg(long)]
     model_dir: Option<PathBuf>,
+    /// --embedder openai: API base URL up to /v1 (default: OPENAI_BASE_URL, else OpenAI's).
+    #[arg(long)]
+    embedding_base_url: Option<String>,
+    /// --embedder openai: model name.
+    #[arg(long, default_value = "text-embedding-3-small")]
+    embedding_model: String,
+    /// --embedder openai: ask for this many dimensions (text-embedding-3-* can shorten).
+    #[arg(long)]
+    embedding_dimensions: Option<usize>,
+    /// --embedder openai: inputs per request.
+    #[arg(long, default_value_t = 128)]
+    embedding_batch_size: usize,
+    /// --embedder openai: requests in flight at most.
+    #[arg(long, default_value_t = 4)]
+    embedding_concurrency: usize,
     /// Embedding cache folder (default: ~/.cache/embedscope/embeddings).
     #[arg(long)]
     cache_dir: Option<PathBuf>,
@@ -254,12 +281,27 @@ struct ModelArgs {
 }
 
 impl ModelArgs {
-    fn model(&self) -> anyhow::Result<LocalModel> {
-        let dir = self.model_dir.clone().unwrap_or_else(default_model_dir);
-        Ok(LocalModel::load(&dir)?)
+    fn model(&self) -> anyhow::Result<Box<dyn Embedder>> {
+        match self.embedder {
+            EmbedderArg::Local => {
+                let dir = self.model_dir.clone().unwrap_or_else(default_model_dir);
+                Ok(Box::new(LocalModel::load(&dir)?))
+            }
+            EmbedderArg::Openai => {
+                let mut p = embedscope::embed::OpenAiParams::default()
+                    .model(&self.embedding_model)
+                    .dimensions(self.embedding_dimensions)
+                    .batch_size(self.embedding_batch_size)
+                    .concurrency(self.embedding_concurrency);
+                if let Some(url) = &self.embedding_base_url {
+                    p = p.base_url(url);
+                }
+                Ok(Box::new(p.connect()?))
+            }
+        }
     }
 
-    fn cache(&self, model: &LocalModel) -> anyhow::Result<Option<EmbeddingCache>> {
+    fn cache(&self, model: &dyn Embedder) -> anyhow::Result<Option<EmbeddingCache>> {
         if self.no_cache {
             return Ok(None);
         }
@@ -727,8 +769,8 @@ fn embed(args: &EmbedArgs) -> anyhow::Result<()> {
         );
     };
     let model = args.model.model()?;
-    let mut cache = args.model.cache(&model)?;
-    let (vectors, stats) = embed_texts(&model, texts, cache.as_mut(), &Bars::default())?;
+    let mut cache = args.model.cache(model.as_ref())?;
+    let (vectors, stats) = embed_texts(model.as_ref(), texts, cache.as_mut(), &Bars::default())?;
     match out_format {
         Format::Npy => write_atomic(&args.out, |w| {
             npy::write_npy(w, vectors.as_slice(), vectors.rows(), vectors.dim())
@@ -761,7 +803,7 @@ fn embed(args: &EmbedArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The corpus' vectors: those in the file, or the texts embedded with the local model.
+/// The corpus' vectors: those in the file, or the texts embedded with the chosen embedder.
 fn vectors(input: &InputArgs, model: &ModelArgs) -> anyhow::Result<(Corpus, Embeddings)> {
     let mut corpus = input.load()?;
     if let Some(v) = corpus.vectors.take() {
@@ -771,8 +813,8 @@ fn vectors(input: &InputArgs, model: &ModelArgs) -> anyhow::Result<(Corpus, Embe
         bail!("{}: no vectors and no texts", input.input.display());
     };
     let m = model.model()?;
-    let mut cache = model.cache(&m)?;
-    let (v, _) = embed_texts(&m, texts, cache.as_mut(), &Bars::default())?;
+    let mut cache = model.cache(m.as_ref())?;
+    let (v, _) = embed_texts(m.as_ref(), texts, cache.as_mut(), &Bars::default())?;
     Ok((corpus, v))
 }
 
@@ -1235,17 +1277,17 @@ fn search(args: &SearchArgs) -> anyhow::Result<()> {
         }
         None => {
             let m = args.model.model()?;
-            let mut cache = args.model.cache(&m)?;
+            let mut cache = args.model.cache(m.as_ref())?;
             let (v, _) = embed_texts(
-                &m,
+                m.as_ref(),
                 &args.query,
                 cache.as_mut(),
                 &embedscope::progress::Silent,
             )?;
             if v.dim() != data.dim() {
                 bail!(
-                    "the model at {} makes {}-dimensional vectors, the corpus {} holds {}-dimensional ones",
-                    args.model.model_dir.clone().unwrap_or_else(default_model_dir).display(),
+                    "the model {} makes {}-dimensional vectors, the corpus {} holds {}-dimensional ones",
+                    m.model_id(),
                     v.dim(),
                     args.input.input.display(),
                     data.dim()
@@ -1508,7 +1550,7 @@ fn label(args: &LabelArgs) -> anyhow::Result<()> {
             let model = args.model.model()?;
             candidates
                 .iter()
-                .map(|c| mmr(c, &model, args.top_n, diversity))
+                .map(|c| mmr(c, model.as_ref(), args.top_n, diversity))
                 .collect::<Result<Vec<_>, _>>()?
         }
     };
@@ -1751,8 +1793,8 @@ fn audit(args: &AuditArgs) -> anyhow::Result<()> {
         builder = builder.llm(p);
     }
     if let Some(m) = &model {
-        builder = builder.embedder(m);
-        if let Some(c) = args.model.cache(m)? {
+        builder = builder.embedder(m.as_ref());
+        if let Some(c) = args.model.cache(m.as_ref())? {
             builder = builder.cache(c);
         }
     }

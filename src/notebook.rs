@@ -532,6 +532,63 @@ impl UmapModel {
 }
 evcxr_display!(UmapModel);
 
+impl crate::project::PcaModel {
+    /// Components and the variance each explains.
+    pub fn to_html(&self) -> String {
+        let rows: Vec<Vec<String>> = self
+            .explained_variance_ratio()
+            .iter()
+            .enumerate()
+            .map(|(i, r)| vec![i.to_string(), format!("{:.2}%", 100.0 * r)])
+            .collect();
+        block(
+            "PCA",
+            &(facts(&[("components", self.n_components().to_string())])
+                + &table(&["component", "explained variance"], &rows, 20)),
+        )
+    }
+}
+evcxr_display!(crate::project::PcaModel);
+
+impl crate::cluster::MiniBatchKMeansModel {
+    /// Clusters and whether the stream has converged.
+    pub fn to_html(&self) -> String {
+        block(
+            "Mini-Batch K-Means (streaming)",
+            &facts(&[
+                ("k", self.n_clusters().to_string()),
+                ("converged", self.converged().to_string()),
+            ]),
+        )
+    }
+}
+evcxr_display!(crate::cluster::MiniBatchKMeansModel);
+
+impl crate::retrieve::ClusterIndex {
+    /// Rows, cells and the spread of cell sizes.
+    pub fn to_html(&self) -> String {
+        let mut sizes = self.list_sizes();
+        sizes.sort_unstable();
+        block(
+            "Cluster index (IVF)",
+            &facts(&[
+                ("rows", self.len().to_string()),
+                ("cells", self.nlist().to_string()),
+                (
+                    "cell sizes (min / median / max)",
+                    format!(
+                        "{} / {} / {}",
+                        sizes[0],
+                        sizes[sizes.len() / 2],
+                        sizes[sizes.len() - 1]
+                    ),
+                ),
+            ]),
+        )
+    }
+}
+evcxr_display!(crate::retrieve::ClusterIndex);
+
 /// A 2-D scatter plot with groups, names and hover texts (from [`UmapModel::scatter`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scatter {
@@ -729,6 +786,13 @@ mod tests {
             .unwrap();
         assert!(hd.to_html().contains("HDBSCAN"));
         assert_eq!(hd.to_frame().unwrap().shape(), (7, 4));
+        let index = crate::retrieve::ClusterIndex::params()
+            .nlist(2)
+            .build(&d)
+            .unwrap();
+        assert!(index.to_html().contains("cells: <b>2</b>"));
+        let pca = crate::project::Pca::params(2).fit(&d).unwrap();
+        assert!(pca.to_html().contains("explained variance"));
         let ag = crate::cluster::Agglomerative::params(2).fit(&d).unwrap();
         assert_eq!(ag.to_frame().unwrap().shape(), (7, 2));
     }

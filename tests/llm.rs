@@ -6,21 +6,15 @@
 //! A live test against OpenAI itself is `#[ignore]`d: `OPENAI_API_KEY=... cargo test --release
 //! --test llm -- --ignored`.
 
-use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use embedscope::label::llm::{llm_labels, LabelSource, LlmParams, TopicInput};
+mod common;
 
-/// What the server answers to request number `n`.
-struct Reply {
-    status: u16,
-    headers: Vec<(&'static str, String)>,
-    body: String,
-    delay: Duration,
-}
+use common::server::{serve, status, Reply};
+use embedscope::label::llm::{llm_labels, LabelSource, LlmParams, TopicInput};
 
 fn ok(content: &str) -> Reply {
     Reply {
@@ -30,68 +24,6 @@ fn ok(content: &str) -> Reply {
             .to_string(),
         delay: Duration::ZERO,
     }
-}
-
-fn status(code: u16) -> Reply {
-    Reply {
-        status: code,
-        headers: vec![],
-        body: r#"{"error": {"message": "nope"}}"#.into(),
-        delay: Duration::ZERO,
-    }
-}
-
-/// Starts a server answering with `handler(request number, request body)`; returns its base
-/// URL and the request counter.
-fn serve<F>(handler: F) -> (String, Arc<AtomicUsize>)
-where
-    F: Fn(usize, &str) -> Reply + Send + Sync + 'static,
-{
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let count = Arc::new(AtomicUsize::new(0));
-    let handler = Arc::new(handler);
-    let c = count.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let (handler, c) = (handler.clone(), c.clone());
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut len = 0usize;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let l = line.to_ascii_lowercase();
-                    if let Some(v) = l.strip_prefix("content-length:") {
-                        len = v.trim().parse().unwrap_or(0);
-                    }
-                    if line == "\r\n" {
-                        break;
-                    }
-                }
-                let mut body = vec![0u8; len];
-                reader.read_exact(&mut body).unwrap();
-                let n = c.fetch_add(1, Ordering::SeqCst);
-                let reply = handler(n, &String::from_utf8_lossy(&body));
-                std::thread::sleep(reply.delay);
-                let mut head = format!(
-                    "HTTP/1.1 {} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
-                    reply.status,
-                    reply.body.len()
-                );
-                for (k, v) in &reply.headers {
-                    head.push_str(&format!("{k}: {v}\r\n"));
-                }
-                head.push_str("\r\n");
-                let _ = stream.write_all(head.as_bytes());
-                let _ = stream.write_all(reply.body.as_bytes());
-            });
-        }
-    });
-    (format!("http://{addr}/v1"), count)
 }
 
 fn topics(n: usize) -> (Vec<TopicInput>, Vec<String>) {

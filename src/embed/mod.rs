@@ -5,11 +5,13 @@ mod bert;
 pub mod cache;
 mod fastmath;
 mod local;
+mod openai;
 
 use std::time::Instant;
 
 pub use cache::EmbeddingCache;
 pub use local::{default_model_dir, home_dir, LocalModel, Pooling, DEFAULT_MODEL, MODEL_DIR_ENV};
+pub use openai::{OpenAiEmbedder, OpenAiParams};
 
 use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};

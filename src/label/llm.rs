@@ -323,79 +323,55 @@ fn one(
         "max_tokens": 24,
     });
     let mut rng = Rng::new(params.seed, i as u64);
-    let mut requests = 0;
-    let mut last_error = String::new();
-    for attempt in 0..=params.max_retries {
-        if let Some(budget) = params.max_tokens {
-            if spent.tokens.load(Ordering::SeqCst) >= budget {
-                return keep(format!("token budget of {budget} spent"), requests);
-            }
-        }
-        if let Some(budget) = params.max_requests {
-            if spent.requests.fetch_add(1, Ordering::SeqCst) >= budget {
-                return keep(format!("request budget of {budget} spent"), requests);
-            }
-        }
-        requests += 1;
-        let mut req = client.post(&url).json(&body);
-        if let Some(key) = &params.api_key {
-            req = req.bearer_auth(key);
-        }
-        let (retry, wait) = match req.send() {
-            Ok(resp) => {
-                let status = resp.status();
-                let retry_after = resp
-                    .headers()
-                    .get(reqwest::header::RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse::<f64>().ok())
-                    .map(|s| Duration::from_secs_f64(s.clamp(0.0, 60.0)));
-                if status.is_success() {
-                    let text = resp.text().unwrap_or_default();
-                    spent.tokens.fetch_add(used_tokens(&text), Ordering::SeqCst);
-                    return match parse_answer(&text) {
-                        Some(answer) if !sanitise(&answer).is_empty() => {
-                            let label = sanitise(&answer);
-                            if let Some(f) = &cache {
-                                let _ =
-                                    crate::io::write_atomic(f, |w| w.write_all(label.as_bytes()));
-                            }
-                            LlmLabel {
-                                label,
-                                source: LabelSource::Llm,
-                                reason: None,
-                                requests,
-                            }
-                        }
-                        _ => keep(
-                            format!("malformed response from {url}: {}", snippet(&text)),
-                            requests,
-                        ),
-                    };
+    let policy = crate::http::RetryPolicy {
+        max_retries: params.max_retries,
+        backoff: params.backoff,
+        timeout: params.timeout,
+    };
+    let (answer, requests) = crate::http::post_json(
+        client,
+        &url,
+        params.api_key.as_deref(),
+        &body,
+        &policy,
+        &mut rng,
+        || {
+            if let Some(budget) = params.max_tokens {
+                if spent.tokens.load(Ordering::SeqCst) >= budget {
+                    return Err(format!("token budget of {budget} spent"));
                 }
-                last_error = format!("HTTP {} from {url}", status.as_u16());
-                let retryable = status.as_u16() == 429 || status.is_server_error();
-                (retryable, retry_after)
             }
-            Err(e) if e.is_timeout() => {
-                last_error = format!("timeout after {:?} from {url}", params.timeout);
-                (true, None)
+            if let Some(budget) = params.max_requests {
+                if spent.requests.fetch_add(1, Ordering::SeqCst) >= budget {
+                    return Err(format!("request budget of {budget} spent"));
+                }
             }
-            Err(e) => {
-                last_error = format!("{url} unreachable: {e}");
-                (e.is_connect() || e.is_request(), None)
+            Ok(())
+        },
+    );
+    let text = match answer {
+        Ok(text) => text,
+        Err(reason) => return keep(reason, requests),
+    };
+    spent.tokens.fetch_add(used_tokens(&text), Ordering::SeqCst);
+    match parse_answer(&text) {
+        Some(answer) if !sanitise(&answer).is_empty() => {
+            let label = sanitise(&answer);
+            if let Some(f) = &cache {
+                let _ = crate::io::write_atomic(f, |w| w.write_all(label.as_bytes()));
             }
-        };
-        if !retry || attempt == params.max_retries {
-            break;
+            LlmLabel {
+                label,
+                source: LabelSource::Llm,
+                reason: None,
+                requests,
+            }
         }
-        let delay = wait.unwrap_or_else(|| {
-            let base = params.backoff.as_secs_f64() * 2f64.powi(attempt as i32);
-            Duration::from_secs_f64(base * (0.5 + rng.next_f64()))
-        });
-        std::thread::sleep(delay);
+        _ => keep(
+            format!("malformed response from {url}: {}", snippet(&text)),
+            requests,
+        ),
     }
-    keep(last_error, requests)
 }
 
 /// Requests and tokens spent so far, over all clusters.
