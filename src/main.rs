@@ -473,7 +473,8 @@ struct SearchArgs {
     model: ModelArgs,
     #[command(flatten)]
     index: IndexArgs,
-    /// Query text (embedded with the local model). Repeat for several queries.
+    /// Query text (embedded with the chosen embedder, the local model by default). Repeat for
+    /// several queries.
     #[arg(long, required_unless_present = "row")]
     query: Vec<String>,
     /// Use corpus row N (0-based) as the query instead of a text.
