@@ -6,6 +6,18 @@ use std::time::Duration;
 
 use crate::rng::Rng;
 
+/// The API base URL from `OPENAI_BASE_URL`, else OpenAI's.
+pub(crate) fn env_base_url() -> String {
+    std::env::var("OPENAI_BASE_URL").unwrap_or_else(|_| "https://api.openai.com/v1".into())
+}
+
+/// The API key from `OPENAI_API_KEY` (None when unset or empty).
+pub(crate) fn env_api_key() -> Option<String> {
+    std::env::var("OPENAI_API_KEY")
+        .ok()
+        .filter(|k| !k.is_empty())
+}
+
 /// Retry settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct RetryPolicy {

@@ -38,12 +38,9 @@ impl Default for OpenAiParams {
     /// in flight, 4 retries from 0.5 s, 60 s timeout.
     fn default() -> Self {
         OpenAiParams {
-            base_url: std::env::var("OPENAI_BASE_URL")
-                .unwrap_or_else(|_| "https://api.openai.com/v1".into()),
+            base_url: crate::http::env_base_url(),
             model: "text-embedding-3-small".into(),
-            api_key: std::env::var("OPENAI_API_KEY")
-                .ok()
-                .filter(|k| !k.is_empty()),
+            api_key: crate::http::env_api_key(),
             batch_size: 128,
             max_batch_chars: 100_000,
             concurrency: 4,

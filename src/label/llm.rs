@@ -85,12 +85,9 @@ impl Default for LlmParams {
     /// seed's prompt, no cache.
     fn default() -> Self {
         LlmParams {
-            base_url: std::env::var("OPENAI_BASE_URL")
-                .unwrap_or_else(|_| "https://api.openai.com/v1".into()),
+            base_url: crate::http::env_base_url(),
             model: "gpt-4o-mini".into(),
-            api_key: std::env::var("OPENAI_API_KEY")
-                .ok()
-                .filter(|k| !k.is_empty()),
+            api_key: crate::http::env_api_key(),
             concurrency: 4,
             max_retries: 4,
             timeout: Duration::from_secs(30),
