@@ -88,3 +88,65 @@ fn the_cli_embeds_with_fastembed() {
     assert_eq!(o.status.code(), Some(2));
     assert!(!dir.path().join("w.npy").exists());
 }
+
+/// A BERT folder that asks for CLS pooling (as bge models do): the local encoder and the ONNX
+/// path both read it from `1_Pooling/config.json`, agree with each other, differ from mean
+/// pooling, and get their own cache ids.
+#[test]
+fn cls_pooling_is_read_from_the_folder() {
+    let src = default_model_dir();
+    let dir = tempfile::tempdir().unwrap();
+    for f in [
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "special_tokens_map.json",
+        "sentence_bert_config.json",
+        "modules.json",
+    ] {
+        std::os::unix::fs::symlink(src.join(f), dir.path().join(f)).unwrap();
+    }
+    std::fs::create_dir(dir.path().join("1_Pooling")).unwrap();
+    std::fs::write(
+        dir.path().join("1_Pooling/config.json"),
+        r#"{"word_embedding_dimension": 384, "pooling_mode_cls_token": true, "pooling_mode_mean_tokens": false}"#,
+    )
+    .unwrap();
+    let texts: Vec<String> = load(
+        &common::repo("tests/fixtures/parity-debian400.jsonl"),
+        &LoadOptions::default(),
+    )
+    .unwrap()
+    .texts
+    .unwrap()[..40]
+        .to_vec();
+    let local = embedscope::embed::LocalModel::load(dir.path()).unwrap();
+    let mean = embedscope::embed::LocalModel::load(&src).unwrap();
+    let onnx = OnnxParams::new(
+        default_onnx_dir().join("all-MiniLM-L6-v2-int8/model.onnx"),
+        dir.path(),
+    )
+    .connect()
+    .unwrap();
+    assert!(local.model_id().ends_with("/Cls") && onnx.model_id().ends_with("/Cls"));
+    assert_ne!(local.model_id(), mean.model_id());
+    let (a, _) = embed_texts(&local, &texts, None, &Silent).unwrap();
+    let (b, _) = embed_texts(&onnx, &texts, None, &Silent).unwrap();
+    let (m, _) = embed_texts(&mean, &texts, None, &Silent).unwrap();
+    let cos = |x: &Embeddings, y: &Embeddings, i: usize| -> f32 {
+        x.row(i).iter().zip(y.row(i)).map(|(p, q)| p * q).sum()
+    };
+    let min_cls = (0..40)
+        .map(|i| cos(&a, &b, i))
+        .fold(f32::INFINITY, f32::min);
+    let max_vs_mean = (0..40)
+        .map(|i| cos(&a, &m, i))
+        .fold(f32::NEG_INFINITY, f32::max);
+    eprintln!("CLS local vs CLS ONNX: min cosine {min_cls:.5}; CLS vs mean: max {max_vs_mean:.5}");
+    assert!(min_cls > 0.99, "{min_cls}");
+    assert!(
+        max_vs_mean < 0.99,
+        "CLS pooling must differ from mean: {max_vs_mean}"
+    );
+}
