@@ -283,6 +283,11 @@ struct ModelArgs {
     /// one scripts/install-onnx.sh installs).
     #[arg(long)]
     ort_library: Option<PathBuf>,
+    /// --embedder fastembed: a model of fastembed's catalogue (BGESmallENV15,
+    /// MultilingualE5Small, NomicEmbedTextV15, ...), downloaded from the Hugging Face hub on
+    /// first use (needs the network) instead of --onnx.
+    #[arg(long, conflicts_with = "onnx")]
+    fastembed_model: Option<String>,
     /// Embedding cache folder (default: ~/.cache/embedscope/embeddings).
     #[arg(long)]
     cache_dir: Option<PathBuf>,
@@ -308,6 +313,13 @@ impl ModelArgs {
                     p = p.base_url(url);
                 }
                 Ok(Box::new(p.connect()?))
+            }
+            EmbedderArg::Fastembed if self.fastembed_model.is_some() => {
+                let name = self.fastembed_model.as_deref().unwrap_or_default();
+                Ok(Box::new(embedscope::embed::catalog_model(
+                    name,
+                    self.ort_library.as_deref(),
+                )?))
             }
             EmbedderArg::Fastembed => {
                 let onnx = self.onnx.clone().unwrap_or_else(|| {

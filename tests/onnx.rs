@@ -150,3 +150,39 @@ fn cls_pooling_is_read_from_the_folder() {
         "CLS pooling must differ from mean: {max_vs_mean}"
     );
 }
+
+/// fastembed's catalogue: an unknown name lists the known ones; a known one is fetched from
+/// the Hugging Face hub, which this machine cannot reach, so it fails at once with the reason
+/// (exit 2), never with a panic or a hang.
+#[test]
+fn catalogue_models_name_what_is_known_and_why_they_failed() {
+    let err = embedscope::embed::catalog_model("no-such-model", None)
+        .err()
+        .expect("unknown")
+        .to_string();
+    assert!(
+        err.contains("BGESmallENV15") && err.contains("MultilingualE5Small"),
+        "{err}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let o = common::run(&[
+        "embed",
+        common::repo("tests/fixtures/seed6.jsonl").to_str().unwrap(),
+        "--embedder",
+        "fastembed",
+        "--fastembed-model",
+        "BGESmallENV15",
+        "--out",
+        dir.path().join("v.npy").to_str().unwrap(),
+    ]);
+    if o.status.success() {
+        // Online: the model was downloaded and used.
+        return;
+    }
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("BGESmallENV15") && e.contains("Hugging Face"),
+        "{e}"
+    );
+}

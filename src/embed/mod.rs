@@ -14,7 +14,7 @@ use std::time::Instant;
 pub use cache::EmbeddingCache;
 pub use local::{default_model_dir, home_dir, LocalModel, Pooling, DEFAULT_MODEL, MODEL_DIR_ENV};
 #[cfg(feature = "fastembed")]
-pub use onnx::{default_onnx_dir, OnnxModel, OnnxParams};
+pub use onnx::{catalog_model, default_onnx_dir, OnnxModel, OnnxParams};
 pub use openai::{OpenAiEmbedder, OpenAiParams};
 
 use crate::embeddings::Embeddings;

@@ -124,6 +124,53 @@ impl OnnxParams {
     }
 }
 
+/// One of fastembed's catalogue models (`BGESmallENV15`, `MultilingualE5Small`,
+/// `NomicEmbedTextV15`, `ParaphraseMLMiniLML12V2`, ...; names as fastembed's `EmbeddingModel`,
+/// any case), downloaded by fastembed from the Hugging Face hub into
+/// `~/.cache/embedscope/onnx/hub` on first use; needs the network. `library` as
+/// [`OnnxParams::library`].
+pub fn catalog_model(name: &str, library: Option<&Path>) -> Result<OnnxModel> {
+    let model: fastembed::EmbeddingModel = name.parse().map_err(|e: String| {
+        let known: Vec<String> = TextEmbedding::list_supported_models()
+            .iter()
+            .map(|m| format!("{:?}", m.model))
+            .collect();
+        Error::param(
+            "fastembed model",
+            name,
+            format!("{e}; known: {}", known.join(", ")),
+        )
+    })?;
+    let library = library
+        .map(Path::to_path_buf)
+        .or_else(|| std::env::var_os("ORT_DYLIB_PATH").map(PathBuf::from))
+        .unwrap_or_else(|| default_onnx_dir().join("libonnxruntime.so.1.32.0"));
+    if !library.is_file() {
+        return Err(Error::Model {
+            dir: library,
+            message: "missing: scripts/install-onnx.sh installs ONNX Runtime".into(),
+        });
+    }
+    std::env::set_var("ORT_DYLIB_PATH", &library);
+    let inner = TextEmbedding::try_new(
+        fastembed::InitOptions::new(model.clone())
+            .with_cache_dir(default_onnx_dir().join("hub"))
+            .with_show_download_progress(false),
+    )
+    .map_err(|e| Error::Model {
+        dir: default_onnx_dir().join("hub"),
+        message: format!("fastembed {model:?} (downloaded from the Hugging Face hub): {e}"),
+    })?;
+    let mut m = OnnxModel {
+        inner: Mutex::new(inner),
+        id: format!("fastembed:{model:?}"),
+        dim: 0,
+        batch_size: 64,
+    };
+    m.dim = m.embed(&["dimension probe"], &|_| {})?.len();
+    Ok(m)
+}
+
 /// An [`Embedder`] running an ONNX model through fastembed (see the [module docs](self)).
 pub struct OnnxModel {
     inner: Mutex<TextEmbedding>,
