@@ -509,13 +509,7 @@ mod tests {
             let mut want = Vec::new();
             for i in 0..n {
                 for j in i + 1..n {
-                    let c: f64 = data
-                        .row(i)
-                        .iter()
-                        .zip(data.row(j))
-                        .map(|(&a, &b)| f64::from(a) * f64::from(b))
-                        .sum();
-                    if c >= t {
+                    if dot_f64(data.row(i), data.row(j)) >= t {
                         want.push((i, j));
                     }
                 }
