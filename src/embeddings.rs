@@ -147,7 +147,7 @@ fn shape(data: &[f32], dim: usize) -> Result<usize, EmbeddingsError> {
     if dim == 0 {
         return Err(EmbeddingsError::ZeroDim);
     }
-    if data.len() % dim != 0 {
+    if !data.len().is_multiple_of(dim) {
         return Err(EmbeddingsError::Ragged {
             len: data.len(),
             dim,

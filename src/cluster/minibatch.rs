@@ -296,7 +296,7 @@ impl MiniBatchKMeansModel {
         // to random batch points.
         let min_count = self.counts.iter().cloned().fold(f64::INFINITY, f64::min);
         let every = 10 + min_count as usize;
-        if self.params.reassignment_ratio > 0.0 && self.steps % every == 0 {
+        if self.params.reassignment_ratio > 0.0 && self.steps.is_multiple_of(every) {
             let max_count = self.counts.iter().cloned().fold(0.0, f64::max);
             let low: Vec<usize> = (0..k)
                 .filter(|&c| self.counts[c] < self.params.reassignment_ratio * max_count)

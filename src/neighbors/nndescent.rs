@@ -11,7 +11,7 @@ use rayon::prelude::*;
 
 use super::KnnGraph;
 use crate::embeddings::Embeddings;
-use crate::linalg::{matmul_abt, sq_dist};
+use crate::linalg::{matmul_abt, sq_dist4, AlignedRows};
 use crate::rng::Rng;
 
 /// Parameters of [`nn_descent`].
@@ -116,6 +116,21 @@ fn rp_tree(proj: &[f32], dirs: usize, first: usize, depth: usize, leaf: usize) -
     leaves
 }
 
+/// Squared distances from row `a` of `x` to the rows `others`, four at a time, into `out`.
+/// Every distance of NN-descent goes through [`sq_dist4`] (a short last group repeats its
+/// last row), so a pair's distance is the same wherever it is computed.
+fn for_each_distance(x: &[f32], d: usize, a: u32, others: &[u32], out: &mut Vec<f32>) {
+    let row = |i: u32| &x[i as usize * d..(i as usize + 1) * d];
+    let xa = row(a);
+    out.clear();
+    for q in others.chunks(4) {
+        let last = q[q.len() - 1];
+        let at = |s: usize| row(*q.get(s).unwrap_or(&last));
+        let got = sq_dist4(xa, [at(0), at(1), at(2), at(3)]);
+        out.extend_from_slice(&got[..q.len()]);
+    }
+}
+
 /// Approximate kNN graph by NN-descent: per row the row itself first, then `k - 1`
 /// neighbours, with Euclidean distances between the normalised rows.
 pub fn nn_descent(data: &Embeddings, params: &NnDescentParams) -> KnnGraph {
@@ -124,6 +139,7 @@ pub fn nn_descent(data: &Embeddings, params: &NnDescentParams) -> KnnGraph {
     let k = k_total - 1; // neighbours besides the row itself
     let x = data.as_slice();
     let mut heaps: Vec<Heap> = vec![Heap::default(); n];
+    let mut order: Vec<u32> = Vec::new();
     if k > 0 {
         let n_trees = params
             .n_trees
@@ -149,12 +165,29 @@ pub fn nn_descent(data: &Embeddings, params: &NnDescentParams) -> KnnGraph {
                 faer::Par::rayon(0),
             );
         }
-        let forests: Vec<Vec<Vec<u32>>> = (0..n_trees)
+        let mut forests: Vec<Vec<Vec<u32>>> = (0..n_trees)
             .into_par_iter()
             .map(|t| rp_tree(&proj, dirs, t * depth, depth, leaf))
             .collect();
         drop(proj);
         tracing::debug!("nn-descent: {n_trees} trees of leaves <= {leaf}");
+        // Work on a copy of the rows in the first tree's leaf order: rows that are neighbours
+        // then sit near each other in memory, so the joins below (whose rows are neighbours
+        // of neighbours) read memory pages and cache lines that are already loaded.
+        order = forests[0].iter().flatten().copied().collect();
+        let mut rank = vec![0u32; n];
+        for (new, &old) in order.iter().enumerate() {
+            rank[old as usize] = new as u32;
+        }
+        for leaves in forests.iter_mut() {
+            for leaf in leaves.iter_mut() {
+                for i in leaf.iter_mut() {
+                    *i = rank[*i as usize];
+                }
+            }
+        }
+        let permuted = AlignedRows::gather(x, d, &order);
+        let (x, d) = (permuted.as_slice(), permuted.stride());
         // Every leaf's rows against each other, each pair computed once while the leaf's rows
         // are in cache. A row is in one leaf per tree, so the leaves of a tree touch disjoint
         // heaps; the locks are never contended, and a heap keeps the best by (distance,
@@ -164,22 +197,31 @@ pub fn nn_descent(data: &Embeddings, params: &NnDescentParams) -> KnnGraph {
             .collect();
         for leaves in &forests {
             leaves.par_iter().for_each(|members| {
+                // The leaf's distance matrix (each pair once, four at a time), then each
+                // member's offers under one lock.
+                let m = members.len();
+                let mut all = vec![0.0f32; m * m];
+                let mut dists = Vec::with_capacity(m);
                 for (p, &i) in members.iter().enumerate() {
-                    let xi = &x[i as usize * d..(i as usize + 1) * d];
-                    let dists: Vec<(f32, u32)> = members[p + 1..]
-                        .iter()
-                        .map(|&j| (sq_dist(xi, &x[j as usize * d..(j as usize + 1) * d]), j))
-                        .collect();
-                    let mut hi = locked[i as usize].lock().expect("heap lock");
-                    for &(d2, j) in &dists {
-                        hi.offer(k, d2, j);
+                    for_each_distance(x, d, i, &members[p + 1..], &mut dists);
+                    for (q, &d2) in (p + 1..m).zip(&dists) {
+                        all[p * m + q] = d2;
+                        all[q * m + p] = d2;
                     }
-                    drop(hi);
-                    for &(d2, j) in &dists {
-                        locked[j as usize]
-                            .lock()
-                            .expect("heap lock")
-                            .offer(k, d2, i);
+                }
+                let mut offers = Vec::with_capacity(m);
+                for (p, &i) in members.iter().enumerate() {
+                    offers.clear();
+                    offers.extend(
+                        members
+                            .iter()
+                            .enumerate()
+                            .filter(|&(q, _)| q != p)
+                            .map(|(q, &j)| (all[p * m + q], j)),
+                    );
+                    let mut hi = locked[i as usize].lock().expect("heap lock");
+                    for &(d2, j) in &offers {
+                        hi.offer(k, d2, j);
                     }
                 }
             });
@@ -188,9 +230,6 @@ pub fn nn_descent(data: &Embeddings, params: &NnDescentParams) -> KnnGraph {
             .into_iter()
             .map(|m| m.into_inner().expect("heap lock"))
             .collect();
-        // Rows in the first tree's leaf order: consecutive rows share candidates, so the local
-        // joins find their rows in cache.
-        let visit: Vec<u32> = forests[0].iter().flatten().copied().collect();
         drop(forests);
         tracing::debug!("nn-descent: forest start done");
         let n_iters = params
@@ -198,12 +237,25 @@ pub fn nn_descent(data: &Embeddings, params: &NnDescentParams) -> KnnGraph {
             .unwrap_or_else(|| ((n as f64).log2().round() as usize).max(5));
         let rho = params.max_candidates.max(1);
         for round in 0..n_iters {
-            let changed = descend_round(x, d, k, rho, &mut heaps, &visit, params.seed, round);
+            let changed = descend_round(x, d, k, rho, &mut heaps, params.seed, round);
             tracing::debug!("nn-descent round {round}: {changed} entries improved");
             if (changed as f64) <= params.delta * n as f64 * k as f64 {
                 break;
             }
         }
+    }
+    // Back to the caller's row numbers.
+    if !order.is_empty() {
+        let mut by_row = vec![Heap::default(); n];
+        for (new, mut h) in heaps.into_iter().enumerate() {
+            for e in h.items.iter_mut() {
+                e.1 = order[e.1 as usize];
+            }
+            h.items
+                .sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            by_row[order[new] as usize] = h;
+        }
+        heaps = by_row;
     }
     let mut indices = Vec::with_capacity(n * k_total);
     let mut distances = Vec::with_capacity(n * k_total);
@@ -227,6 +279,93 @@ pub fn nn_descent(data: &Embeddings, params: &NnDescentParams) -> KnnGraph {
     }
 }
 
+/// One round's sampled candidates of every row in one flat buffer: row `u`'s are
+/// `items[start[u]..start[u] + len[u]]`, as `(priority, row)`.
+struct Candidates {
+    start: Vec<usize>,
+    len: Vec<usize>,
+    items: Vec<(u64, u32)>,
+}
+
+impl Candidates {
+    /// The new and the old neighbours of each row, forward and reverse, deduplicated, and of
+    /// each kind the `rho` with the lowest pseudo-random priority (pynndescent's sampling).
+    fn sample(heaps: &[Heap], seed: u64, round: usize, rho: usize) -> [Candidates; 2] {
+        let n = heaps.len();
+        // Counting sort by row: counts, offsets, then one pass that files every entry.
+        let mut start = [vec![0usize; n + 1], vec![0usize; n + 1]];
+        for (u, h) in heaps.iter().enumerate() {
+            for &(_, v, is_new) in &h.items {
+                let s = &mut start[usize::from(!is_new)];
+                s[u + 1] += 1;
+                s[v as usize + 1] += 1;
+            }
+        }
+        for s in start.iter_mut() {
+            for u in 0..n {
+                s[u + 1] += s[u];
+            }
+        }
+        let mut fill = [start[0][..n].to_vec(), start[1][..n].to_vec()];
+        let mut items = [
+            vec![(0u64, 0u32); start[0][n]],
+            vec![(0u64, 0u32); start[1][n]],
+        ];
+        for (u, h) in heaps.iter().enumerate() {
+            for &(_, v, is_new) in &h.items {
+                let kind = usize::from(!is_new);
+                let (f, it) = (&mut fill[kind], &mut items[kind]);
+                let p = priority(seed, round, u as u32, v);
+                it[f[u]] = (p, v);
+                f[u] += 1;
+                it[f[v as usize]] = (p, u as u32);
+                f[v as usize] += 1;
+            }
+        }
+        let [items_new, items_old] = items;
+        let [start_new, start_old] = start;
+        [
+            Candidates::trim(start_new, items_new, rho),
+            Candidates::trim(start_old, items_old, rho),
+        ]
+    }
+
+    /// Per row: one entry per row id (the lowest priority), then the `rho` lowest.
+    fn trim(start: Vec<usize>, mut items: Vec<(u64, u32)>, rho: usize) -> Candidates {
+        let n = start.len() - 1;
+        let mut rows: Vec<&mut [(u64, u32)]> = Vec::with_capacity(n);
+        let mut rest = items.as_mut_slice();
+        for u in 0..n {
+            let (row, tail) = rest.split_at_mut(start[u + 1] - start[u]);
+            rows.push(row);
+            rest = tail;
+        }
+        let len: Vec<usize> = rows
+            .into_par_iter()
+            .map(|row| {
+                row.sort_unstable_by_key(|e| (e.1, e.0));
+                let mut m = 0;
+                for i in 0..row.len() {
+                    if m == 0 || row[i].1 != row[m - 1].1 {
+                        row[m] = row[i];
+                        m += 1;
+                    }
+                }
+                if m > rho {
+                    row[..m].select_nth_unstable(rho - 1);
+                    m = rho;
+                }
+                m
+            })
+            .collect();
+        Candidates { start, len, items }
+    }
+
+    fn row(&self, u: usize) -> &[(u64, u32)] {
+        &self.items[self.start[u]..self.start[u] + self.len[u]]
+    }
+}
+
 /// One round: sample new and old candidates (forward and reverse), join them locally,
 /// apply the improvements. Returns how many list entries changed.
 #[allow(clippy::too_many_arguments)]
@@ -236,47 +375,14 @@ fn descend_round(
     k: usize,
     rho: usize,
     heaps: &mut [Heap],
-    visit: &[u32],
     seed: u64,
     round: usize,
 ) -> usize {
     let n = heaps.len();
-    // Candidates with their sampling priority; forward entries first, then reverse.
-    let mut new_c: Vec<Vec<(u64, u32)>> = vec![Vec::new(); n];
-    let mut old_c: Vec<Vec<(u64, u32)>> = vec![Vec::new(); n];
-    for (u, h) in heaps.iter().enumerate() {
-        for &(_, v, is_new) in &h.items {
-            let p = priority(seed, round, u as u32, v);
-            if is_new {
-                new_c[u].push((p, v));
-                new_c[v as usize].push((p, u as u32));
-            } else {
-                old_c[u].push((p, v));
-                old_c[v as usize].push((p, u as u32));
-            }
-        }
-    }
-    let trim = |c: &mut Vec<(u64, u32)>| {
-        c.sort_unstable();
-        c.dedup_by_key(|e| e.1);
-        if c.len() > rho {
-            c.select_nth_unstable(rho - 1);
-            c.truncate(rho);
-        }
-    };
-    new_c.par_iter_mut().for_each(|c| {
-        c.sort_unstable_by_key(|e| e.1);
-        c.dedup_by_key(|e| e.1);
-        trim(c)
-    });
-    old_c.par_iter_mut().for_each(|c| {
-        c.sort_unstable_by_key(|e| e.1);
-        c.dedup_by_key(|e| e.1);
-        trim(c)
-    });
+    let [new_c, old_c] = Candidates::sample(heaps, seed, round, rho);
     // Entries sampled as new are old from now on.
     heaps.par_iter_mut().enumerate().for_each(|(u, h)| {
-        let sampled = &new_c[u];
+        let sampled = new_c.row(u);
         for e in h.items.iter_mut() {
             if e.2 && sampled.iter().any(|s| s.1 == e.1) {
                 e.2 = false;
@@ -288,21 +394,25 @@ fn descend_round(
     // into one bucket per range of target rows, so grouping them needs no serial pass.
     const RANGE: usize = 1024;
     let ranges = n.div_ceil(RANGE);
-    let proposals: Vec<Vec<Vec<(u32, f32, u32)>>> = visit
-        .par_chunks(256)
-        .map(|us| {
+    const CHUNK: usize = 256;
+    let proposals: Vec<Vec<Vec<(u32, f32, u32)>>> = (0..n.div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|c| {
             let mut out: Vec<Vec<(u32, f32, u32)>> = vec![Vec::new(); ranges];
-            for &u in us {
-                let u = u as usize;
-                let (nc, oc) = (&new_c[u], &old_c[u]);
+            let (mut others, mut dists) = (Vec::new(), Vec::new());
+            for u in c * CHUNK..n.min((c + 1) * CHUNK) {
+                let (nc, oc) = (new_c.row(u), old_c.row(u));
                 for (ai, &(_, a)) in nc.iter().enumerate() {
-                    let xa = &x[a as usize * d..(a as usize + 1) * d];
-                    let others = nc[ai + 1..].iter().chain(oc.iter());
-                    for &(_, b) in others {
-                        if a == b {
-                            continue;
-                        }
-                        let d2 = sq_dist(xa, &x[b as usize * d..(b as usize + 1) * d]);
+                    others.clear();
+                    others.extend(
+                        nc[ai + 1..]
+                            .iter()
+                            .chain(oc.iter())
+                            .map(|e| e.1)
+                            .filter(|&b| b != a),
+                    );
+                    for_each_distance(x, d, a, &others, &mut dists);
+                    for (&b, &d2) in others.iter().zip(&dists) {
                         if d2 < worst[a as usize] {
                             out[a as usize / RANGE].push((a, d2, b));
                         }
