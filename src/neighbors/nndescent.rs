@@ -91,7 +91,7 @@ fn priority(seed: u64, round: usize, a: u32, b: u32) -> u64 {
 /// Leaves of one random-projection tree (Dasgupta & Freund's RP-tree with median splits):
 /// the node at depth `l` splits at the median of its rows' projections on direction `l` of
 /// this tree, until a node has at most `leaf` rows. `proj` holds every row's projections on
-/// all directions (`n x dirs`, one GEMM for the whole forest: pynndescent's trees instead take
+/// all directions (`dirs x n`, one GEMM for the whole forest: pynndescent's trees instead take
 /// a dot product per row and level, which reads the data once per level and tree).
 fn rp_tree(proj: &[f32], dirs: usize, first: usize, depth: usize, leaf: usize) -> Vec<Vec<u32>> {
     let n = proj.len() / dirs;
@@ -102,12 +102,10 @@ fn rp_tree(proj: &[f32], dirs: usize, first: usize, depth: usize, leaf: usize) -
             leaves.push(node);
             continue;
         }
-        let col = first + level;
+        let col = &proj[(first + level) * n..(first + level + 1) * n];
         let mid = node.len() / 2;
         node.select_nth_unstable_by(mid, |&a, &b| {
-            proj[a as usize * dirs + col]
-                .total_cmp(&proj[b as usize * dirs + col])
-                .then(a.cmp(&b))
+            col[a as usize].total_cmp(&col[b as usize]).then(a.cmp(&b))
         });
         let right = node.split_off(mid);
         stack.push((node, level + 1));
@@ -153,18 +151,10 @@ pub fn nn_descent(data: &Embeddings, params: &NnDescentParams) -> KnnGraph {
         let r: Vec<f32> = (0..dirs * d)
             .map(|_| crate::project::pca::gaussian(&mut rng) as f32)
             .collect();
-        let mut proj = vec![0.0f32; n * dirs];
-        for (c, chunk) in proj.chunks_mut(4096 * dirs).enumerate() {
-            let rows = chunk.len() / dirs;
-            matmul_abt(
-                chunk,
-                &x[c * 4096 * d..(c * 4096 + rows) * d],
-                &r,
-                (rows, dirs, d),
-                false,
-                faer::Par::rayon(0),
-            );
-        }
+        // Direction-major (`dirs x n`): a tree level reads one contiguous column.
+        let mut proj = vec![0.0f32; dirs * n];
+        matmul_abt(&mut proj, &r, x, (dirs, n, d), false, faer::Par::rayon(0));
+        tracing::debug!("nn-descent: {dirs} projections");
         let mut forests: Vec<Vec<Vec<u32>>> = (0..n_trees)
             .into_par_iter()
             .map(|t| rp_tree(&proj, dirs, t * depth, depth, leaf))
@@ -301,6 +291,14 @@ impl Candidates {
                 s[v as usize + 1] += 1;
             }
         }
+        // Old candidates only matter to rows that have new ones (a join pairs new with new
+        // and new with old): late rounds, where almost every row has none, skip them.
+        let has_new: Vec<bool> = start[0][1..].iter().map(|&c| c > 0).collect();
+        for (u, &yes) in has_new.iter().enumerate() {
+            if !yes {
+                start[1][u + 1] = 0;
+            }
+        }
         for s in start.iter_mut() {
             for u in 0..n {
                 s[u + 1] += s[u];
@@ -314,12 +312,20 @@ impl Candidates {
         for (u, h) in heaps.iter().enumerate() {
             for &(_, v, is_new) in &h.items {
                 let kind = usize::from(!is_new);
+                let (want_u, want_v) = (is_new || has_new[u], is_new || has_new[v as usize]);
+                if !(want_u || want_v) {
+                    continue;
+                }
                 let (f, it) = (&mut fill[kind], &mut items[kind]);
                 let p = priority(seed, round, u as u32, v);
-                it[f[u]] = (p, v);
-                f[u] += 1;
-                it[f[v as usize]] = (p, u as u32);
-                f[v as usize] += 1;
+                if want_u {
+                    it[f[u]] = (p, v);
+                    f[u] += 1;
+                }
+                if want_v {
+                    it[f[v as usize]] = (p, u as u32);
+                    f[v as usize] += 1;
+                }
             }
         }
         let [items_new, items_old] = items;
