@@ -363,6 +363,37 @@ fn cluster_and_optimal_k_follow_the_contract() {
     let labels = embedscope::io::read_assignments(&pq).unwrap();
     assert_eq!(labels.iter().filter(|l| l.is_none()).count() as u64, noise);
 
+    // fast_hdbscan's route: NN-descent graph of the row and max(3 x 3, 15) neighbours; the
+    // CLI gives the library's answer for the same parameters.
+    let o = run(&[
+        "cluster",
+        input.to_str().unwrap(),
+        "--algorithm",
+        "hdbscan",
+        "--min-cluster-size",
+        "5",
+        "--min-samples",
+        "3",
+        "--knn-nndescent",
+        "--out",
+        pq.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let from_cli = embedscope::io::read_assignments(&pq).unwrap();
+    let data = embedscope::io::load(&input, &embedscope::io::LoadOptions::default())
+        .unwrap()
+        .vectors
+        .unwrap();
+    let lib = embedscope::cluster::Hdbscan::params()
+        .min_cluster_size(5)
+        .min_samples(3)
+        .knn_graph(16)
+        .nn_descent(true)
+        .fit(&data)
+        .unwrap();
+    assert_eq!(from_cli, lib.labels());
+
     let o = run(&[
         "cluster",
         input.to_str().unwrap(),

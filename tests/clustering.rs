@@ -211,6 +211,36 @@ fn agglomerative_agrees_with_scikit_learn() {
     }
 }
 
+fn fixture_json(name: &str) -> serde_json::Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// HDBSCAN with the reference fixtures' settings (min_samples 3), and its labels with -1 for
+/// noise.
+fn fit_reference_setting(
+    data: &embedscope::Embeddings,
+    mcs: usize,
+    selection: embedscope::cluster::Selection,
+    eps: f64,
+) -> (embedscope::cluster::HdbscanModel, Vec<i64>) {
+    let m = embedscope::cluster::Hdbscan::params()
+        .min_cluster_size(mcs)
+        .min_samples(3)
+        .selection(selection)
+        .cluster_selection_epsilon(eps)
+        .fit(data)
+        .unwrap();
+    let labels = m
+        .labels()
+        .iter()
+        .map(|l| l.map_or(-1, |c| c as i64))
+        .collect();
+    (m, labels)
+}
+
 /// The reference orders MST edges of equal weight by numpy's unstable argsort, and the flat
 /// clustering depends on that order wherever several merges happen at the same height (the
 /// Debian sample has 196 tied weights, many from duplicate texts). Re-running the reference's
@@ -219,12 +249,10 @@ fn agglomerative_agrees_with_scikit_learn() {
 /// exactly the reference's edges; the bars below sit above that tie-order noise.
 #[test]
 fn hdbscan_matches_the_hdbscan_library() {
-    use embedscope::cluster::{Hdbscan, Selection};
+    use embedscope::cluster::Selection;
     // hdbscan 0.8.44 HDBSCAN(min_cluster_size, min_samples=3, cluster_selection_method, ...)
     // on the sample's vectors (float64).
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hdbscan-debian2k.json");
-    let want: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let want = fixture_json("hdbscan-debian2k.json");
     let data = sample();
     for (key, mcs, selection, eps, bar) in [
         ("eom_mcs5_ms3_eps0.0", 5, Selection::Eom, 0.0, 0.95),
@@ -233,18 +261,7 @@ fn hdbscan_matches_the_hdbscan_library() {
         ("eom_mcs5_ms3_eps0.6", 5, Selection::Eom, 0.6, 0.95),
     ] {
         let reference: Vec<i64> = ints(&want[key]["labels"]);
-        let m = Hdbscan::params()
-            .min_cluster_size(mcs)
-            .min_samples(3)
-            .selection(selection)
-            .cluster_selection_epsilon(eps)
-            .fit(&data)
-            .unwrap();
-        let ours: Vec<i64> = m
-            .labels()
-            .iter()
-            .map(|l| l.map_or(-1, |c| c as i64))
-            .collect();
+        let (m, ours) = fit_reference_setting(&data, mcs, selection, eps);
         let ari = label_agreement(&reference, &ours).ari;
         let noise_ref = reference.iter().filter(|&&l| l < 0).count();
         eprintln!(
@@ -296,11 +313,8 @@ fn hdbscan_matches_the_hdbscan_library() {
 /// AVX-512 run at ARI 0.963 at mcs 5 on this sample).
 #[test]
 fn hdbscan_equals_the_library_with_a_stable_tie_order() {
-    use embedscope::cluster::{Hdbscan, Selection};
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hdbscan-stable-debian2k.json");
-    let want: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    use embedscope::cluster::Selection;
+    let want = fixture_json("hdbscan-stable-debian2k.json");
     let data = sample();
     for (key, mcs, selection, eps) in [
         ("eom_mcs5_ms3_eps0.0", 5, Selection::Eom, 0.0),
@@ -309,18 +323,7 @@ fn hdbscan_equals_the_library_with_a_stable_tie_order() {
         ("eom_mcs5_ms3_eps0.6", 5, Selection::Eom, 0.6),
     ] {
         let reference: Vec<i64> = ints(&want[key]["labels"]);
-        let m = Hdbscan::params()
-            .min_cluster_size(mcs)
-            .min_samples(3)
-            .selection(selection)
-            .cluster_selection_epsilon(eps)
-            .fit(&data)
-            .unwrap();
-        let ours: Vec<i64> = m
-            .labels()
-            .iter()
-            .map(|l| l.map_or(-1, |c| c as i64))
-            .collect();
+        let (m, ours) = fit_reference_setting(&data, mcs, selection, eps);
         // The same partition: a one-to-one renaming of the clusters, noise to noise.
         let mut rename = std::collections::HashMap::new();
         for (row, (&a, &b)) in ours.iter().zip(&reference).enumerate() {
