@@ -5,8 +5,9 @@
 //! probabilities and GLOSH outlier scores.
 //!
 //! On 384-d embeddings space-partitioning trees prune nothing, so the exact route is dense: all
-//! pairwise distances in one `n x n` f32 matrix built from GEMM tiles (with tiny distances
-//! recomputed directly, so duplicates are exactly 0 apart as in the reference), core distances
+//! pairwise distances in one `n x n` f32 matrix built from GEMM tiles (the upper ones, then
+//! mirrored; tiny distances recomputed directly, so duplicates are exactly 0 apart as in the
+//! reference), core distances
 //! by selection per row, then Prim's algorithm over the matrix. Memory `4n²` bytes: 3.6 GB at
 //! 30k rows. Above [`MAX_ROWS`] (or with [`HdbscanParams::knn_graph`]) the tree is built on the
 //! exact k-nearest-neighbour graph instead, in `O(n·k)` memory.
@@ -246,36 +247,72 @@ fn distance_matrix(data: &Embeddings, metric: Metric) -> Vec<f32> {
     let sq = row_sq_norms(x, d);
     let mut out = vec![0.0f32; n * n];
     const TILE: usize = 256;
-    out.par_chunks_mut(TILE * n)
-        .enumerate()
-        .for_each(|(t, block)| {
+    // The upper triangle only (row tile `t` against rows `t * TILE..`): the matrix is
+    // symmetric, so half the product is enough, and the mirror below makes it exactly
+    // symmetric, as the reference's distance function is.
+    out.par_chunks_mut(TILE * n).enumerate().for_each_init(
+        Vec::new,
+        |prod: &mut Vec<f32>, (t, block)| {
             let start = t * TILE;
             let rows = block.len() / n;
+            let width = n - start;
+            prod.resize(rows * width, 0.0);
             matmul_abt(
-                block,
+                prod,
                 &x[start * d..(start + rows) * d],
-                x,
-                (rows, n, d),
+                &x[start * d..],
+                (rows, width, d),
                 false,
                 faer::Par::Seq,
             );
             for r in 0..rows {
                 let i = start + r;
                 let row = &mut block[r * n..(r + 1) * n];
-                for (j, v) in row.iter_mut().enumerate() {
+                for c in r..width {
+                    let j = start + c;
+                    let dot = prod[r * width + c];
                     // Duplicates must be exactly 0 apart: they decide infinite lambdas in the
                     // reference.
-                    let d2 = refine_sq_dist(x, d, &sq, i, j, (sq[i] + sq[j] - 2.0 * *v).max(0.0));
-                    *v = match metric {
+                    let d2 = refine_sq_dist(x, d, &sq, i, j, (sq[i] + sq[j] - 2.0 * dot).max(0.0));
+                    row[j] = match metric {
                         Metric::Euclidean => d2.sqrt(),
                         Metric::Cosine => 0.5 * d2,
                     };
                 }
                 row[i] = 0.0;
             }
-        });
+        },
+    );
+    mirror_upper(&mut out, n);
     out
 }
+
+/// Copies the upper triangle of the `n x n` row-major matrix onto the lower one, in blocks
+/// (a block of rows reads the matching block of columns from the rows above it).
+fn mirror_upper(m: &mut [f32], n: usize) {
+    const B: usize = 64;
+    let base = SyncPtr(m.as_mut_ptr());
+    (0..n.div_ceil(B)).into_par_iter().for_each(|bi| {
+        let p = base;
+        for bj in 0..=bi {
+            for i in bi * B..n.min((bi + 1) * B) {
+                for j in bj * B..n.min((bj + 1) * B).min(i) {
+                    // SAFETY: `j < i < n`: this writes (i, j) in the lower triangle of the rows
+                    // of block `bi`, which only this task writes, and reads (j, i) in the upper
+                    // triangle, which no task writes.
+                    unsafe { *p.0.add(i * n + j) = *p.0.add(j * n + i) };
+                }
+            }
+        }
+    });
+}
+
+/// A raw pointer shared by the tasks of [`mirror_upper`], which touch disjoint elements.
+#[derive(Clone, Copy)]
+struct SyncPtr(*mut f32);
+// SAFETY: see `mirror_upper`: tasks write disjoint elements and read elements nobody writes.
+unsafe impl Send for SyncPtr {}
+unsafe impl Sync for SyncPtr {}
 
 /// Core distances and a spanning tree from a `k`-nearest-neighbour graph: Kruskal on
 /// the graph's mutual-reachability edges; the forest's components are chained at infinite
@@ -828,4 +865,42 @@ fn epsilon_search(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distance_matrix_is_the_symmetric_naive_one() {
+        // 600 rows: three row tiles and ten mirror blocks, with an exact duplicate.
+        let (n, d) = (600, 20);
+        let mut v: Vec<f32> = (0..n * d)
+            .map(|i| ((i * 7919) % 1000) as f32 / 997.0)
+            .collect();
+        let (a, b) = v.split_at_mut(100 * d);
+        b[..d].copy_from_slice(&a[..d]); // row 100 = row 0
+        let data = Embeddings::points(v.clone(), d).unwrap();
+        for metric in [Metric::Euclidean, Metric::Cosine] {
+            let m = distance_matrix(&data, metric);
+            for i in 0..n {
+                assert_eq!(m[i * n + i], 0.0);
+                for j in 0..n {
+                    assert_eq!(m[i * n + j].to_bits(), m[j * n + i].to_bits(), "({i}, {j})");
+                }
+            }
+            let x = data.as_slice();
+            for (i, j) in [(0, 1), (5, 599), (300, 17), (256, 255), (511, 512)] {
+                let d2: f64 = (0..d)
+                    .map(|t| f64::from(x[i * d + t] - x[j * d + t]).powi(2))
+                    .sum();
+                let want = match metric {
+                    Metric::Euclidean => d2.sqrt(),
+                    Metric::Cosine => 0.5 * d2,
+                };
+                assert!((f64::from(m[i * n + j]) - want).abs() < 1e-4, "({i}, {j})");
+            }
+            assert_eq!(m[100], 0.0, "duplicates are exactly 0 apart");
+        }
+    }
 }
