@@ -143,8 +143,9 @@ struct ClusterArgs {
     /// Merge clusters split below this distance (HDBSCAN).
     #[arg(long, default_value_t = 0.0)]
     cluster_selection_epsilon: f64,
-    /// Build HDBSCAN's tree on each row's K nearest neighbours instead of all pairs (O(n·K)
-    /// memory; the default above 50,000 rows with K = max(3 x min_samples, 15)).
+    /// Build HDBSCAN's tree on each row's K nearest neighbours (the row itself included)
+    /// instead of all pairs, in O(n·K) memory; exact neighbours unless --knn-nndescent or
+    /// --knn-probes. Above 50,000 rows the default is --knn-nndescent.
     #[arg(long)]
     knn_graph: Option<usize>,
     /// Find the kNN graph approximately, probing this many K-Means cells per row (HDBSCAN's
@@ -921,13 +922,8 @@ fn cluster(args: &ClusterArgs) -> anyhow::Result<()> {
     }
     hdbscan = hdbscan.knn_probes(args.knn_probes);
     if args.knn_nndescent {
+        // Without --knn-graph: fast_hdbscan's graph (see `HdbscanParams::nn_descent`).
         hdbscan = hdbscan.nn_descent(true);
-        if args.knn_graph.is_none() && args.umap_dims.is_none() {
-            // fast_hdbscan's graph: max(3 x min_samples, 15) neighbours besides the row itself
-            // (our graphs count the row itself).
-            let samples = args.min_samples.unwrap_or(args.min_cluster_size);
-            hdbscan = hdbscan.knn_graph((3 * samples).max(15) + 1);
-        }
     }
     if args.stream {
         if args.algorithm != AlgorithmArg::MinibatchKmeans {

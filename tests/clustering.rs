@@ -523,6 +523,21 @@ fn hdbscan_approximate_graph_keeps_well_separated_blobs() {
     let ari = label_agreement(&a, &b).ari;
     assert!(ari > 0.95, "NN-descent ARI {ari}");
     assert_eq!(by_descent, nnd(&nested));
+    // Without a graph size: fast_hdbscan's, the row and max(3 x 5, 15) = 15 neighbours.
+    let default_size = Hdbscan::params()
+        .min_cluster_size(10)
+        .min_samples(5)
+        .nn_descent(true)
+        .fit(&nested)
+        .unwrap();
+    let sized = Hdbscan::params()
+        .min_cluster_size(10)
+        .min_samples(5)
+        .knn_graph(16)
+        .nn_descent(true)
+        .fit(&nested)
+        .unwrap();
+    assert_eq!(default_size, sized);
     assert_eq!(
         approx,
         Hdbscan::params()
