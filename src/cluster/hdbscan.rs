@@ -215,6 +215,10 @@ impl HdbscanParams {
                     clock.elapsed().as_secs_f64()
                 );
                 let core = core_distances(&dist, n, self.samples());
+                tracing::debug!(
+                    "hdbscan: core distances {:.2} s",
+                    clock.elapsed().as_secs_f64()
+                );
                 let mst = prim_mst(&dist, &core, n);
                 (core, mst)
             }
@@ -384,45 +388,83 @@ fn knn_graph_mst(
 /// row, the point itself at index 0), as the `hdbscan` library.
 fn core_distances(dist: &[f32], n: usize, min_samples: usize) -> Vec<f32> {
     dist.par_chunks(n)
-        .map_init(Vec::new, |buf: &mut Vec<f32>, row| {
-            buf.clear();
-            buf.extend_from_slice(row);
-            let (_, v, _) = buf.select_nth_unstable_by(min_samples, f32::total_cmp);
-            *v
+        .map_init(Vec::new, |low: &mut Vec<f32>, row| {
+            // The `min_samples + 1` smallest, kept sorted in one pass over the row (min_samples
+            // is small; a selection over a copy of the row read it three times).
+            let keep = min_samples + 1;
+            low.clear();
+            for &v in row {
+                if low.len() == keep {
+                    if v.total_cmp(&low[keep - 1]).is_ge() {
+                        continue;
+                    }
+                    low.pop();
+                }
+                let at = low.partition_point(|x| x.total_cmp(&v).is_le());
+                low.insert(at, v);
+            }
+            low[keep - 1]
         })
         .collect()
 }
 
 /// Prim's algorithm on the mutual reachability graph `max(core_a, core_b, d(a, b))`, dense.
 /// Returns `n - 1` edges `(a, b, weight)` in the order they joined the tree.
+///
+/// Each step relaxes the vertices outside the tree through the newest one, reading its row of
+/// the matrix in order, in parallel chunks of vertices. The next vertex is the lowest
+/// `(weight, index)`, which is the first minimum of the serial scan by index of the `hdbscan`
+/// library (`mst_linkage_core_vector`): the same tree, order and ties.
 fn prim_mst(dist: &[f32], core: &[f32], n: usize) -> Vec<(usize, usize, f64)> {
+    const CHUNK: usize = 8192;
     let mut in_tree = vec![false; n];
     let mut best = vec![f32::INFINITY; n];
-    let mut from = vec![0usize; n];
+    let mut from = vec![0u32; n];
     let mut edges = Vec::with_capacity(n.saturating_sub(1));
-    let mut current = 0;
+    let mut current = 0usize;
     in_tree[0] = true;
     for _ in 1..n {
         let row = &dist[current * n..(current + 1) * n];
         let c = core[current];
-        let mut next = usize::MAX;
-        let mut next_w = f32::INFINITY;
-        for j in 0..n {
-            if in_tree[j] {
-                continue;
+        // The lowest (weight, vertex) of a chunk starting at vertex `first`.
+        let scan = |first: usize, t: &[bool], b: &mut [f32], f: &mut [u32]| {
+            let mut low = (f32::INFINITY, usize::MAX);
+            for (k, ((&done, bj), fj)) in t.iter().zip(b.iter_mut()).zip(f.iter_mut()).enumerate() {
+                if done {
+                    continue;
+                }
+                let j = first + k;
+                let mr = row[j].max(c).max(core[j]);
+                if mr < *bj {
+                    *bj = mr;
+                    *fj = current as u32;
+                }
+                if *bj < low.0 || low.1 == usize::MAX {
+                    low = (*bj, j);
+                }
             }
-            let mr = row[j].max(c).max(core[j]);
-            if mr < best[j] {
-                best[j] = mr;
-                from[j] = current;
+            low
+        };
+        let lower = |a: (f32, usize), b: (f32, usize)| {
+            if b.1 != usize::MAX && (a.1 == usize::MAX || (b.0, b.1) < (a.0, a.1)) {
+                b
+            } else {
+                a
             }
-            if best[j] < next_w || next == usize::MAX {
-                next_w = best[j];
-                next = j;
-            }
-        }
+        };
+        let (w, next) = if n > 2 * CHUNK {
+            in_tree
+                .par_chunks(CHUNK)
+                .zip(best.par_chunks_mut(CHUNK))
+                .zip(from.par_chunks_mut(CHUNK))
+                .enumerate()
+                .map(|(i, ((t, b), f))| scan(i * CHUNK, t, b, f))
+                .reduce(|| (f32::INFINITY, usize::MAX), lower)
+        } else {
+            scan(0, &in_tree, &mut best, &mut from)
+        };
         in_tree[next] = true;
-        edges.push((from[next], next, f64::from(next_w)));
+        edges.push((from[next] as usize, next, f64::from(w)));
         current = next;
     }
     edges
