@@ -6,16 +6,9 @@
 # Needs the peer harness (../shared/peers/bench.py, or PEERS_BENCH) and its Python (PEERS_PY,
 # default ~/.cache/embedscope/peers-venv/bin/python with ../shared/peers/requirements.txt).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-source scripts/env.sh
 data="$(realpath "$1")"
 repeats="${2:-3}"
-py="${PEERS_PY:-$EMBEDSCOPE_HOME/peers-venv/bin/python}"
-bench="${PEERS_BENCH:-../shared/peers/bench.py}"
-out="$(mktemp -d)"
-trap 'rm -rf "$out"' EXIT
-cargo build --release --locked --bin embedscope >&2
-bin="$CARGO_TARGET_DIR/release/embedscope"
+source "$(dirname "$0")/common.sh"
 name="$(basename "$data" .npy)"
 PEERS_OUT="$out/peers" env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$py" "$bench" "$data" \
   --tasks retrieval,dedup --repeats "$repeats" --threads 1 --name "$name" >&2

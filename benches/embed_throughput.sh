@@ -6,15 +6,10 @@
 #   python3 -m venv ~/.cache/embedscope/peers-venv &&
 #   ~/.cache/embedscope/peers-venv/bin/pip install -r ../shared/peers/requirements.txt sentence-transformers).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-source scripts/env.sh
-corpus="${1:-samples/debian-2k.parquet}"
-py="${PEERS_PY:-$EMBEDSCOPE_HOME/peers-venv/bin/python}"
+corpus_arg="${1:-}"
+source "$(dirname "$0")/common.sh"
+corpus="${corpus_arg:-samples/debian-2k.parquet}"
 model="${EMBEDSCOPE_MODEL_DIR:-$EMBEDSCOPE_HOME/models/all-MiniLM-L6-v2}"
-out="$(mktemp -d)"
-trap 'rm -rf "$out"' EXIT
-cargo build --release --locked --bin embedscope >&2
-bin="$CARGO_TARGET_DIR/release/embedscope"
 for threads in 2 1; do
   RAYON_NUM_THREADS=$threads "$bin" embed "$corpus" --out "$out/ours-$threads.npy" --no-cache --json --model-dir "$model" \
     | sed "s/^/{\"tool\":\"embedscope\",\"threads\":$threads,\"r\":/; s/\$/}/"

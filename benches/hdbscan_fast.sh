@@ -7,16 +7,9 @@
 # earlier run with the hdbscan library), with the library.
 # Usage: benches/hdbscan_fast.sh DATA.npy [REPEATS]   (e.g. ../shared/data/debian-30k.npy)
 set -euo pipefail
-cd "$(dirname "$0")/.."
-source scripts/env.sh
 data="$(realpath "$1")"
 repeats="${2:-3}"
-py="${PEERS_PY:-$EMBEDSCOPE_HOME/peers-venv/bin/python}"
-bench="${PEERS_BENCH:-../shared/peers/bench.py}"
-out="$(mktemp -d)"
-trap 'rm -rf "$out"' EXIT
-cargo build --release --locked --bin embedscope >&2
-bin="$CARGO_TARGET_DIR/release/embedscope"
+source "$(dirname "$0")/common.sh"
 name="$(basename "$data" .npy)"
 PEERS_OUT="$out/peers" env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$py" "$bench" "$data" \
   --tasks hdbscan --hdbscan-impls fast_hdbscan --hdbscan-mcs 5,15 --repeats "$repeats" \
