@@ -61,19 +61,13 @@ unsafe fn sq_dist_avx2(a: &[f32], b: &[f32]) -> f32 {
 #[inline(always)]
 fn sq_dist_generic<const LANES: usize>(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0.0f32; LANES];
-    let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
-    let (ra, rb) = (ca.remainder(), cb.remainder());
-    for (x, y) in ca.zip(cb) {
+    for (x, y) in a.chunks_exact(LANES).zip(b.chunks_exact(LANES)) {
         for l in 0..LANES {
             let t = x[l] - y[l];
             acc[l] += t * t;
         }
     }
-    let mut tail = 0.0f32;
-    for (x, y) in ra.iter().zip(rb) {
-        tail += (x - y) * (x - y);
-    }
-    acc.iter().sum::<f32>() + tail
+    acc.iter().sum::<f32>() + tail(a, b, a.len() / LANES * LANES)
 }
 
 /// Squared Euclidean distances from `a` to four vectors at once (pynndescent's 1x4 join

@@ -190,14 +190,16 @@ impl HdbscanParams {
             ));
         }
         let clock = std::time::Instant::now();
-        // fast_hdbscan's graph: the row and max(3 x min_samples, 15) neighbours.
-        let fast_k = (3 * self.samples()).max(15) + 1;
+        // max(3 x min_samples, 15) neighbours; fast_hdbscan's graph has them besides the row
+        // itself (our graphs count the row).
+        let neighbours = (3 * self.samples()).max(15);
+        let fast_k = neighbours + 1;
         let (graph_k, probes, nn_descent) = match self.knn_graph {
             Some(k) => (Some(k), self.knn_probes, self.nn_descent),
             None if self.nn_descent => (Some(fast_k), 0, true),
             None if n > MAX_ROWS && self.knn_probes > 0 => {
                 tracing::warn!("hdbscan: {n} rows > {MAX_ROWS}: using the IVF kNN-graph route");
-                (Some((3 * self.samples()).max(15)), self.knn_probes, false)
+                (Some(neighbours), self.knn_probes, false)
             }
             None if n > MAX_ROWS => {
                 tracing::warn!(

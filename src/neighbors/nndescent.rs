@@ -374,7 +374,6 @@ impl Candidates {
 
 /// One round: sample new and old candidates (forward and reverse), join them locally,
 /// apply the improvements. Returns how many list entries changed.
-#[allow(clippy::too_many_arguments)]
 fn descend_round(
     x: &[f32],
     d: usize,
