@@ -120,7 +120,7 @@ if std::env::var("OPENAI_API_KEY").is_ok() || std::env::var("OPENAI_BASE_URL").i
         keywords: kw.iter().take(10).map(|k| k.term.clone()).collect(),
         documents: texts.iter().zip(kmeans.labels()).filter(|(_, l)| **l == c).map(|(t, _)| t.clone()).collect(),
     }).collect();
-    for (c, l) in llm_labels(&inputs, &topics.labels, &LlmParams::default()).unwrap().iter().enumerate() {
+    for (c, l) in llm_labels(&inputs, &topics.labels, &LlmParams::from_env()).unwrap().iter().enumerate() {
         println!("cluster {c}: {} ({:?}{})", l.label, l.source, l.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default());
     }
 } else {

@@ -1,5 +1,6 @@
 //! [`Embeddings`]: the one matrix every stage reads.
 
+use crate::display::{block, evcxr_display, facts, table, Rich};
 use crate::error::EmbeddingsError;
 
 /// A corpus' vectors: one contiguous row-major `f32` matrix, validated and L2-normalised once,
@@ -158,6 +159,38 @@ fn shape(data: &[f32], dim: usize) -> Result<usize, EmbeddingsError> {
         rows => Ok(rows),
     }
 }
+
+impl Rich for Embeddings {
+    /// A summary: rows, dimension, whether the rows are unit vectors, the first values.
+    fn to_html(&self) -> String {
+        let rows: Vec<Vec<String>> = (0..self.rows().min(3))
+            .map(|i| {
+                let r = self.row(i);
+                let mut v: Vec<String> = r.iter().take(6).map(|x| format!("{x:.4}")).collect();
+                if r.len() > 6 {
+                    v.push("…".into());
+                }
+                vec![i.to_string(), v.join(", ")]
+            })
+            .collect();
+        block(
+            "Embeddings",
+            &(facts(&[
+                ("rows", self.rows().to_string()),
+                ("dimensions", self.dim().to_string()),
+                (
+                    "rows",
+                    if self.is_unit() {
+                        "unit length (cosine = dot product)".into()
+                    } else {
+                        "points (not normalised)".into()
+                    },
+                ),
+            ]) + &table(&["row", "values"], &rows, 3)),
+        )
+    }
+}
+evcxr_display!(Embeddings);
 
 #[cfg(test)]
 mod tests {

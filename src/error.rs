@@ -154,6 +154,15 @@ impl Error {
         }
     }
 
+    /// A cosine threshold must lie in (0, 1]: the one check of that rule.
+    pub(crate) fn check_threshold(name: &'static str, threshold: f64) -> Result<()> {
+        if threshold > 0.0 && threshold <= 1.0 {
+            Ok(())
+        } else {
+            Err(Error::param(name, threshold, "must be in (0, 1]"))
+        }
+    }
+
     pub(crate) fn param(
         name: &'static str,
         value: impl ToString,

@@ -6,16 +6,44 @@ use std::time::Duration;
 
 use crate::rng::Rng;
 
-/// The API base URL from `OPENAI_BASE_URL`, else OpenAI's.
+/// OpenAI's API, the base URL when none is given.
+pub(crate) const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
+
+/// The API base URL from `OPENAI_BASE_URL`, else OpenAI's. Read only by the `from_env`
+/// constructors, never by `Default`.
 pub(crate) fn env_base_url() -> String {
-    std::env::var("OPENAI_BASE_URL").unwrap_or_else(|_| "https://api.openai.com/v1".into())
+    std::env::var("OPENAI_BASE_URL").unwrap_or_else(|_| OPENAI_BASE_URL.into())
 }
 
 /// The API key from `OPENAI_API_KEY` (None when unset or empty).
-pub(crate) fn env_api_key() -> Option<String> {
+pub(crate) fn env_api_key() -> Option<Secret> {
     std::env::var("OPENAI_API_KEY")
         .ok()
         .filter(|k| !k.is_empty())
+        .map(Secret)
+}
+
+/// An API key. Its text leaves only as the bearer header of a request: `Debug` prints
+/// `<redacted>`, and it has no `Display` and no `Serialize`, so no log line, error, `audit.json`
+/// or report can carry it by accident.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Secret(String);
+
+impl Secret {
+    /// Wraps a key (None when empty).
+    pub(crate) fn new(key: String) -> Option<Secret> {
+        (!key.is_empty()).then_some(Secret(key))
+    }
+    /// The key itself, for the request header only.
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
 }
 
 /// Retry settings.
@@ -35,7 +63,7 @@ pub(crate) struct RetryPolicy {
 pub(crate) fn post_json(
     client: &reqwest::blocking::Client,
     url: &str,
-    key: Option<&str>,
+    key: Option<&Secret>,
     body: &serde_json::Value,
     policy: &RetryPolicy,
     rng: &mut Rng,
@@ -50,7 +78,7 @@ pub(crate) fn post_json(
         requests += 1;
         let mut req = client.post(url).json(body);
         if let Some(key) = key {
-            req = req.bearer_auth(key);
+            req = req.bearer_auth(key.expose());
         }
         let (retry, wait) = match req.send() {
             Ok(resp) => {

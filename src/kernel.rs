@@ -15,6 +15,18 @@ use crate::linalg::{matmul_abt, refine_sq_dist, row_sq_norms};
 /// Rows of `a` per tile.
 pub const TILE_ROWS: usize = 256;
 
+/// Two rows whose cosine passed a threshold test, `row_a < row_b`: what the threshold
+/// reductions over the kernel's tiles (near duplicates, an index's range search) find.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Pair {
+    /// First row.
+    pub row_a: usize,
+    /// Second row.
+    pub row_b: usize,
+    /// Their cosine similarity.
+    pub cosine: f32,
+}
+
 /// For each tile of rows of `a` (`n x d`), computes the dot products with every row of `b`
 /// (`m x d`) into a `tile x m` buffer and hands `(first_row, rows, dots)` to `f`; returns the
 /// per-tile results in tile order.

@@ -259,6 +259,14 @@ pub(crate) fn refine_sq_dist(x: &[f32], d: usize, sq: &[f32], i: usize, j: usize
     }
 }
 
+/// Dot product in f64 (the exact check of pairs near a threshold).
+pub(crate) fn dot_f64(a: &[f32], b: &[f32]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(&a, &b)| f64::from(a) * f64::from(b))
+        .sum()
+}
+
 /// Squared L2 norm of each row.
 pub(crate) fn row_sq_norms(x: &[f32], dim: usize) -> Vec<f32> {
     x.chunks_exact(dim)

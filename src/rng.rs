@@ -8,6 +8,13 @@ pub struct Rng {
     s: [u64; 4],
 }
 
+/// A standard normal draw (Box–Muller).
+pub(crate) fn gaussian(rng: &mut Rng) -> f64 {
+    let u1 = rng.next_f64().max(f64::MIN_POSITIVE);
+    let u2 = rng.next_f64();
+    (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+}
+
 fn splitmix(state: &mut u64) -> u64 {
     *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
     let mut z = *state;

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::server::{serve, status, Reply};
+use common::server::{serve, serve_recording, status, Reply};
 use embedscope::label::llm::{llm_labels, LabelSource, LlmParams, TopicInput};
 
 fn ok(content: &str) -> Reply {
@@ -248,7 +248,7 @@ fn cli_label_and_audit_use_the_model_and_survive_its_failure() {
     let run = |args: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_embedscope"))
             .args(args)
-            .env("OPENAI_API_KEY", "sk-test")
+            .env("OPENAI_API_KEY", SECRET)
             .output()
             .unwrap()
     };
@@ -318,7 +318,62 @@ fn cli_label_and_audit_use_the_model_and_survive_its_failure() {
         .unwrap()
         .iter()
         .any(|n| n.as_str().unwrap().starts_with("LLM labels:")));
-    assert!(std::fs::read_to_string(&html)
+    let report = std::fs::read_to_string(&html).unwrap();
+    assert!(report.contains("LLM label failed"));
+    // The key reached neither the outputs nor the log.
+    for (what, text) in [
+        ("report", report),
+        ("audit.json", std::fs::read_to_string(&json).unwrap()),
+        ("stderr", String::from_utf8_lossy(&o.stderr).into_owned()),
+        ("stdout", String::from_utf8_lossy(&o.stdout).into_owned()),
+    ] {
+        assert!(!text.contains(SECRET), "the API key is in the {what}");
+    }
+}
+
+/// A key no output may show.
+const SECRET: &str = "sk-SECRET-4f1c9a";
+
+#[test]
+fn api_keys_never_print() {
+    use embedscope::embed::OpenAiParams;
+    let llm = LlmParams::default().api_key(Some(SECRET.into()));
+    let embed = OpenAiParams::default().api_key(Some(SECRET.into()));
+    for shown in [
+        format!("{llm:?}"),
+        format!("{llm:#?}"),
+        format!("{embed:?}"),
+        format!("{embed:#?}"),
+    ] {
+        assert!(!shown.contains(SECRET), "{shown}");
+        assert!(shown.contains("<redacted>"), "{shown}");
+    }
+    // A failing connection names the endpoint, not the key.
+    let closed = TcpListener::bind("127.0.0.1:0")
         .unwrap()
-        .contains("LLM label failed"));
+        .local_addr()
+        .unwrap();
+    let err = embed
+        .base_url(format!("http://{closed}/v1"))
+        .max_retries(0)
+        .connect()
+        .unwrap_err();
+    let (shown, debug) = (err.to_string(), format!("{err:?}"));
+    assert!(shown.contains(&closed.to_string()), "{shown}");
+    assert!(
+        !shown.contains(SECRET) && !debug.contains(SECRET),
+        "{debug}"
+    );
+    // Default reads no environment: no key unless one is given or `from_env` asks.
+    assert!(format!("{:?}", LlmParams::default()).contains("api_key: None"));
+    assert!(format!("{:?}", OpenAiParams::default()).contains("api_key: None"));
+}
+
+#[test]
+fn the_key_is_sent_as_a_bearer_token() {
+    let (base, _, auth) = serve_recording(|_, _| ok("Label"));
+    let (t, f) = topics(1);
+    let got = llm_labels(&t, &f, &params(&base).api_key(Some(SECRET.into()))).unwrap();
+    assert_eq!(got[0].source, LabelSource::Llm);
+    assert_eq!(*auth.lock().unwrap(), vec![format!("Bearer {SECRET}")]);
 }

@@ -1,6 +1,7 @@
 //! [`Audit`]: the whole run, load -> embed -> K sweep -> K-Means -> cluster summaries, and what
 //! the report, `audit.json` and a notebook cell show.
 
+mod display;
 mod sections;
 
 use std::time::Instant;
@@ -8,13 +9,19 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::cluster::dendrogram::{dendrogram, Dendrogram};
-use crate::cluster::{Agglomerative, KScore, KSweepParams, Linkage, Metric};
+use crate::cluster::{Agglomerative, KScore, KSweepParams, Linkage};
 use crate::embed::{embed_texts, EmbedStats, Embedder, EmbeddingCache};
 use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};
+use crate::io::frame::{bool_col, f32_col, frame, i32_col, str_col, u32_col};
 use crate::io::Corpus;
-use crate::label::llm::{llm_labels, LabelSource, LlmParams, TopicInput};
-use crate::label::{keywords, short_label, Keyword, KeywordParams};
+use crate::label::llm::LlmParams;
+use crate::label::summary::snippet_of;
+pub use crate::label::summary::{
+    apply_llm_labels, snippet, summarise_clusters, summarise_clusters_with, ClusterSummary,
+    Example, NeighbourCluster,
+};
+use crate::metric::Metric;
 use crate::progress::{Progress, Silent};
 use crate::project::{trustworthiness_sample, Umap};
 use crate::rng::Rng;
@@ -24,11 +31,6 @@ pub use sections::{
     OutlierDoc, PairView, ProbeRecall, RetrievalSummary, ThresholdCount, Verdict,
     VerdictThresholds,
 };
-
-/// Characters of a document kept in summaries.
-const SNIPPET_CHARS: usize = 300;
-/// Representative documents listed per cluster.
-const EXAMPLES: usize = 5;
 
 /// Points plotted in the report's map at most (a seeded sample above that).
 const MAP_MAX_POINTS: usize = 50_000;
@@ -98,54 +100,6 @@ pub struct CorpusSummary {
     pub dim: usize,
     /// Where the vectors came from.
     pub vectors: VectorSource,
-}
-
-/// A document shown as an example of its cluster.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Example {
-    /// Row in the corpus (0-based).
-    pub row: usize,
-    /// Document id.
-    pub id: String,
-    /// The text, cut to a few hundred characters (empty without texts).
-    pub text: String,
-    /// Cosine similarity to the cluster's centroid direction.
-    pub similarity: f32,
-}
-
-/// One cluster, summarised.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ClusterSummary {
-    /// Cluster id (0 = largest).
-    pub id: usize,
-    /// Rows in it.
-    pub size: usize,
-    /// Share of the corpus.
-    pub share: f64,
-    /// Mean cosine similarity of members to the centroid direction.
-    pub cohesion: f32,
-    /// The members nearest the centroid, distinct texts only.
-    pub examples: Vec<Example>,
-    /// Top c-TF-IDF keywords (empty without texts).
-    pub keywords: Vec<Keyword>,
-    /// A short offline label: the top three keywords that share no word ([`short_label`];
-    /// `cluster N` without texts).
-    pub label: String,
-    /// The nearest other clusters by centroid direction, nearest first (at most three).
-    pub neighbours: Vec<NeighbourCluster>,
-    /// Where `label` came from: `keywords`, or `llm` / `cache` with `--llm`.
-    pub label_source: LabelSource,
-    /// Why the LLM label is missing, when one was asked for and failed.
-    pub label_reason: Option<String>,
-}
-
-/// A neighbouring cluster.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct NeighbourCluster {
-    /// Its id.
-    pub id: usize,
-    /// Cosine similarity of the two centroid directions.
-    pub similarity: f32,
 }
 
 /// The K sweep, summarised.
@@ -237,69 +191,31 @@ impl Audit {
     /// One row per document: row, cluster, label, centroid_cosine, and when those sections ran
     /// hdbscan_cluster (-1 = noise), outlier_score (GLOSH), duplicate_group (-1 = none), kept.
     pub fn to_frame(&self) -> Result<polars::prelude::DataFrame> {
-        polars::prelude::DataFrame::new(self.labels.len(), self.frame_columns())
-            .map_err(|e| Error::Unsupported(e.to_string()))
+        frame(self.labels.len(), self.frame_columns())
     }
 
     fn frame_columns(&self) -> Vec<polars::prelude::Column> {
-        use polars::prelude::*;
         let n = self.labels.len();
         let label_of = |c: usize| self.clusters.get(c).map_or("", |s| s.label.as_str());
         let mut columns = vec![
-            UInt32Chunked::from_iter_values("row".into(), 0..n as u32)
-                .into_series()
-                .into_column(),
-            UInt32Chunked::from_iter_values(
-                "cluster".into(),
-                self.labels.iter().map(|&c| c as u32),
-            )
-            .into_series()
-            .into_column(),
-            StringChunked::from_iter_values(
-                "label".into(),
-                self.labels.iter().map(|&c| label_of(c)),
-            )
-            .into_series()
-            .into_column(),
-            Float32Chunked::from_iter_values(
-                "centroid_cosine".into(),
-                self.centroid_cosine.iter().copied(),
-            )
-            .into_series()
-            .into_column(),
+            u32_col("row", 0..n),
+            u32_col("cluster", self.labels.iter().copied()),
+            str_col("label", self.labels.iter().map(|&c| label_of(c))),
+            f32_col("centroid_cosine", self.centroid_cosine.iter().copied()),
         ];
         if let Some(noise) = &self.noise {
-            columns.push(
-                Int32Chunked::from_iter_values(
-                    "hdbscan_cluster".into(),
-                    noise.labels.iter().map(|l| l.map_or(-1, |c| c as i32)),
-                )
-                .into_series()
-                .into_column(),
-            );
-            columns.push(
-                Float32Chunked::from_iter_values(
-                    "outlier_score".into(),
-                    noise.scores.iter().copied(),
-                )
-                .into_series()
-                .into_column(),
-            );
+            columns.push(i32_col(
+                "hdbscan_cluster",
+                noise.labels.iter().map(|l| l.map_or(-1, |c| c as i32)),
+            ));
+            columns.push(f32_col("outlier_score", noise.scores.iter().copied()));
         }
         if let Some(d) = &self.duplicates {
-            columns.push(
-                Int32Chunked::from_iter_values(
-                    "duplicate_group".into(),
-                    d.group_of.iter().map(|g| g.map_or(-1, |g| g as i32)),
-                )
-                .into_series()
-                .into_column(),
-            );
-            columns.push(
-                BooleanChunked::from_iter_values("kept".into(), d.kept.iter().copied())
-                    .into_series()
-                    .into_column(),
-            );
+            columns.push(i32_col(
+                "duplicate_group",
+                d.group_of.iter().map(|g| g.map_or(-1, |g| g as i32)),
+            ));
+            columns.push(bool_col("kept", d.kept.iter().copied()));
         }
         columns
     }
@@ -326,14 +242,8 @@ impl Audit {
             source: e,
         })?;
         let n = self.labels.len();
-        use polars::prelude::*;
         let mut columns = self.frame_columns();
-        columns.insert(
-            1,
-            StringChunked::from_iter_values("id".into(), corpus.ids.iter().map(String::as_str))
-                .into_series()
-                .into_column(),
-        );
+        columns.insert(1, str_col("id", corpus.ids.iter().map(String::as_str)));
         let mut written = Vec::new();
         let assignments = dir.join("assignments.parquet");
         crate::io::write_parquet(&assignments, n, columns)?;
@@ -484,16 +394,32 @@ impl<'a> AuditBuilder<'a> {
         self
     }
 
-    /// Runs the audit on a loaded corpus.
-    pub fn run(mut self, corpus: &Corpus) -> Result<Audit> {
-        let sweep = self
-            .sweep
+    /// The K sweep as configured.
+    fn sweep_params(&self) -> KSweepParams {
+        self.sweep
             .clone()
             .k_min(self.k.0)
             .k_max(self.k.1)
             .n_init(self.n_init)
-            .seed(self.seed);
-        sweep.check()?;
+            .seed(self.seed)
+    }
+
+    /// Checks every stage's parameters; [`run`](Self::run) does so before any work, and a
+    /// caller can before it loads the corpus.
+    pub fn check(&self) -> Result<()> {
+        self.sweep_params().check()?;
+        Error::check_threshold("dedup_threshold", self.dedup_threshold)?;
+        self.thresholds.check()?;
+        if let Some(llm) = &self.llm {
+            llm.check()?;
+        }
+        Ok(())
+    }
+
+    /// Runs the audit on a loaded corpus.
+    pub fn run(mut self, corpus: &Corpus) -> Result<Audit> {
+        self.check()?;
+        let sweep = self.sweep_params();
         let mut timings = Vec::new();
         let mut clock = Instant::now();
         let mut lap = |stage: &str, timings: &mut Vec<Timing>| {
@@ -534,8 +460,8 @@ impl<'a> AuditBuilder<'a> {
             };
         lap("embed", &mut timings);
 
-        let k_count = (sweep_k_max(self.k.1, vectors.rows()) + 1).saturating_sub(self.k.0);
-        self.progress.start("k sweep", k_count as u64);
+        self.progress
+            .start("k sweep", sweep.k_count(vectors.rows()) as u64);
         let progress = self.progress;
         let result = sweep.fit(&vectors, &|_| progress.advance(1))?;
         self.progress.finish();
@@ -575,13 +501,6 @@ impl<'a> AuditBuilder<'a> {
 
         let centroid_cosine = centroid_cosines(&vectors, model.labels(), model.n_clusters());
         let n = vectors.rows();
-        if !(self.dedup_threshold > 0.0 && self.dedup_threshold <= 1.0) {
-            return Err(Error::param(
-                "dedup threshold",
-                self.dedup_threshold,
-                "must be in (0, 1]",
-            ));
-        }
         let duplicates = if self.duplicates && n >= 2 {
             let d = sections::duplicates(corpus, &vectors, self.dedup_threshold, self.seed)?;
             lap("duplicates", &mut timings);
@@ -675,7 +594,7 @@ impl<'a> AuditBuilder<'a> {
             params: AuditParams {
                 seed: self.seed,
                 k_min: self.k.0,
-                k_max: sweep_k_max(self.k.1, vectors.rows()),
+                k_max: sweep.k_max_for(vectors.rows()),
                 n_init: self.n_init,
                 dedup_threshold: self.dedup_threshold,
                 sections: [
@@ -704,27 +623,6 @@ impl<'a> AuditBuilder<'a> {
             centroid_cosine,
         })
     }
-}
-
-/// Replaces the keyword labels by the model's where it answers; records why where it does not.
-pub fn apply_llm_labels(clusters: &mut [ClusterSummary], params: &LlmParams) -> Result<()> {
-    let topics: Vec<TopicInput> = clusters
-        .iter()
-        .map(|c| TopicInput {
-            keywords: c.keywords.iter().map(|k| k.term.clone()).collect(),
-            documents: c.examples.iter().map(|e| e.text.clone()).collect(),
-        })
-        .collect();
-    let fallback: Vec<String> = clusters.iter().map(|c| c.label.clone()).collect();
-    for (c, l) in clusters
-        .iter_mut()
-        .zip(llm_labels(&topics, &fallback, params)?)
-    {
-        c.label = l.label;
-        c.label_source = l.source;
-        c.label_reason = l.reason;
-    }
-    Ok(())
 }
 
 /// The centroids' hierarchy (average linkage, cosine): which topics are near which.
@@ -816,138 +714,4 @@ fn centroid_cosines(data: &Embeddings, labels: &[usize], k: usize) -> Vec<f32> {
                 .sum::<f64>() as f32
         })
         .collect()
-}
-
-fn sweep_k_max(k_max: usize, n: usize) -> usize {
-    k_max.min(n.saturating_sub(1))
-}
-
-/// Size, cohesion, the members nearest each centroid direction, c-TF-IDF keywords (default
-/// parameters) and the nearest clusters.
-pub fn summarise_clusters(
-    corpus: &Corpus,
-    data: &Embeddings,
-    labels: &[usize],
-    k: usize,
-) -> Vec<ClusterSummary> {
-    let words = match &corpus.texts {
-        Some(texts) => {
-            let l: Vec<Option<usize>> = labels.iter().map(|&c| Some(c)).collect();
-            keywords(texts, &l, k, &KeywordParams::default()).unwrap_or_default()
-        }
-        None => Vec::new(),
-    };
-    summarise_clusters_with(corpus, data, labels, k, &words)
-}
-
-/// [`summarise_clusters`] with keywords computed by the caller (`words[c]` for cluster `c`;
-/// empty for none), so a caller that already has them does not count the corpus twice.
-pub fn summarise_clusters_with(
-    corpus: &Corpus,
-    data: &Embeddings,
-    labels: &[usize],
-    k: usize,
-    words: &[Vec<Keyword>],
-) -> Vec<ClusterSummary> {
-    let d = data.dim();
-    let n = data.rows();
-    let mut sums = vec![0.0f64; k * d];
-    let mut members: Vec<Vec<usize>> = vec![Vec::new(); k];
-    for (i, &c) in labels.iter().enumerate() {
-        members[c].push(i);
-        sums[c * d..(c + 1) * d]
-            .iter_mut()
-            .zip(data.row(i))
-            .for_each(|(s, v)| *s += f64::from(*v));
-    }
-    let dirs: Vec<Vec<f32>> = (0..k)
-        .map(|c| {
-            let s = &sums[c * d..(c + 1) * d];
-            let norm = s
-                .iter()
-                .map(|v| v * v)
-                .sum::<f64>()
-                .sqrt()
-                .max(f64::MIN_POSITIVE);
-            s.iter().map(|v| (v / norm) as f32).collect()
-        })
-        .collect();
-    (0..k)
-        .map(|c| {
-            let dir = &dirs[c];
-            let mut scored: Vec<(f32, usize)> = members[c]
-                .iter()
-                .map(|&i| {
-                    (
-                        data.row(i).iter().zip(dir.iter()).map(|(a, b)| a * b).sum(),
-                        i,
-                    )
-                })
-                .collect();
-            let cohesion = if scored.is_empty() {
-                0.0
-            } else {
-                scored.iter().map(|s| s.0).sum::<f32>() / scored.len() as f32
-            };
-            scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-            let mut seen = std::collections::HashSet::new();
-            let examples = scored
-                .iter()
-                .filter(|(_, i)| match &corpus.texts {
-                    Some(t) => seen.insert(t[*i].as_str()),
-                    None => true,
-                })
-                .take(EXAMPLES)
-                .map(|&(sim, i)| Example {
-                    row: i,
-                    id: corpus.ids[i].clone(),
-                    text: corpus
-                        .texts
-                        .as_ref()
-                        .map_or_else(String::new, |t| snippet(&t[i])),
-                    similarity: sim,
-                })
-                .collect();
-            let mut neighbours: Vec<NeighbourCluster> = (0..k)
-                .filter(|&o| o != c)
-                .map(|o| NeighbourCluster {
-                    id: o,
-                    similarity: dir.iter().zip(&dirs[o]).map(|(a, b)| a * b).sum(),
-                })
-                .collect();
-            neighbours.sort_by(|a, b| b.similarity.total_cmp(&a.similarity).then(a.id.cmp(&b.id)));
-            neighbours.truncate(3);
-            let kw = words.get(c).cloned().unwrap_or_default();
-            let label = if kw.is_empty() {
-                format!("cluster {c}")
-            } else {
-                short_label(&kw, 3)
-            };
-            ClusterSummary {
-                id: c,
-                size: members[c].len(),
-                share: members[c].len() as f64 / n as f64,
-                cohesion,
-                examples,
-                keywords: kw,
-                label,
-                neighbours,
-                label_source: LabelSource::Keywords,
-                label_reason: None,
-            }
-        })
-        .collect()
-}
-
-/// The first 300 characters, with an ellipsis when cut.
-pub fn snippet(text: &str) -> String {
-    snippet_of(text, SNIPPET_CHARS)
-}
-
-/// The first `chars` characters, with an ellipsis when cut.
-fn snippet_of(text: &str, chars: usize) -> String {
-    match text.char_indices().nth(chars) {
-        Some((at, _)) => format!("{}…", &text[..at]),
-        None => text.to_string(),
-    }
 }

@@ -3,11 +3,12 @@
 use serde::Serialize;
 
 use super::{snippet_of, ClusterSummary, Timing};
-use crate::cluster::{Hdbscan, Metric};
+use crate::cluster::Hdbscan;
 use crate::dedup::{self, Pair, PairRecall, TextNorm};
 use crate::embeddings::Embeddings;
 use crate::error::Result;
 use crate::io::Corpus;
+use crate::metric::Metric;
 use crate::progress::Progress;
 use crate::project::Umap;
 use crate::retrieve::{evaluate, DedupImpact, RetrievalEvalParams};
@@ -315,6 +316,7 @@ pub fn noise(
         .min_cluster_size(mcs)
         .metric(Metric::Euclidean)
         .knn_graph(graph_k)
+        .seed(seed)
         .fit(&reduced.points()?)?;
     let labels = model.labels().to_vec();
     let scores = model.outlier_scores().to_vec();
@@ -564,6 +566,29 @@ pub struct VerdictThresholds {
     pub min_recall: f64,
     /// The nprobe the recall is checked at.
     pub nprobe: usize,
+}
+
+impl VerdictThresholds {
+    /// Each share in [0, 1], `nprobe` at least 1.
+    pub fn check(&self) -> Result<()> {
+        for (name, v) in [
+            ("max_duplicate_share", self.max_duplicate_share),
+            ("max_noise_share", self.max_noise_share),
+            ("min_recall", self.min_recall),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(crate::error::Error::param(name, v, "must be in [0, 1]"));
+            }
+        }
+        if self.nprobe == 0 {
+            return Err(crate::error::Error::param(
+                "nprobe",
+                0,
+                "must be at least 1",
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl Default for VerdictThresholds {

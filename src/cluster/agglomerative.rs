@@ -10,10 +10,11 @@ use kodama::{linkage, Method};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::find_root;
 use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};
 use crate::linalg::{matmul_abt, refine_sq_dist, row_sq_norms};
+pub use crate::metric::Metric;
+use crate::union_find::find_root;
 
 /// Largest corpus clustered directly (the condensed matrix would exceed 4 GB above it).
 pub const MAX_ROWS: usize = 45_000;
@@ -21,6 +22,7 @@ pub const MAX_ROWS: usize = 45_000;
 /// How the distance between two clusters is defined.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Linkage {
     /// Minimum increase of within-cluster variance (Euclidean only). scikit-learn's default.
     Ward,
@@ -30,16 +32,6 @@ pub enum Linkage {
     Complete,
     /// Smallest distance between members.
     Single,
-}
-
-/// Point-to-point distance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Metric {
-    /// Euclidean distance (of the unit vectors).
-    Euclidean,
-    /// `1 - cosine similarity`.
-    Cosine,
 }
 
 /// Where to cut the tree.

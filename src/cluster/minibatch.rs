@@ -177,6 +177,17 @@ impl MiniBatchKMeansParams {
     }
 }
 
+/// Every row of a stream assigned: [`MiniBatchKMeansModel::assign_stream`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamAssignment {
+    /// Cluster of each row, numbered by size (0 = largest).
+    pub labels: Vec<usize>,
+    /// Rows per non-empty cluster, largest first.
+    pub sizes: Vec<usize>,
+    /// Sum of squared distances to the assigned centres.
+    pub inertia: f64,
+}
+
 /// A Mini-Batch K-Means being trained.
 #[derive(Debug, Clone)]
 pub struct MiniBatchKMeansModel {
@@ -343,6 +354,34 @@ impl MiniBatchKMeansModel {
             d,
         );
         (labels, dists.iter().map(|&v| f64::from(v)).sum())
+    }
+
+    /// Assigns every row of a stream of batches (one more pass, as [`Self::predict`]) and
+    /// numbers the clusters by size, largest first, as every clustering does; empty clusters
+    /// are left out of `sizes`.
+    pub fn assign_stream<I>(&self, batches: I) -> Result<StreamAssignment>
+    where
+        I: IntoIterator<Item = Result<Embeddings>>,
+    {
+        let mut raw = Vec::new();
+        let mut inertia = 0.0;
+        for batch in batches {
+            let (labels, sum) = self.predict(&batch?);
+            raw.extend(labels);
+            inertia += sum;
+        }
+        let mut counts = vec![0usize; self.n_clusters()];
+        raw.iter().for_each(|&l| counts[l] += 1);
+        let (order, rank) = super::rank_by_size(&counts);
+        Ok(StreamAssignment {
+            labels: raw.iter().map(|&l| rank[l]).collect(),
+            sizes: order
+                .iter()
+                .map(|&c| counts[c])
+                .filter(|&size| size > 0)
+                .collect(),
+            inertia,
+        })
     }
 
     /// Number of centres.

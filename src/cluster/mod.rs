@@ -2,6 +2,7 @@
 
 pub mod agglomerative;
 pub mod dendrogram;
+mod display;
 pub mod external;
 pub mod hdbscan;
 pub mod kmeans;
@@ -15,18 +16,10 @@ pub use agglomerative::{Agglomerative, AgglomerativeModel, AgglomerativeParams, 
 pub use external::{label_agreement, LabelAgreement};
 pub use hdbscan::{CondensedEdge, Hdbscan, HdbscanModel, HdbscanParams, Selection};
 pub use kmeans::{KMeans, KMeansAlgorithm, KMeansInit, KMeansModel, KMeansParams};
-pub use minibatch::{MiniBatchKMeans, MiniBatchKMeansModel, MiniBatchKMeansParams};
+pub use minibatch::{
+    MiniBatchKMeans, MiniBatchKMeansModel, MiniBatchKMeansParams, StreamAssignment,
+};
 pub use select::{KScore, KSweep, KSweepParams};
-
-/// Union-find root of `a` with path halving, shared by the tree-building algorithms
-/// (agglomerative cuts, single linkage, Kruskal, HDBSCAN labelling).
-pub(crate) fn find_root(parent: &mut [usize], mut a: usize) -> usize {
-    while parent[a] != a {
-        parent[a] = parent[parent[a]];
-        a = parent[a];
-    }
-    a
-}
 
 /// Cluster ids ordered by size, largest first, ties by id (every clustering numbers its
 /// clusters this way): returns `order` (old ids, new id = position; empty clusters last) and

@@ -144,6 +144,17 @@ impl KSweepParams {
         KMeans::params(self.k_min).n_init(self.n_init).check()
     }
 
+    /// The largest k swept on `rows` rows: `k_max`, lowered to `rows - 1` on small corpora
+    /// (silhouette needs `k < n`).
+    pub fn k_max_for(&self, rows: usize) -> usize {
+        self.k_max.min(rows.saturating_sub(1))
+    }
+
+    /// How many k are swept on `rows` rows (what a progress bar counts).
+    pub fn k_count(&self, rows: usize) -> usize {
+        (self.k_max_for(rows) + 1).saturating_sub(self.k_min)
+    }
+
     /// Runs the sweep. `k_max` is lowered to `n - 1` on small corpora (silhouette needs
     /// `k < n`); `progress(k)` is called after each k.
     pub fn fit(&self, data: &Embeddings, progress: &dyn Fn(usize)) -> Result<KSweep> {
@@ -156,7 +167,7 @@ impl KSweepParams {
                 format!("needs at least k_min + 1 rows, the corpus has {n}"),
             ));
         }
-        let k_max = self.k_max.min(n - 1);
+        let k_max = self.k_max_for(n);
         let mut models = Vec::new();
         for k in self.k_min..=k_max {
             models.push(

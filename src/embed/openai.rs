@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use super::Embedder;
 use crate::error::{Error, Result};
-use crate::http::{post_json, RetryPolicy};
+use crate::http::{post_json, RetryPolicy, Secret};
 use crate::rng::Rng;
 
 /// Parameters of an [`OpenAiEmbedder`].
@@ -22,7 +22,7 @@ use crate::rng::Rng;
 pub struct OpenAiParams {
     base_url: String,
     model: String,
-    api_key: Option<String>,
+    api_key: Option<Secret>,
     batch_size: usize,
     max_batch_chars: usize,
     concurrency: usize,
@@ -33,14 +33,14 @@ pub struct OpenAiParams {
 }
 
 impl Default for OpenAiParams {
-    /// `OPENAI_BASE_URL` (else OpenAI's) and `OPENAI_API_KEY` from the environment,
+    /// OpenAI's API without a key (see [`OpenAiParams::from_env`] for the environment's),
     /// `text-embedding-3-small`, 128 inputs and about 100,000 characters a request, 4 requests
     /// in flight, 4 retries from 0.5 s, 60 s timeout.
     fn default() -> Self {
         OpenAiParams {
-            base_url: crate::http::env_base_url(),
+            base_url: crate::http::OPENAI_BASE_URL.into(),
             model: "text-embedding-3-small".into(),
-            api_key: crate::http::env_api_key(),
+            api_key: None,
             batch_size: 128,
             max_batch_chars: 100_000,
             concurrency: 4,
@@ -53,7 +53,16 @@ impl Default for OpenAiParams {
 }
 
 impl OpenAiParams {
-    /// API base URL, up to `/v1`.
+    /// The defaults with the base URL from `OPENAI_BASE_URL` (else OpenAI's) and the key from
+    /// `OPENAI_API_KEY`: the one place the environment is read.
+    pub fn from_env() -> Self {
+        OpenAiParams {
+            base_url: crate::http::env_base_url(),
+            api_key: crate::http::env_api_key(),
+            ..OpenAiParams::default()
+        }
+    }
+    /// API base URL, up to `/v1` (default OpenAI's).
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = url.into();
         self
@@ -63,9 +72,9 @@ impl OpenAiParams {
         self.model = model.into();
         self
     }
-    /// API key (none for local servers).
+    /// API key (default none, as local servers want; never printed: `Debug` redacts it).
     pub fn api_key(mut self, key: Option<String>) -> Self {
-        self.api_key = key;
+        self.api_key = key.and_then(Secret::new);
         self
     }
     /// Inputs per request at most (OpenAI allows 2048).
@@ -172,7 +181,7 @@ impl OpenAiEmbedder {
         let (answer, requests) = post_json(
             &self.client,
             &url,
-            p.api_key.as_deref(),
+            p.api_key.as_ref(),
             &body,
             &policy,
             &mut rng,

@@ -7,6 +7,7 @@
 
 mod atomic;
 mod csv_table;
+pub(crate) mod frame;
 mod jsonl;
 pub mod npy;
 mod parquet;

@@ -20,7 +20,7 @@ pub(crate) fn write_parquet(path: &Path, height: usize, columns: Vec<Column>) ->
 }
 
 /// Writes near-duplicate pairs `row_a, row_b, cosine` to `.csv` or `.parquet`.
-pub fn write_pairs(path: &Path, pairs: &[crate::dedup::Pair]) -> Result<()> {
+pub fn write_pairs(path: &Path, pairs: &[crate::kernel::Pair]) -> Result<()> {
     match Format::from_path(path)? {
         Format::Csv => write_atomic(path, |w: &mut dyn Write| {
             w.write_all(b"row_a,row_b,cosine\n")?;
@@ -30,7 +30,7 @@ pub fn write_pairs(path: &Path, pairs: &[crate::dedup::Pair]) -> Result<()> {
             Ok(())
         }),
         Format::Parquet => {
-            let col = |name: &'static str, f: &dyn Fn(&crate::dedup::Pair) -> u32| {
+            let col = |name: &'static str, f: &dyn Fn(&crate::kernel::Pair) -> u32| {
                 UInt32Chunked::from_iter_values(PlSmallStr::from_static(name), pairs.iter().map(f))
                     .into_series()
                     .into_column()

@@ -17,6 +17,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::http::{post_json, RetryPolicy, Secret};
 use crate::rng::Rng;
 
 /// The seed's prompt, fed with the representative documents and the keywords.
@@ -67,7 +68,7 @@ pub struct TopicInput {
 pub struct LlmParams {
     base_url: String,
     model: String,
-    api_key: Option<String>,
+    api_key: Option<Secret>,
     concurrency: usize,
     max_retries: usize,
     timeout: Duration,
@@ -80,14 +81,14 @@ pub struct LlmParams {
 }
 
 impl Default for LlmParams {
-    /// OpenAI's API and `gpt-4o-mini` (the seed's), or `OPENAI_BASE_URL` / `OPENAI_API_KEY`
-    /// from the environment; 4 requests in flight, 4 retries, 30 s timeout, no budget, the
+    /// OpenAI's API without a key (see [`LlmParams::from_env`] for the environment's) and
+    /// `gpt-4o-mini` (the seed's); 4 requests in flight, 4 retries, 30 s timeout, no budget, the
     /// seed's prompt, no cache.
     fn default() -> Self {
         LlmParams {
-            base_url: crate::http::env_base_url(),
+            base_url: crate::http::OPENAI_BASE_URL.into(),
             model: "gpt-4o-mini".into(),
-            api_key: crate::http::env_api_key(),
+            api_key: None,
             concurrency: 4,
             max_retries: 4,
             timeout: Duration::from_secs(30),
@@ -102,7 +103,16 @@ impl Default for LlmParams {
 }
 
 impl LlmParams {
-    /// API base URL, up to `/v1` (default `OPENAI_BASE_URL` or OpenAI's).
+    /// The defaults with the base URL from `OPENAI_BASE_URL` (else OpenAI's) and the key from
+    /// `OPENAI_API_KEY`: the one place the environment is read.
+    pub fn from_env() -> Self {
+        LlmParams {
+            base_url: crate::http::env_base_url(),
+            api_key: crate::http::env_api_key(),
+            ..LlmParams::default()
+        }
+    }
+    /// API base URL, up to `/v1` (default OpenAI's).
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = url.into();
         self
@@ -112,9 +122,9 @@ impl LlmParams {
         self.model = model.into();
         self
     }
-    /// API key (default `OPENAI_API_KEY`; none for local servers).
+    /// API key (default none, as local servers want; never printed: `Debug` redacts it).
     pub fn api_key(mut self, key: Option<String>) -> Self {
-        self.api_key = key;
+        self.api_key = key.and_then(Secret::new);
         self
     }
     /// Requests in flight at most (default 4).
@@ -320,15 +330,15 @@ fn one(
         "max_tokens": 24,
     });
     let mut rng = Rng::new(params.seed, i as u64);
-    let policy = crate::http::RetryPolicy {
+    let policy = RetryPolicy {
         max_retries: params.max_retries,
         backoff: params.backoff,
         timeout: params.timeout,
     };
-    let (answer, requests) = crate::http::post_json(
+    let (answer, requests) = post_json(
         client,
         &url,
-        params.api_key.as_deref(),
+        params.api_key.as_ref(),
         &body,
         &policy,
         &mut rng,

@@ -1,11 +1,14 @@
 //! Naming the clusters: c-TF-IDF keywords (offline, deterministic).
 
+mod display;
 pub mod keywords;
 pub mod llm;
 pub mod mmr;
 mod stop_words;
+pub mod summary;
 
 pub use keywords::{keywords, short_label, terms, Keyword, KeywordParams};
+pub use summary::{summarise_clusters, summarise_clusters_with, ClusterSummary};
 
 /// Keywords, short labels and sizes of clusters: [`topics`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]

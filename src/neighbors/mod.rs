@@ -1,5 +1,5 @@
-//! k-nearest-neighbour graphs: exact through the kernel ([`crate::kernel::knn`]) or
-//! approximate with an inverted file (IVF): rows are bucketed into Mini-Batch K-Means cells;
+//! k-nearest-neighbour graphs: exact through the kernel ([`crate::kernel::knn`]), by
+//! NN-descent, or approximate with an inverted file (IVF): rows are bucketed into cells;
 //! each row names its `probes` nearest centroids, and each cell's rows are compared, in one
 //! blocked product, with the rows of every cell its members named. Cost `n x probes x n/cells` instead of `n²`; recall is measured
 //! against the exact graph ([`recall`]) and reported by the callers.
@@ -10,9 +10,7 @@ pub use nndescent::{nn_descent, NnDescentParams};
 
 use rayon::prelude::*;
 
-use crate::cluster::MiniBatchKMeans;
 use crate::embeddings::Embeddings;
-use crate::error::Result;
 use crate::kernel::Shortlist;
 use crate::linalg::{matmul_abt, row_sq_norms};
 
@@ -42,18 +40,10 @@ pub fn exact(data: &Embeddings, k: usize) -> KnnGraph {
     }
 }
 
-/// Approximate kNN with an inverted file of `cells` K-Means cells (default when 0:
-/// `4·sqrt(n)`), probing the `probes` nearest cells of each row's cell. Deterministic for a
-/// seed. Falls back to [`exact`] when the probed cells cannot hold `k` rows.
-pub fn ivf(
-    data: &Embeddings,
-    k: usize,
-    cells: usize,
-    probes: usize,
-    seed: u64,
-) -> Result<KnnGraph> {
-    let (n, d) = (data.rows(), data.dim());
-    let k = k.min(n);
+/// How an inverted-file graph over `n` rows is cut for `k` neighbours: `(cells, probes)` with
+/// `cells` 4·sqrt(n) when 0 is given, or `None` when the probed cells would hold about every
+/// row anyway (then [`exact`] costs no more).
+pub fn ivf_layout(n: usize, k: usize, cells: usize, probes: usize) -> Option<(usize, usize)> {
     let cells = if cells == 0 {
         (4.0 * (n as f64).sqrt()) as usize
     } else {
@@ -61,19 +51,29 @@ pub fn ivf(
     }
     .clamp(1, n);
     let probes = probes.clamp(1, cells);
-    if probes >= cells || n <= 4 * k {
-        return Ok(exact(data, k));
-    }
-    let km = MiniBatchKMeans::params(cells)
-        .batch_size(1024.min(n))
-        .seed(seed)
-        .fit(data)?;
-    let labels = km.labels();
+    (probes < cells && n > 4 * k.min(n)).then_some((cells, probes))
+}
+
+/// Approximate kNN with an inverted file: rows filed into the cells of `labels` (one per row,
+/// each a row of `centroids`), each row probing its `probes` nearest cells; a cell's rows are
+/// compared with the union of the rows its members probe. The caller trains the cells (HDBSCAN
+/// with Mini-Batch K-Means) and picks their number with [`ivf_layout`]. Deterministic.
+pub fn ivf(
+    data: &Embeddings,
+    k: usize,
+    labels: &[usize],
+    centroids: &[f32],
+    probes: usize,
+) -> KnnGraph {
+    let (n, d) = (data.rows(), data.dim());
+    let k = k.min(n);
+    let cells = centroids.len() / d;
+    let probes = probes.clamp(1, cells);
     let mut members: Vec<Vec<u32>> = vec![Vec::new(); cells];
     for (i, &c) in labels.iter().enumerate() {
         members[c].push(i as u32);
     }
-    let cent = km.centroids();
+    let cent = centroids;
     let c_sq = row_sq_norms(cent, d);
     let mut gram = vec![0.0f32; cells * cells];
     matmul_abt(
@@ -188,11 +188,11 @@ pub fn ivf(
             distances[i * k + r] = d2.sqrt();
         }
     }
-    Ok(KnnGraph {
+    KnnGraph {
         k,
         indices,
         distances,
-    })
+    }
 }
 
 /// Share of `exact`'s neighbours that `approx` found (rows compared position-free; a neighbour
@@ -267,10 +267,16 @@ mod tests {
             .collect();
         let e = Embeddings::new(v, d).unwrap();
         let ex = exact(&e, 10);
-        let ap = ivf(&e, 10, 0, 8, 42).unwrap();
+        // The planted cells: row r was drawn around centre r % 20.
+        let labels: Vec<usize> = (0..n).map(|r| r % 20).collect();
+        let (cells, probes) = ivf_layout(n, 10, 20, 8).unwrap();
+        assert_eq!((cells, probes), (20, 8));
+        let ap = ivf(&e, 10, &labels, &centres, probes);
         let r = recall(&ap, &ex);
         assert!(r > 0.9, "recall {r}");
-        assert_eq!(ap, ivf(&e, 10, 0, 8, 42).unwrap());
+        assert_eq!(ap, ivf(&e, 10, &labels, &centres, probes));
+        assert_eq!(ivf_layout(n, 10, 20, 20), None, "every cell probed: exact");
+        assert_eq!(ivf_layout(30, 10, 0, 2), None, "small corpus: exact");
         assert!(
             (0..n).all(|i| ap.indices[i * 10] == i as u32 || ap.distances[i * 10] == 0.0),
             "self first"

@@ -149,7 +149,7 @@ pub fn nn_descent(data: &Embeddings, params: &NnDescentParams) -> KnnGraph {
         let dirs = n_trees * depth;
         let mut rng = Rng::new(params.seed, 0x7_2ee);
         let r: Vec<f32> = (0..dirs * d)
-            .map(|_| crate::project::pca::gaussian(&mut rng) as f32)
+            .map(|_| crate::rng::gaussian(&mut rng) as f32)
             .collect();
         // Direction-major (`dirs x n`): a tree level reads one contiguous column.
         let mut proj = vec![0.0f32; dirs * n];

@@ -2,6 +2,7 @@
 //! and PCA by randomised SVD, plus trustworthiness to say how faithful a projection is.
 
 mod blocks;
+mod display;
 mod fuzzy;
 mod layout;
 pub mod pca;

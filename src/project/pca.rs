@@ -9,7 +9,7 @@ use faer::{Accum, Mat, MatRef, Par};
 
 use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};
-use crate::rng::Rng;
+use crate::rng::{gaussian, Rng};
 
 /// Parameters of [`Pca`]; build with [`Pca::params`].
 #[derive(Debug, Clone, PartialEq)]
@@ -223,13 +223,6 @@ impl PcaModel {
         }
         Ok(out)
     }
-}
-
-/// A standard normal draw (Box–Muller).
-pub(crate) fn gaussian(rng: &mut Rng) -> f64 {
-    let u1 = rng.next_f64().max(f64::MIN_POSITIVE);
-    let u2 = rng.next_f64();
-    (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
 }
 
 /// `(X - 1μᵀ)·B` for `B` (`d x l`).

@@ -29,8 +29,8 @@ pub(crate) fn components(g: &Csr) -> (usize, Vec<usize>) {
     for i in 0..g.n {
         for &j in g.row(i).0 {
             let (a, b) = (
-                crate::cluster::find_root(&mut parent, i),
-                crate::cluster::find_root(&mut parent, j as usize),
+                crate::union_find::find_root(&mut parent, i),
+                crate::union_find::find_root(&mut parent, j as usize),
             );
             if a != b {
                 parent[a.max(b)] = a.min(b);
@@ -41,7 +41,7 @@ pub(crate) fn components(g: &Csr) -> (usize, Vec<usize>) {
     let mut labels = vec![0usize; g.n];
     let mut count = 0;
     for (i, label) in labels.iter_mut().enumerate() {
-        let r = crate::cluster::find_root(&mut parent, i);
+        let r = crate::union_find::find_root(&mut parent, i);
         if id[r] == usize::MAX {
             id[r] = count;
             count += 1;

@@ -9,18 +9,19 @@ use serde::Serialize;
 
 use super::fuzzy::{fuzzy_union, membership_strengths, smooth_knn_dist, Csr};
 use super::layout::{find_ab_params, optimize, LayoutConfig};
-use super::pca::{gaussian, Pca};
+use super::pca::Pca;
 use super::spectral::{components, multi_component, spectral_connected};
-use crate::cluster::Metric;
 use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};
+use crate::metric::Metric;
 use crate::neighbors::{nn_descent, recall_sample, NnDescentParams};
 use crate::progress::{Progress, Silent};
-use crate::rng::Rng;
+use crate::rng::{gaussian, Rng};
 
 /// How the layout starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum UmapInit {
     /// Leading eigenvectors of the graph Laplacian (umap-learn's default), per component for a
     /// disconnected graph; PCA when the eigensolver does not converge.
@@ -34,6 +35,7 @@ pub enum UmapInit {
 /// How the kNN graph is found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum UmapKnn {
     /// Exact below 4,096 rows, NN-descent above: umap-learn's own rule (it calls pynndescent
     /// above 4,096 rows).

@@ -4,9 +4,9 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::{best_cells, exact_top_k, ClusterIndex, Hit};
 use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};
+use crate::index::{best_cells, exact_top_k, ClusterIndex, Hit};
 use crate::rng::Rng;
 
 /// Parameters of [`evaluate`].
@@ -199,9 +199,7 @@ pub fn evaluate(data: &Embeddings, params: &RetrievalEvalParams) -> Result<Retri
         ));
     }
     if let Some(t) = params.dedup_threshold {
-        if !(t > 0.0 && t <= 1.0) {
-            return Err(Error::param("dedup threshold", t, "must be in (0, 1]"));
-        }
+        Error::check_threshold("dedup_threshold", t)?;
     }
     data.require_unit("retrieval evaluation", "")?;
     if let Some(l) = &params.labels {
@@ -439,7 +437,7 @@ fn slot_share(db: &Embeddings, lists: &[Vec<usize>], threshold: f64) -> SlotShar
             slots += 1;
             let dup = list[..s]
                 .iter()
-                .any(|&b| crate::dedup::dot_f64(db.row(a), db.row(b)) >= threshold);
+                .any(|&b| crate::linalg::dot_f64(db.row(a), db.row(b)) >= threshold);
             if dup {
                 redundant += 1;
                 any = true;

@@ -4,7 +4,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// What the server answers to request number `n`.
@@ -31,6 +31,17 @@ pub fn serve<F>(handler: F) -> (String, Arc<AtomicUsize>)
 where
     F: Fn(usize, &str) -> Reply + Send + Sync + 'static,
 {
+    let (base, count, _) = serve_recording(handler);
+    (base, count)
+}
+
+/// [`serve`], also recording each request's `Authorization` header (empty when absent).
+pub fn serve_recording<F>(handler: F) -> (String, Arc<AtomicUsize>, Arc<Mutex<Vec<String>>>)
+where
+    F: Fn(usize, &str) -> Reply + Send + Sync + 'static,
+{
+    let auth = Arc::new(Mutex::new(Vec::new()));
+    let seen = auth.clone();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let count = Arc::new(AtomicUsize::new(0));
@@ -39,10 +50,11 @@ where
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
-            let (handler, c) = (handler.clone(), c.clone());
+            let (handler, c, seen) = (handler.clone(), c.clone(), seen.clone());
             std::thread::spawn(move || {
                 let mut reader = BufReader::new(stream.try_clone().unwrap());
                 let mut len = 0usize;
+                let mut authorization = String::new();
                 loop {
                     let mut line = String::new();
                     if reader.read_line(&mut line).unwrap_or(0) == 0 {
@@ -52,12 +64,16 @@ where
                     if let Some(v) = l.strip_prefix("content-length:") {
                         len = v.trim().parse().unwrap_or(0);
                     }
+                    if l.starts_with("authorization:") {
+                        authorization = line["authorization:".len()..].trim().to_string();
+                    }
                     if line == "\r\n" {
                         break;
                     }
                 }
                 let mut body = vec![0u8; len];
                 reader.read_exact(&mut body).unwrap();
+                seen.lock().unwrap().push(authorization);
                 let n = c.fetch_add(1, Ordering::SeqCst);
                 let reply = handler(n, &String::from_utf8_lossy(&body));
                 std::thread::sleep(reply.delay);
@@ -75,5 +91,5 @@ where
             });
         }
     });
-    (format!("http://{addr}/v1"), count)
+    (format!("http://{addr}/v1"), count, auth)
 }

@@ -306,37 +306,49 @@ pub fn evcxr_payload(html: &str, plotly: Option<&Value>) -> String {
     s
 }
 
-/// Writes [`evcxr_payload`] to stdout (evcxr reads it there).
-pub fn emit(html: &str, plotly: Option<&Value>) {
+/// What a result shows in a notebook: HTML always (tables, inline SVG charts, drawn offline in
+/// any viewer) and a plotly figure where it has a chart. Every result type implements it beside
+/// its stage; [`evcxr_display!`] gives the type the inherent `evcxr_display` that evcxr calls.
+pub trait Rich {
+    /// The value as compact, escaped HTML.
+    fn to_html(&self) -> String;
+    /// The value's chart as a plotly figure, where it has one.
+    fn to_plotly(&self) -> Option<Value> {
+        None
+    }
+    /// What `evcxr_display` prints: [`evcxr_payload`] of the two.
+    fn evcxr_text(&self) -> String {
+        evcxr_payload(&self.to_html(), self.to_plotly().as_ref())
+    }
+}
+
+/// Writes `text` (an [`evcxr_payload`]) to stdout, where evcxr reads it: the only code in the
+/// library that writes to stdout.
+pub fn emit(text: &str) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    let _ = out.write_all(evcxr_payload(html, plotly).as_bytes());
+    let _ = out.write_all(text.as_bytes());
     let _ = out.flush();
 }
 
-/// Implements `evcxr_display` from `to_html` (and `to_plotly` when given).
+/// Gives a [`Rich`] type the inherent `evcxr_display` that evcxr looks for (no trait to
+/// import in a notebook).
 macro_rules! evcxr_display {
     ($t:ty) => {
         impl $t {
-            /// Shows the value in an evcxr notebook cell (HTML; see [`crate::display`]).
-            pub fn evcxr_display(&self) {
-                $crate::display::emit(&self.to_html(), None);
-            }
-        }
-    };
-    ($t:ty, plotly) => {
-        impl $t {
             /// Shows the value in an evcxr notebook cell: HTML with SVG charts, and the plotly
-            /// figure for frontends that draw it (see [`crate::display`]).
+            /// figure where there is one (see [`crate::display::Rich`]).
             pub fn evcxr_display(&self) {
-                $crate::display::emit(&self.to_html(), Some(&self.to_plotly()));
+                $crate::display::emit(&$crate::display::Rich::evcxr_text(self));
             }
         }
     };
 }
 pub(crate) use evcxr_display;
 
-pub use crate::notebook::Scatter;
+mod scatter;
+
+pub use scatter::Scatter;
 
 #[cfg(test)]
 mod tests {

@@ -3,24 +3,21 @@
 //! the all-pairs product with the threshold fused, never an `n x n` matrix), grouped by
 //! union-find.
 
+mod display;
+mod run;
+
+pub use run::{Dedup, DedupMode, DedupParams, Deduplication, CLUSTERED_ABOVE_ROWS};
+
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};
 use crate::kernel::for_each_upper_tile;
+use crate::linalg::dot_f64;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-/// A near-duplicate pair, `row_a < row_b`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Pair {
-    /// First row.
-    pub row_a: usize,
-    /// Second row.
-    pub row_b: usize,
-    /// Their cosine similarity.
-    pub cosine: f32,
-}
+pub use crate::kernel::Pair;
 
 /// Every pair of rows with cosine similarity `>= threshold`, sorted by (row_a, row_b). Exact:
 /// the tiles' f32 products decide clear cases, and pairs within 1e-5 of the threshold are
@@ -140,18 +137,7 @@ fn from_order_key(k: u32) -> f32 {
 }
 
 fn check_threshold(threshold: f64) -> Result<()> {
-    if !(threshold > 0.0 && threshold <= 1.0) {
-        return Err(Error::param("threshold", threshold, "must be in (0, 1]"));
-    }
-    Ok(())
-}
-
-/// Dot product in f64 (the exact check of pairs near a threshold).
-pub(crate) fn dot_f64(a: &[f32], b: &[f32]) -> f64 {
-    a.iter()
-        .zip(b)
-        .map(|(&a, &b)| f64::from(a) * f64::from(b))
-        .sum()
+    Error::check_threshold("threshold", threshold)
 }
 
 /// Each row's highest cosine similarity to another row (the nearest neighbour), through the
@@ -187,8 +173,8 @@ pub fn groups(n: usize, pairs: impl IntoIterator<Item = (usize, usize)>) -> Vec<
         touched[a] = true;
         touched[b] = true;
         let (ra, rb) = (
-            crate::cluster::find_root(&mut parent, a),
-            crate::cluster::find_root(&mut parent, b),
+            crate::union_find::find_root(&mut parent, a),
+            crate::union_find::find_root(&mut parent, b),
         );
         if ra != rb {
             parent[ra.max(rb)] = ra.min(rb);
@@ -197,7 +183,7 @@ pub fn groups(n: usize, pairs: impl IntoIterator<Item = (usize, usize)>) -> Vec<
     let mut by_root: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
     for i in (0..n).filter(|&i| touched[i]) {
         by_root
-            .entry(crate::cluster::find_root(&mut parent, i))
+            .entry(crate::union_find::find_root(&mut parent, i))
             .or_default()
             .push(i);
     }
@@ -277,7 +263,7 @@ pub fn exact_duplicates(texts: &[String], norm: &TextNorm) -> Vec<Vec<usize>> {
 }
 
 /// SemDeDup-style near duplicates for large corpora: rows are filed into K-Means cells
-/// ([`crate::retrieve::ClusterIndex`], `nlist` default `round(sqrt(n))`) and each row is
+/// ([`crate::index::ClusterIndex`], `nlist` default `round(sqrt(n))`) and each row is
 /// compared only with the rows of its `nprobe` nearest cells, its own among them: pairs within a
 /// cell and between neighbouring cells. Cost about `n · nprobe · n / nlist` products instead of
 /// `n² / 2`; a pair split across cells that neither row probes is missed, so the recall against
@@ -310,7 +296,7 @@ pub fn near_duplicates_clustered(
     params: &ClusteredParams,
 ) -> Result<Vec<Pair>> {
     check_threshold(threshold)?;
-    let mut ip = crate::retrieve::ClusterIndex::params().seed(params.seed);
+    let mut ip = crate::index::ClusterIndex::params().seed(params.seed);
     if let Some(nlist) = params.nlist {
         ip = ip.nlist(nlist);
     }
@@ -380,6 +366,7 @@ pub fn pair_recall_sample(
 /// Which row of a duplicate group stays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Keep {
     /// The first row (the reference workflow's choice).
     #[default]

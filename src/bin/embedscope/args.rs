@@ -1,0 +1,310 @@
+//! Argument groups several subcommands share (input, model, LLM, K range, index), each turned
+//! into the library's types in one place.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use clap::Args;
+use embedscope::embed::{
+    default_model_dir, embed_texts, home_dir, Embedder, EmbeddingCache, LocalModel,
+};
+use embedscope::io::{load, Format, LoadOptions};
+use embedscope::label::llm::LlmParams;
+use embedscope::{Corpus, Embeddings};
+
+use crate::progress::Bars;
+
+#[derive(Args)]
+pub struct InputArgs {
+    /// Corpus: .jsonl, .csv or .parquet with a text column (or a vector column), or a .npy matrix.
+    pub input: PathBuf,
+    /// Column holding the texts.
+    #[arg(long, default_value = "text")]
+    pub text_column: String,
+    /// Column holding document ids (default: `id` when present).
+    #[arg(long)]
+    pub id_column: Option<String>,
+    /// Column holding precomputed vectors (default: `embedding` or `vector` when present).
+    #[arg(long)]
+    pub vector_column: Option<String>,
+    /// Column holding reference labels (for example `section`): clusterings are scored
+    /// against it (ARI, NMI, V-measure, homogeneity, completeness).
+    #[arg(long)]
+    pub label_column: Option<String>,
+}
+
+impl InputArgs {
+    /// Loads the corpus.
+    pub fn load(&self) -> anyhow::Result<Corpus> {
+        let options = LoadOptions {
+            text_column: self.text_column.clone(),
+            id_column: self.id_column.clone(),
+            vector_column: self.vector_column.clone(),
+            label_column: self.label_column.clone(),
+        };
+        Ok(load(&self.input, &options)?)
+    }
+
+    /// The corpus' texts, or an error naming the file and the column `purpose` needs.
+    pub fn texts<'c>(&self, corpus: &'c Corpus, purpose: &str) -> anyhow::Result<&'c [String]> {
+        match corpus.texts.as_deref() {
+            Some(t) => Ok(t),
+            None => bail!(
+                "{}: no text column `{}` {purpose}",
+                self.input.display(),
+                self.text_column
+            ),
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EmbedderArg {
+    /// The local sentence-transformers model folder (--model-dir), offline.
+    Local,
+    /// An OpenAI-compatible embeddings API (--embedding-base-url, --embedding-model,
+    /// OPENAI_API_KEY).
+    Openai,
+    /// An ONNX model through fastembed and ONNX Runtime (--onnx, --ort-library; tokenizer and
+    /// settings from --model-dir).
+    Fastembed,
+}
+
+#[derive(Args)]
+pub struct ModelArgs {
+    /// What embeds texts.
+    #[arg(long, value_enum, default_value_t = EmbedderArg::Local)]
+    pub embedder: EmbedderArg,
+    /// sentence-transformers model folder (default: $EMBEDSCOPE_MODEL_DIR, else
+    /// ~/.cache/embedscope/models/all-MiniLM-L6-v2).
+    #[arg(long)]
+    pub model_dir: Option<PathBuf>,
+    /// --embedder openai: API base URL up to /v1 (default: OPENAI_BASE_URL, else OpenAI's).
+    #[arg(long)]
+    pub embedding_base_url: Option<String>,
+    /// --embedder openai: model name.
+    #[arg(long, default_value = "text-embedding-3-small")]
+    pub embedding_model: String,
+    /// --embedder openai: ask for this many dimensions (text-embedding-3-* can shorten).
+    #[arg(long)]
+    pub embedding_dimensions: Option<usize>,
+    /// --embedder openai: inputs per request.
+    #[arg(long, default_value_t = 128)]
+    pub embedding_batch_size: usize,
+    /// --embedder openai: requests in flight at most.
+    #[arg(long, default_value_t = 4)]
+    pub embedding_concurrency: usize,
+    /// --embedder fastembed: the ONNX file (default: the int8 all-MiniLM-L6-v2 that
+    /// scripts/install-onnx.sh installs).
+    #[arg(long)]
+    pub onnx: Option<PathBuf>,
+    /// --embedder fastembed: ONNX Runtime's shared library (default: ORT_DYLIB_PATH, else the
+    /// one scripts/install-onnx.sh installs).
+    #[arg(long)]
+    pub ort_library: Option<PathBuf>,
+    /// --embedder fastembed: a model of fastembed's catalogue (BGESmallENV15,
+    /// MultilingualE5Small, NomicEmbedTextV15, ...), downloaded from the Hugging Face hub on
+    /// first use (needs the network) instead of --onnx.
+    #[arg(long, conflicts_with = "onnx")]
+    pub fastembed_model: Option<String>,
+    /// Embedding cache folder (default: ~/.cache/embedscope/embeddings).
+    #[arg(long)]
+    pub cache_dir: Option<PathBuf>,
+    /// Do not read or write the embedding cache.
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+impl ModelArgs {
+    /// The chosen embedder, connected (the API's key from `OPENAI_API_KEY`).
+    pub fn model(&self) -> anyhow::Result<Box<dyn Embedder>> {
+        match self.embedder {
+            EmbedderArg::Local => {
+                let dir = self.model_dir.clone().unwrap_or_else(default_model_dir);
+                Ok(Box::new(LocalModel::load(&dir)?))
+            }
+            EmbedderArg::Openai => {
+                let mut p = embedscope::embed::OpenAiParams::from_env()
+                    .model(&self.embedding_model)
+                    .dimensions(self.embedding_dimensions)
+                    .batch_size(self.embedding_batch_size)
+                    .concurrency(self.embedding_concurrency);
+                if let Some(url) = &self.embedding_base_url {
+                    p = p.base_url(url);
+                }
+                Ok(Box::new(p.connect()?))
+            }
+            EmbedderArg::Fastembed if self.fastembed_model.is_some() => {
+                let name = self.fastembed_model.as_deref().unwrap_or_default();
+                Ok(Box::new(embedscope::embed::catalog_model(
+                    name,
+                    self.ort_library.as_deref(),
+                )?))
+            }
+            EmbedderArg::Fastembed => {
+                let onnx = self.onnx.clone().unwrap_or_else(|| {
+                    embedscope::embed::default_onnx_dir().join("all-MiniLM-L6-v2-int8/model.onnx")
+                });
+                let dir = self.model_dir.clone().unwrap_or_else(default_model_dir);
+                let mut p = embedscope::embed::OnnxParams::new(onnx, dir);
+                if let Some(lib) = &self.ort_library {
+                    p = p.library(lib);
+                }
+                Ok(Box::new(p.connect()?))
+            }
+        }
+    }
+
+    /// The embedding cache for `model`, unless `--no-cache`.
+    pub fn cache(&self, model: &dyn Embedder) -> anyhow::Result<Option<EmbeddingCache>> {
+        if self.no_cache {
+            return Ok(None);
+        }
+        let dir = self
+            .cache_dir
+            .clone()
+            .unwrap_or_else(|| home_dir().join("embeddings"));
+        Ok(Some(EmbeddingCache::open(
+            &dir,
+            model.model_id(),
+            model.dim(),
+        )?))
+    }
+
+    /// Embeds `texts` with the chosen model and cache.
+    pub fn embed(&self, texts: &[String]) -> anyhow::Result<(Embeddings, String)> {
+        let m = self.model()?;
+        let mut cache = self.cache(m.as_ref())?;
+        let (v, stats) = embed_texts(m.as_ref(), texts, cache.as_mut(), &Bars::default())?;
+        Ok((v, stats.model))
+    }
+
+    /// The corpus and its vectors: those in the file, or the texts embedded.
+    pub fn vectors(&self, input: &InputArgs) -> anyhow::Result<(Corpus, Embeddings)> {
+        let mut corpus = input.load()?;
+        if let Some(v) = corpus.vectors.take() {
+            return Ok((corpus, v));
+        }
+        let Some(texts) = corpus.texts.as_ref() else {
+            bail!("{}: no vectors and no texts", input.input.display());
+        };
+        let (v, _) = self.embed(texts)?;
+        Ok((corpus, v))
+    }
+}
+
+/// The K range of `optimal-k` and `audit`.
+#[derive(Args)]
+pub struct SweepArgs {
+    /// Smallest K tried.
+    #[arg(long, default_value_t = 2)]
+    pub k_min: usize,
+    /// Largest K tried.
+    #[arg(long, default_value_t = 10)]
+    pub k_max: usize,
+    /// K-Means initialisations per K.
+    #[arg(long, default_value_t = 10)]
+    pub n_init: usize,
+}
+
+/// The cluster index of `search` and `retrieval-eval`.
+#[derive(Args)]
+pub struct IndexArgs {
+    /// Cells of the index (default round(sqrt(n))).
+    #[arg(long)]
+    pub nlist: Option<usize>,
+    /// Seed of the K-Means training and the query sample.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
+
+#[derive(Args)]
+pub struct LlmArgs {
+    /// Name the clusters with a language model over an OpenAI-compatible chat-completions API
+    /// (keyword labels stay where it fails, with the reason).
+    #[arg(long)]
+    pub llm: bool,
+    /// API base URL up to /v1 (default: OPENAI_BASE_URL, else OpenAI's).
+    #[arg(long)]
+    pub llm_base_url: Option<String>,
+    /// Model name.
+    #[arg(long, default_value = "gpt-4o-mini")]
+    pub llm_model: String,
+    /// Requests in flight at most.
+    #[arg(long, default_value_t = 4)]
+    pub llm_concurrency: usize,
+    /// HTTP requests allowed in all (default: no limit).
+    #[arg(long)]
+    pub llm_max_requests: Option<usize>,
+    /// Tokens allowed in all, as the server reports them (default: no limit).
+    #[arg(long)]
+    pub llm_max_tokens: Option<usize>,
+    /// Seconds allowed per request.
+    #[arg(long, default_value_t = 30.0)]
+    pub llm_timeout: f64,
+    /// Prompt template file (minijinja, over `keywords` and `documents`; default: the seed's).
+    #[arg(long)]
+    pub llm_prompt: Option<PathBuf>,
+    /// Answer cache folder (default: ~/.cache/embedscope/llm; --llm-no-cache to skip).
+    #[arg(long)]
+    pub llm_cache_dir: Option<PathBuf>,
+    /// Do not read or write the answer cache.
+    #[arg(long)]
+    pub llm_no_cache: bool,
+}
+
+impl LlmArgs {
+    /// The LLM parameters, checked, or `None` without `--llm`. The key comes from
+    /// OPENAI_API_KEY.
+    pub fn params(&self) -> anyhow::Result<Option<LlmParams>> {
+        if !self.llm {
+            return Ok(None);
+        }
+        if !(self.llm_timeout.is_finite() && self.llm_timeout > 0.0) {
+            bail!(
+                "--llm-timeout {}: must be a positive number of seconds",
+                self.llm_timeout
+            );
+        }
+        let mut p = LlmParams::from_env()
+            .model(self.llm_model.clone())
+            .concurrency(self.llm_concurrency)
+            .timeout(std::time::Duration::from_secs_f64(self.llm_timeout));
+        if let Some(url) = &self.llm_base_url {
+            p = p.base_url(url.clone());
+        }
+        if let Some(n) = self.llm_max_requests {
+            p = p.max_requests(n);
+        }
+        if let Some(n) = self.llm_max_tokens {
+            p = p.max_tokens(n);
+        }
+        if let Some(f) = &self.llm_prompt {
+            let t = std::fs::read_to_string(f)
+                .with_context(|| format!("--llm-prompt {}", f.display()))?;
+            p = p.template(t);
+        }
+        if !self.llm_no_cache {
+            p = p.cache_dir(
+                self.llm_cache_dir
+                    .clone()
+                    .unwrap_or_else(|| home_dir().join("llm")),
+            );
+        }
+        p.check()?;
+        Ok(Some(p))
+    }
+}
+
+/// `path`'s format when it is one of `allowed`; otherwise the error `{flag} {path}: {rule}`.
+pub fn output_format(
+    path: &Path,
+    flag: &str,
+    allowed: &[Format],
+    rule: &str,
+) -> anyhow::Result<Format> {
+    match Format::from_path(path) {
+        Ok(f) if allowed.contains(&f) => Ok(f),
+        _ => bail!("{flag} {}: {rule}", path.display()),
+    }
+}

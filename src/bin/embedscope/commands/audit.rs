@@ -1,0 +1,203 @@
+//! `embedscope audit`: everything, into the HTML report, `audit.json` and Parquet tables.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use embedscope::audit::VerdictThresholds;
+use embedscope::io::write_atomic;
+use embedscope::report::{write_html, ReportOptions};
+use embedscope::Audit;
+
+use crate::args::{InputArgs, LlmArgs, ModelArgs, SweepArgs};
+use crate::output;
+use crate::progress::Bars;
+
+#[derive(Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// HTML report to write (default: reports/<input stem>.html).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Also write the audit summary as JSON to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    #[command(flatten)]
+    sweep: SweepArgs,
+    /// Seed of every stochastic step.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Embed the texts even when the input carries vectors.
+    #[arg(long)]
+    reembed: bool,
+    #[command(flatten)]
+    llm: LlmArgs,
+    /// Cosine at or above which documents are near duplicates.
+    #[arg(long, default_value_t = 0.95)]
+    dedup_threshold: f64,
+    /// Skip the duplicates section.
+    #[arg(long)]
+    no_duplicates: bool,
+    /// Skip the noise section (UMAP 5-D + HDBSCAN).
+    #[arg(long)]
+    no_noise: bool,
+    /// Skip the retrieval section (IVF against exact search).
+    #[arg(long)]
+    no_retrieval: bool,
+    /// Skip the 2-D map.
+    #[arg(long)]
+    no_map: bool,
+    /// Verdict: largest share of rows removable as duplicates.
+    #[arg(long, default_value_t = 0.10)]
+    max_duplicate_share: f64,
+    /// Verdict: largest share of HDBSCAN noise.
+    #[arg(long, default_value_t = 0.50)]
+    max_noise_share: f64,
+    /// Verdict: smallest recall@10 of cluster-based retrieval at --nprobe.
+    #[arg(long, default_value_t = 0.80)]
+    min_recall: f64,
+    /// Verdict: the nprobe the recall is checked at.
+    #[arg(long, default_value_t = 3)]
+    nprobe: usize,
+    /// Exit with code 1 when the verdict fails (after writing every output), to gate a CI
+    /// pipeline.
+    #[arg(long)]
+    fail_on_verdict: bool,
+    /// Write Parquet tables into this folder: assignments.parquet (cluster, label, centroid
+    /// cosine, HDBSCAN cluster, outlier score, duplicate group, kept) and duplicate_pairs.parquet.
+    #[arg(long)]
+    tables: Option<PathBuf>,
+    /// Leave out timings and speeds, so that two runs give byte-identical outputs.
+    #[arg(long)]
+    no_timings: bool,
+}
+
+/// The verdict failed under `--fail-on-verdict` (exit code 1, not 2).
+#[derive(Debug)]
+pub struct VerdictFailed(Vec<String>);
+
+impl std::fmt::Display for VerdictFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "verdict: FAIL ({})", self.0.join(", "))
+    }
+}
+
+impl std::error::Error for VerdictFailed {}
+
+impl AuditArgs {
+    /// The report's path: `--out`, else `reports/<input stem>.html`.
+    fn report_path(&self) -> PathBuf {
+        match &self.out {
+            Some(p) => p.clone(),
+            None => {
+                let stem = self
+                    .input
+                    .input
+                    .file_stem()
+                    .map_or_else(|| "audit".into(), |s| s.to_string_lossy().into_owned());
+                Path::new("reports").join(format!("{stem}.html"))
+            }
+        }
+    }
+}
+
+pub fn run(args: &AuditArgs) -> anyhow::Result<()> {
+    let out = args.report_path();
+    let bars = Bars::default();
+    let mut builder = Audit::builder()
+        .k_range(args.sweep.k_min, args.sweep.k_max)
+        .n_init(args.sweep.n_init)
+        .seed(args.seed)
+        .reembed(args.reembed)
+        .map(!args.no_map)
+        .duplicates(!args.no_duplicates)
+        .noise(!args.no_noise)
+        .retrieval(!args.no_retrieval)
+        .dedup_threshold(args.dedup_threshold)
+        .thresholds(VerdictThresholds {
+            max_duplicate_share: args.max_duplicate_share,
+            max_noise_share: args.max_noise_share,
+            min_recall: args.min_recall,
+            nprobe: args.nprobe,
+        })
+        .progress(&bars);
+    if let Some(p) = args.llm.params()? {
+        builder = builder.llm(p);
+    }
+    // Every parameter is checked before the corpus is read or a model is loaded.
+    builder.check()?;
+    let corpus = args.input.load()?;
+    let model = if corpus.vectors.is_none() || args.reembed {
+        Some(args.model.model()?)
+    } else {
+        None
+    };
+    if let Some(m) = &model {
+        builder = builder.embedder(m.as_ref());
+        if let Some(c) = args.model.cache(m.as_ref())? {
+            builder = builder.cache(c);
+        }
+    }
+    let mut audit = builder.run(&corpus)?;
+    if args.no_timings {
+        audit = audit.without_timings();
+    }
+    write_html(&out, &audit, &ReportOptions::default())?;
+    if let Some(dir) = &args.tables {
+        audit.write_tables(&corpus, dir)?;
+    }
+    if let Some(json) = &args.json {
+        // Through `Value`, whose objects keep their keys sorted, as the file always had them.
+        let value = serde_json::to_value(output::Audit {
+            audit: &audit,
+            report: out.display().to_string(),
+        })?;
+        write_atomic(json, |w| {
+            serde_json::to_writer_pretty(&mut *w, &value)?;
+            w.write_all(b"\n")
+        })?;
+    }
+    print_summary(&audit, &out);
+    if args.fail_on_verdict && !audit.verdict.pass {
+        return Err(VerdictFailed(audit.verdict.failed.clone()).into());
+    }
+    Ok(())
+}
+
+/// The run in a few lines on stderr: K, notes, the verdict.
+fn print_summary(audit: &Audit, out: &Path) {
+    eprintln!(
+        "audited {} documents: K = {} (silhouette {:.3}) -> {}",
+        audit.corpus.rows,
+        audit.optimal_k.chosen_k,
+        audit
+            .optimal_k
+            .per_k
+            .iter()
+            .find(|s| s.k == audit.optimal_k.chosen_k)
+            .map_or(0.0, |s| s.silhouette),
+        out.display()
+    );
+    for note in &audit.notes {
+        eprintln!("note: {note}");
+    }
+    let v = &audit.verdict;
+    eprintln!(
+        "verdict: {} ({})",
+        if v.pass { "PASS" } else { "FAIL" },
+        v.checks
+            .iter()
+            .filter_map(|c| c.value.map(|x| format!(
+                "{} {:.3}, limit {} {}: {}",
+                c.name,
+                x,
+                c.op,
+                c.limit,
+                if c.pass == Some(true) { "ok" } else { "FAILED" }
+            )))
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+}

@@ -1,0 +1,597 @@
+//! The inverted file (IVF) over K-Means cells, as the reference workflow's
+//! `ClusterRetriever` and FAISS's `IndexIVFFlat` (inner product on unit rows, so scores are
+//! cosine similarities): the one index that retrieval, its evaluation and the clustered
+//! duplicate search share.
+//!
+//! [`ClusterIndex::params`] trains spherical K-Means (`nlist` cells, default `round(sqrt(n))`;
+//! random rows as the start, 10 iterations) on at most `256 · nlist` rows, as FAISS does, assigns every row to its nearest centroid and
+//! stores the rows grouped by cell, contiguous. A search probes the `nprobe` cells whose
+//! centroids are most similar to the query and scans them exactly; [`ClusterIndex::exact_search`]
+//! scans everything, for comparison. Batches of queries are answered cell by cell: the queries
+//! probing a cell are multiplied with its rows in one blocked product, so the work is matrix
+//! work whatever `nprobe` is. Results are sorted by (score descending, row ascending) and do not
+//! depend on the number of threads. [`ClusterIndex::range_pairs`] finds every pair above a
+//! cosine within and between neighbouring cells.
+
+mod display;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::cluster::KMeans;
+use crate::embeddings::Embeddings;
+use crate::error::{Error, Result};
+use crate::kernel::{for_each_tile, Shortlist};
+use crate::linalg::matmul_abt;
+use crate::rng::Rng;
+
+/// One search result.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Hit {
+    /// Row of the indexed corpus.
+    pub row: usize,
+    /// Cosine similarity to the query.
+    pub score: f32,
+    /// The cell (K-Means cluster) the row is filed under.
+    pub cluster: usize,
+}
+
+/// Parameters of a [`ClusterIndex`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusterIndexParams {
+    nlist: Option<usize>,
+    train_per_list: usize,
+    max_iter: usize,
+    seed: u64,
+}
+
+impl Default for ClusterIndexParams {
+    fn default() -> Self {
+        ClusterIndexParams {
+            nlist: None,
+            train_per_list: 256,
+            max_iter: 10,
+            seed: 42,
+        }
+    }
+}
+
+impl ClusterIndexParams {
+    /// Number of cells (default `round(sqrt(n))`, at least 1).
+    pub fn nlist(mut self, nlist: usize) -> Self {
+        self.nlist = Some(nlist);
+        self
+    }
+
+    /// K-Means is trained on at most `train_per_list · nlist` rows, sampled (default 256, as
+    /// FAISS's `max_points_per_centroid`).
+    pub fn train_per_list(mut self, rows: usize) -> Self {
+        self.train_per_list = rows;
+        self
+    }
+
+    /// K-Means iterations at most (default 10, as FAISS trains an IVF's cells).
+    pub fn max_iter(mut self, max_iter: usize) -> Self {
+        self.max_iter = max_iter;
+        self
+    }
+
+    /// Seed of the training sample and the k-means++ initialisation (default 42).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// The number of cells for `n` rows.
+    pub fn nlist_for(&self, n: usize) -> usize {
+        self.nlist
+            .unwrap_or_else(|| (n as f64).sqrt().round() as usize)
+            .max(1)
+    }
+
+    /// Trains the cells on `data` (unit rows) and files every row.
+    pub fn build(&self, data: &Embeddings) -> Result<ClusterIndex> {
+        let (n, d) = (data.rows(), data.dim());
+        if n == 0 {
+            return Err(Error::param("rows", 0, "the corpus is empty"));
+        }
+        data.require_unit("cosine index", "")?;
+        let nlist = self.nlist_for(n);
+        if nlist > n {
+            return Err(Error::param(
+                "nlist",
+                nlist,
+                format!("is more than the {n} rows to index"),
+            ));
+        }
+        if self.train_per_list == 0 || self.max_iter == 0 {
+            return Err(Error::param(
+                "train_per_list/max_iter",
+                0,
+                "must be at least 1",
+            ));
+        }
+        let cap = self.train_per_list.saturating_mul(nlist);
+        let train = if n > cap {
+            let mut rows = Rng::new(self.seed, 0x1f).sample(n, cap);
+            rows.sort_unstable();
+            Some(data.select(&rows))
+        } else {
+            None
+        };
+        let model = KMeans::params(nlist)
+            .n_init(1)
+            .init(crate::cluster::KMeansInit::Random)
+            .max_iter(self.max_iter)
+            .spherical(true)
+            .seed(self.seed)
+            .fit(train.as_ref().unwrap_or(data))?;
+        // Unit centroids: probing and filing by the largest inner product.
+        let mut centroids = model.centroids().to_vec();
+        for c in centroids.chunks_exact_mut(d) {
+            let norm = c.iter().map(|v| f64::from(*v).powi(2)).sum::<f64>().sqrt();
+            if norm > 0.0 {
+                c.iter_mut()
+                    .for_each(|v| *v = (f64::from(*v) / norm) as f32);
+            }
+        }
+        let cell_of = best_cells(data.as_slice(), &centroids, d, 1)
+            .into_iter()
+            .map(|c| c[0])
+            .collect::<Vec<u32>>();
+        Ok(ClusterIndex::from_cells(data, centroids, cell_of))
+    }
+}
+
+/// An inverted file over K-Means cells: see the [module docs](self).
+#[derive(Debug, Clone)]
+pub struct ClusterIndex {
+    dim: usize,
+    centroids: Vec<f32>,
+    /// Cell `c` holds positions `offsets[c]..offsets[c + 1]` of `ids` and `vectors`.
+    offsets: Vec<usize>,
+    ids: Vec<u32>,
+    vectors: Vec<f32>,
+    cell_of: Vec<u32>,
+}
+
+impl ClusterIndex {
+    /// Parameters with their defaults.
+    pub fn params() -> ClusterIndexParams {
+        ClusterIndexParams::default()
+    }
+
+    fn from_cells(data: &Embeddings, centroids: Vec<f32>, cell_of: Vec<u32>) -> ClusterIndex {
+        let d = data.dim();
+        let nlist = centroids.len() / d;
+        let mut offsets = vec![0usize; nlist + 1];
+        for &c in &cell_of {
+            offsets[c as usize + 1] += 1;
+        }
+        for c in 0..nlist {
+            offsets[c + 1] += offsets[c];
+        }
+        let mut next = offsets.clone();
+        let mut ids = vec![0u32; cell_of.len()];
+        for (i, &c) in cell_of.iter().enumerate() {
+            ids[next[c as usize]] = i as u32;
+            next[c as usize] += 1;
+        }
+        let mut vectors = Vec::with_capacity(ids.len() * d);
+        for &i in &ids {
+            vectors.extend_from_slice(data.row(i as usize));
+        }
+        ClusterIndex {
+            dim: d,
+            centroids,
+            offsets,
+            ids,
+            vectors,
+            cell_of,
+        }
+    }
+
+    /// Number of cells.
+    pub fn nlist(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    /// Number of indexed rows.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether the index holds no rows (never true for a built index).
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Vector length.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// Rows filed under each cell.
+    pub fn list_sizes(&self) -> Vec<usize> {
+        self.offsets.windows(2).map(|w| w[1] - w[0]).collect()
+    }
+
+    /// The cell of each indexed row.
+    pub fn cells(&self) -> &[u32] {
+        &self.cell_of
+    }
+
+    /// Unit centroids, `nlist x dim` row-major.
+    pub fn centroids(&self) -> &[f32] {
+        &self.centroids
+    }
+
+    /// The rows filed under cell `c`.
+    pub fn members(&self, c: usize) -> &[u32] {
+        &self.ids[self.offsets[c]..self.offsets[c + 1]]
+    }
+
+    fn check_queries(&self, queries: &Embeddings, top_k: usize, nprobe: usize) -> Result<()> {
+        if queries.dim() != self.dim {
+            return Err(Error::param(
+                "query dim",
+                queries.dim(),
+                format!("the index holds {}-dimensional vectors", self.dim),
+            ));
+        }
+        queries.require_unit("cosine search", "")?;
+        if top_k == 0 {
+            return Err(Error::param("top_k", 0, "must be at least 1"));
+        }
+        if nprobe == 0 || nprobe > self.nlist() {
+            return Err(Error::param(
+                "nprobe",
+                nprobe,
+                format!("must be in 1..={} (the number of cells)", self.nlist()),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The `top_k` rows most similar to `query` (any non-zero vector; it is normalised) among
+    /// the `nprobe` cells nearest it.
+    ///
+    /// ```
+    /// use embedscope::{retrieve::ClusterIndex, Embeddings};
+    /// let data = Embeddings::new(vec![1.0, 0.0, 0.9, 0.1, 0.0, 1.0, 0.1, 0.9], 2)?;
+    /// let index = ClusterIndex::params().nlist(2).build(&data)?;
+    /// let hits = index.search(&[1.0, 0.05], 2, 1)?;
+    /// assert_eq!(hits.iter().map(|h| h.row).collect::<Vec<_>>(), vec![0, 1]);
+    /// # Ok::<(), embedscope::Error>(())
+    /// ```
+    pub fn search(&self, query: &[f32], top_k: usize, nprobe: usize) -> Result<Vec<Hit>> {
+        let q = Embeddings::new(query.to_vec(), query.len().max(1)).map_err(Error::from)?;
+        Ok(self.search_batch(&q, top_k, nprobe)?.remove(0))
+    }
+
+    /// [`search`](Self::search) for a text, embedded by `embedder` (which must be the model the
+    /// indexed vectors came from; a different dimension is an error).
+    pub fn search_text(
+        &self,
+        embedder: &dyn crate::embed::Embedder,
+        text: &str,
+        top_k: usize,
+        nprobe: usize,
+    ) -> Result<Vec<Hit>> {
+        let v = embedder.embed(&[text], &|_| {})?;
+        self.search(&v, top_k, nprobe)
+    }
+
+    /// [`search`](Self::search) for every row of `queries` (unit rows), answered cell by cell
+    /// with one blocked product per probed cell.
+    pub fn search_batch(
+        &self,
+        queries: &Embeddings,
+        top_k: usize,
+        nprobe: usize,
+    ) -> Result<Vec<Vec<Hit>>> {
+        self.check_queries(queries, top_k, nprobe)?;
+        let probes = best_cells(queries.as_slice(), &self.centroids, self.dim, nprobe);
+        Ok(self.scan(queries.as_slice(), &probes, top_k))
+    }
+
+    /// The exact `top_k` over every indexed row, for each row of `queries` (unit rows).
+    pub fn exact_search(&self, queries: &Embeddings, top_k: usize) -> Result<Vec<Vec<Hit>>> {
+        self.check_queries(queries, top_k, 1)?;
+        let best = top_k_tiles(
+            queries.as_slice(),
+            &self.vectors,
+            Some(&self.ids),
+            self.dim,
+            top_k,
+        );
+        Ok(best.iter().map(|b| self.hits(b)).collect())
+    }
+
+    fn hits(&self, best: &[(f32, u32)]) -> Vec<Hit> {
+        best.iter()
+            .map(|&(s, row)| Hit {
+                row: row as usize,
+                score: -s,
+                cluster: self.cell_of[row as usize] as usize,
+            })
+            .collect()
+    }
+
+    /// The queries `qs` (rows of `q`) that probe cell `c` against the cell's rows, in blocks of
+    /// 256 queries: `f(block, dots)` with `dots` row-major `block.len() x cell size` (column
+    /// `p` is index position `offsets[c] + p`).
+    fn cell_products(&self, c: usize, q: &[f32], qs: &[u32], mut f: impl FnMut(&[u32], &[f32])) {
+        let d = self.dim;
+        let (lo, hi) = (self.offsets[c], self.offsets[c + 1]);
+        if qs.is_empty() || lo == hi {
+            return;
+        }
+        let m = hi - lo;
+        let rows = &self.vectors[lo * d..hi * d];
+        let mut dots = Vec::new();
+        for block in qs.chunks(256) {
+            let a = gather(q, d, block);
+            dots.resize(block.len() * m, 0.0);
+            matmul_abt(
+                &mut dots,
+                &a,
+                rows,
+                (block.len(), m, d),
+                false,
+                faer::Par::Seq,
+            );
+            f(block, &dots);
+        }
+    }
+
+    /// For each query (rows of `q`), the `top_k` best rows of its probed cells.
+    fn scan(&self, q: &[f32], probes: &[Vec<u32>], top_k: usize) -> Vec<Vec<Hit>> {
+        let by_cell = invert(probes, self.nlist());
+        // Each cell: its queries against its rows, a shortlist per query.
+        let per_cell: Vec<Vec<QueryShortlist>> = by_cell
+            .par_iter()
+            .enumerate()
+            .map(|(c, qs)| {
+                let ids = &self.ids[self.offsets[c]..self.offsets[c + 1]];
+                let m = ids.len();
+                let mut out = Vec::with_capacity(qs.len());
+                let mut best = Shortlist::new(top_k);
+                self.cell_products(c, q, qs, |block, dots| {
+                    for (r, &qi) in block.iter().enumerate() {
+                        best.clear();
+                        for (p, &s) in dots[r * m..(r + 1) * m].iter().enumerate() {
+                            best.offer(-s, ids[p]);
+                        }
+                        out.push((qi, best.finish_by(|_, s| s).to_vec()));
+                    }
+                });
+                out
+            })
+            .collect();
+        let mut merged: Vec<Vec<(f32, u32)>> = vec![Vec::new(); probes.len()];
+        for (qi, list) in per_cell.into_iter().flatten() {
+            merged[qi as usize].extend(list);
+        }
+        merged
+            .into_par_iter()
+            .map(|mut cand| {
+                cand.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                cand.truncate(top_k);
+                self.hits(&cand)
+            })
+            .collect()
+    }
+
+    /// Every pair of indexed rows with cosine `>= threshold` that probing finds: each row is
+    /// compared with the rows of its `nprobe` nearest cells (its own among them). With
+    /// `nprobe = nlist` this is the exact set. Pairs are `row_a < row_b`, sorted, each once.
+    pub fn range_pairs(&self, threshold: f64, nprobe: usize) -> Result<Vec<crate::kernel::Pair>> {
+        Error::check_threshold("threshold", threshold)?;
+        if nprobe == 0 || nprobe > self.nlist() {
+            return Err(Error::param(
+                "nprobe",
+                nprobe,
+                format!("must be in 1..={} (the number of cells)", self.nlist()),
+            ));
+        }
+        let d = self.dim;
+        // Queries are the index's own rows, in cell order (position p is row ids[p]).
+        let probes = best_cells(&self.vectors, &self.centroids, d, nprobe);
+        let by_cell = invert(&probes, self.nlist());
+        let loose = (threshold - 1e-5) as f32;
+        let vec_of = |p: usize| &self.vectors[p * d..(p + 1) * d];
+        let mut pairs: Vec<crate::kernel::Pair> = by_cell
+            .par_iter()
+            .enumerate()
+            .flat_map_iter(|(c, qs)| {
+                let (lo, m) = (self.offsets[c], self.offsets[c + 1] - self.offsets[c]);
+                let mut out = Vec::new();
+                self.cell_products(c, &self.vectors, qs, |block, dots| {
+                    for (r, &qp) in block.iter().enumerate() {
+                        let qp = qp as usize;
+                        for (p, &s) in dots[r * m..(r + 1) * m].iter().enumerate() {
+                            let p = lo + p;
+                            // A pair may be met from both ends; duplicates go after the sort.
+                            if s >= loose && qp != p {
+                                let exact = crate::linalg::dot_f64(vec_of(qp), vec_of(p));
+                                if exact >= threshold {
+                                    let (a, b) = (self.ids[qp], self.ids[p]);
+                                    out.push(crate::kernel::Pair {
+                                        row_a: a.min(b) as usize,
+                                        row_b: a.max(b) as usize,
+                                        cosine: exact as f32,
+                                    });
+                                }
+                            }
+                        }
+                    }
+                });
+                out.into_iter()
+            })
+            .collect();
+        pairs.sort_by_key(|p| (p.row_a, p.row_b));
+        pairs.dedup_by_key(|p| (p.row_a, p.row_b));
+        Ok(pairs)
+    }
+}
+
+/// The exact `top_k` rows of `db` for each row of `queries` (both unit rows, same dimension):
+/// `(row, cosine)` sorted by (cosine descending, row ascending). Through the kernel's tiles.
+pub fn exact_top_k(db: &Embeddings, queries: &Embeddings, top_k: usize) -> Vec<Vec<(usize, f32)>> {
+    top_k_tiles(queries.as_slice(), db.as_slice(), None, db.dim(), top_k)
+        .into_iter()
+        .map(|b| b.into_iter().map(|(s, r)| (r as usize, -s)).collect())
+        .collect()
+}
+
+/// Per row of `q`, the `k` best rows of `db` as `(-score, id)` sorted ascending, `id` taken
+/// from `ids` (position when None).
+fn top_k_tiles(
+    q: &[f32],
+    db: &[f32],
+    ids: Option<&[u32]>,
+    d: usize,
+    k: usize,
+) -> Vec<Vec<(f32, u32)>> {
+    let m = db.len() / d;
+    let k = k.min(m);
+    let parts = for_each_tile(q, db, d, |_, rows, dots| {
+        let mut best = Shortlist::new(k);
+        (0..rows)
+            .map(|r| {
+                best.clear();
+                for (p, &s) in dots[r * m..(r + 1) * m].iter().enumerate() {
+                    best.offer(-s, ids.map_or(p as u32, |ids| ids[p]));
+                }
+                best.finish_by(|_, s| s).to_vec()
+            })
+            .collect::<Vec<_>>()
+    });
+    parts.concat()
+}
+
+/// A query and its shortlist of `(-score, row)`.
+type QueryShortlist = (u32, Vec<(f32, u32)>);
+
+/// Rows `idx` of the row-major matrix `x`, gathered contiguously.
+fn gather(x: &[f32], d: usize, idx: &[u32]) -> Vec<f32> {
+    let mut v = Vec::with_capacity(idx.len() * d);
+    for &i in idx {
+        v.extend_from_slice(&x[i as usize * d..(i as usize + 1) * d]);
+    }
+    v
+}
+
+/// For each cell, the queries that probe it, ascending.
+fn invert(probes: &[Vec<u32>], nlist: usize) -> Vec<Vec<u32>> {
+    let mut by_cell = vec![Vec::new(); nlist];
+    for (qi, cells) in probes.iter().enumerate() {
+        for &c in cells {
+            by_cell[c as usize].push(qi as u32);
+        }
+    }
+    by_cell
+}
+
+/// For each row of `x`, the `nprobe` centroids with the largest inner product, best first
+/// (ties to the lower cell).
+pub(crate) fn best_cells(x: &[f32], centroids: &[f32], d: usize, nprobe: usize) -> Vec<Vec<u32>> {
+    let nlist = centroids.len() / d;
+    let parts = for_each_tile(x, centroids, d, |_, rows, dots| {
+        let mut best = Shortlist::new(nprobe);
+        (0..rows)
+            .map(|r| {
+                best.clear();
+                for (c, &s) in dots[r * nlist..(r + 1) * nlist].iter().enumerate() {
+                    best.offer(-s, c as u32);
+                }
+                best.finish_by(|_, s| s).iter().map(|&(_, c)| c).collect()
+            })
+            .collect::<Vec<Vec<u32>>>()
+    });
+    parts.concat()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn random_unit(n: usize, d: usize, seed: u64) -> Embeddings {
+        let mut rng = Rng::new(seed, 0);
+        let v = (0..n * d).map(|_| rng.next_f64() as f32 - 0.5).collect();
+        Embeddings::new(v, d).unwrap()
+    }
+
+    fn naive_top_k(data: &Embeddings, q: &[f32], k: usize) -> Vec<usize> {
+        let mut s: Vec<(f64, usize)> = (0..data.rows())
+            .map(|i| (crate::linalg::dot_f64(data.row(i), q), i))
+            .collect();
+        s.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        s.into_iter().take(k).map(|(_, i)| i).collect()
+    }
+
+    #[test]
+    fn probing_every_cell_is_exact_search() {
+        let data = random_unit(700, 12, 1);
+        let queries = random_unit(40, 12, 2);
+        let index = ClusterIndex::params().nlist(9).build(&data).unwrap();
+        assert_eq!(index.list_sizes().iter().sum::<usize>(), 700);
+        let all = index.search_batch(&queries, 10, 9).unwrap();
+        let exact = index.exact_search(&queries, 10).unwrap();
+        for (qi, (a, e)) in all.iter().zip(&exact).enumerate() {
+            let rows = |h: &[Hit]| h.iter().map(|h| h.row).collect::<Vec<_>>();
+            assert_eq!(rows(a), rows(e));
+            assert_eq!(rows(e), naive_top_k(&data, queries.row(qi), 10));
+            for h in a {
+                assert_eq!(h.cluster, index.cells()[h.row] as usize);
+            }
+        }
+    }
+
+    #[test]
+    fn one_probe_scans_the_nearest_cell_only() {
+        let data = random_unit(500, 8, 3);
+        let index = ClusterIndex::params().nlist(7).build(&data).unwrap();
+        let q = data.row(17).to_vec();
+        let hits = index.search(&q, 5, 1).unwrap();
+        assert_eq!(hits[0].row, 17);
+        let cell = best_cells(&q, index.centroids(), 8, 1)[0][0] as usize;
+        assert!(hits.iter().all(|h| h.cluster == cell));
+        // Scores are sorted and are the cosines.
+        for w in hits.windows(2) {
+            assert!(w[0].score >= w[1].score);
+        }
+        let c = crate::linalg::dot_f64(data.row(hits[1].row), &q);
+        assert!((f64::from(hits[1].score) - c).abs() < 1e-5);
+    }
+
+    #[test]
+    fn range_pairs_with_every_probe_equal_the_exact_pairs() {
+        let mut v = random_unit(400, 6, 5).into_vec();
+        // Plant near copies.
+        for (a, b) in [(3usize, 250usize), (10, 11), (399, 0)] {
+            for j in 0..6 {
+                v[b * 6 + j] = v[a * 6 + j] + 0.001 * j as f32;
+            }
+        }
+        let data = Embeddings::new(v, 6).unwrap();
+        let index = ClusterIndex::params().nlist(6).build(&data).unwrap();
+        let exact = crate::dedup::near_duplicates(&data, 0.97).unwrap();
+        assert_eq!(index.range_pairs(0.97, 6).unwrap(), exact);
+        let some = index.range_pairs(0.97, 2).unwrap();
+        assert!(some.iter().all(|p| exact.contains(p)));
+    }
+
+    #[test]
+    fn bad_parameters_are_errors() {
+        let data = random_unit(50, 4, 7);
+        assert!(ClusterIndex::params().nlist(51).build(&data).is_err());
+        let index = ClusterIndex::params().nlist(5).build(&data).unwrap();
+        assert!(index.search(&[1.0, 0.0, 0.0, 0.0], 3, 6).is_err());
+        assert!(index.search(&[1.0, 0.0, 0.0, 0.0], 0, 1).is_err());
+        assert!(index.search(&[1.0, 0.0, 0.0], 3, 1).is_err());
+        assert!(index.search(&[0.0; 4], 3, 1).is_err());
+        assert!(index.range_pairs(1.5, 1).is_err());
+    }
+}
