@@ -190,6 +190,20 @@ pub fn groups(n: usize, pairs: impl IntoIterator<Item = (usize, usize)>) -> Vec<
     by_root.into_values().collect()
 }
 
+/// Groups for removal: near-duplicate `pairs` and exact-text groups joined, since a row is
+/// redundant whether its text repeats exactly or its vector nearly does.
+pub fn removal_groups(
+    n: usize,
+    pairs: impl IntoIterator<Item = (usize, usize)>,
+    exact: Option<&[Vec<usize>]>,
+) -> Vec<Vec<usize>> {
+    let mut links: Vec<(usize, usize)> = pairs.into_iter().collect();
+    for g in exact.into_iter().flatten() {
+        links.extend(g[1..].iter().map(|&r| (g[0], r)));
+    }
+    groups(n, links)
+}
+
 /// How texts are normalised before the exact comparison. Default: whitespace collapsed (and
 /// trimmed), lowercased, punctuation kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

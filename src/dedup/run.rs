@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::{
     check_threshold, exact_duplicates, groups, keepers, kept_rows, near_duplicates_clustered,
-    pair_recall_sample, scan, ClusteredParams, Keep, Pair, PairRecall, TextNorm,
+    pair_recall_sample, removal_groups, scan, ClusteredParams, Keep, Pair, PairRecall, TextNorm,
 };
 use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};
@@ -167,12 +167,11 @@ impl DedupParams {
         let recall_seconds = recall.map(|_| started.elapsed().as_secs_f64());
         let near_groups = groups(n, pairs.iter().map(|p| (p.row_a, p.row_b)));
         let exact_groups = texts.map(|t| exact_duplicates(t, &self.norm));
-        // Removal joins both kinds: a row in an exact group or a near pair.
-        let mut links: Vec<(usize, usize)> = pairs.iter().map(|p| (p.row_a, p.row_b)).collect();
-        for g in exact_groups.iter().flatten() {
-            links.extend(g[1..].iter().map(|&r| (g[0], r)));
-        }
-        let removal_groups = groups(n, links);
+        let removal_groups = removal_groups(
+            n,
+            pairs.iter().map(|p| (p.row_a, p.row_b)),
+            exact_groups.as_deref(),
+        );
         let keepers = keepers(&removal_groups, self.keep, Some(data), texts)?;
         let kept = kept_rows(n, &removal_groups, &keepers);
         Ok(Deduplication {

@@ -1,0 +1,517 @@
+//! [`AuditBuilder`]: what an audit runs (parameters checked before any work), and the run,
+//! one stage after another.
+
+use std::borrow::Cow;
+use std::time::Instant;
+
+use super::duplicates::duplicates;
+use super::noise::noise;
+use super::retrieval::{retrieval, RetrievalSettings};
+use super::verdict::{verdict, verdict_notes, VerdictThresholds};
+use super::{
+    Audit, AuditParams, ClusterTree, CorpusMap, CorpusSummary, SweepSummary, Timing, VectorSource,
+    HOVER_CHARS, MAP_MAX_POINTS,
+};
+use crate::cluster::dendrogram::dendrogram;
+use crate::cluster::{Agglomerative, KMeansModel, KSweep, KSweepParams, Linkage};
+use crate::embed::{embed_texts, EmbedStats, Embedder, EmbeddingCache};
+use crate::embeddings::Embeddings;
+use crate::error::{Error, Result};
+use crate::io::Corpus;
+use crate::label::llm::LlmParams;
+use crate::label::summary::{apply_llm_labels, snippet_of, summarise_clusters, ClusterSummary};
+use crate::metric::Metric;
+use crate::progress::{Progress, Silent};
+use crate::project::{trustworthiness_sample, Umap};
+use crate::rng::Rng;
+
+/// Configures and runs an [`Audit`].
+pub struct AuditBuilder<'a> {
+    sweep: KSweepParams,
+    seed: u64,
+    k: (usize, usize),
+    n_init: usize,
+    embedder: Option<&'a dyn Embedder>,
+    cache: Option<EmbeddingCache>,
+    reembed: bool,
+    map: bool,
+    duplicates: bool,
+    noise: bool,
+    retrieval: bool,
+    dedup_threshold: f64,
+    thresholds: VerdictThresholds,
+    llm: Option<LlmParams>,
+    progress: &'a dyn Progress,
+}
+
+impl Audit {
+    /// Starts configuring an audit.
+    ///
+    /// ```
+    /// use embedscope::{Audit, Corpus, Embeddings};
+    /// let mut corpus = Corpus::from_texts(["a", "b", "c", "d"]);
+    /// corpus.vectors = Some(Embeddings::new(vec![1.0, 0.0, 0.9, 0.1, 0.0, 1.0, 0.1, 0.9], 2)?);
+    /// let audit = Audit::builder().k_range(2, 3).run(&corpus)?;
+    /// assert_eq!(audit.optimal_k.chosen_k, 2);
+    /// assert_eq!(audit.clusters.len(), 2);
+    /// # Ok::<(), embedscope::Error>(())
+    /// ```
+    pub fn builder<'a>() -> AuditBuilder<'a> {
+        AuditBuilder {
+            sweep: KSweepParams::default(),
+            seed: 42,
+            k: (2, 10),
+            n_init: 10,
+            embedder: None,
+            cache: None,
+            reembed: false,
+            map: true,
+            duplicates: true,
+            noise: true,
+            retrieval: true,
+            dedup_threshold: 0.95,
+            thresholds: VerdictThresholds::default(),
+            llm: None,
+            progress: &Silent,
+        }
+    }
+}
+
+impl<'a> AuditBuilder<'a> {
+    /// Range of k for the sweep. Default 2..=10.
+    pub fn k_range(mut self, k_min: usize, k_max: usize) -> Self {
+        self.k = (k_min, k_max);
+        self
+    }
+    /// K-Means initialisations per k. Default 10.
+    pub fn n_init(mut self, n: usize) -> Self {
+        self.n_init = n;
+        self
+    }
+    /// Seed. Default 42.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+    /// The embedder for corpora without vectors (or with `reembed`).
+    pub fn embedder(mut self, e: &'a dyn Embedder) -> Self {
+        self.embedder = Some(e);
+        self
+    }
+    /// An embedding cache for the embedder.
+    pub fn cache(mut self, c: EmbeddingCache) -> Self {
+        self.cache = Some(c);
+        self
+    }
+    /// Embed the texts even when the file carries vectors. Default false.
+    pub fn reembed(mut self, yes: bool) -> Self {
+        self.reembed = yes;
+        self
+    }
+    /// Draw the 2-D UMAP map of the corpus. Default true.
+    pub fn map(mut self, yes: bool) -> Self {
+        self.map = yes;
+        self
+    }
+    /// Find exact and near duplicates. Default true.
+    pub fn duplicates(mut self, yes: bool) -> Self {
+        self.duplicates = yes;
+        self
+    }
+    /// Cosine at or above which documents are near duplicates. Default 0.95 (the reference
+    /// workflow's).
+    pub fn dedup_threshold(mut self, t: f64) -> Self {
+        self.dedup_threshold = t;
+        self
+    }
+    /// Measure HDBSCAN noise and outliers (BERTopic's route: 5-D UMAP, then HDBSCAN). Default
+    /// true.
+    pub fn noise(mut self, yes: bool) -> Self {
+        self.noise = yes;
+        self
+    }
+    /// Measure cluster-based retrieval (IVF) against exact search. Default true.
+    pub fn retrieval(mut self, yes: bool) -> Self {
+        self.retrieval = yes;
+        self
+    }
+    /// The verdict's limits. Default [`VerdictThresholds::default`].
+    pub fn thresholds(mut self, t: VerdictThresholds) -> Self {
+        self.thresholds = t;
+        self
+    }
+    /// Name the clusters with a language model (OpenAI-compatible API); failures keep the
+    /// keyword label and record why. Default: keyword labels only.
+    pub fn llm(mut self, params: LlmParams) -> Self {
+        self.llm = Some(params);
+        self
+    }
+    /// Where progress goes. Default: nowhere.
+    pub fn progress(mut self, p: &'a dyn Progress) -> Self {
+        self.progress = p;
+        self
+    }
+
+    /// The K sweep as configured.
+    fn sweep_params(&self) -> KSweepParams {
+        self.sweep
+            .clone()
+            .k_min(self.k.0)
+            .k_max(self.k.1)
+            .n_init(self.n_init)
+            .seed(self.seed)
+    }
+
+    /// Checks every stage's parameters; [`run`](Self::run) does so before any work, and a
+    /// caller can before it loads the corpus.
+    pub fn check(&self) -> Result<()> {
+        self.sweep_params().check()?;
+        Error::check_threshold("dedup_threshold", self.dedup_threshold)?;
+        self.thresholds.check()?;
+        if let Some(llm) = &self.llm {
+            llm.check()?;
+        }
+        Ok(())
+    }
+
+    /// Runs the audit on a loaded corpus: every stage in turn, each timed.
+    pub fn run(mut self, corpus: &Corpus) -> Result<Audit> {
+        self.check()?;
+        let mut clock = Clock::start();
+        let (vectors, embedding, source) = self.vectors(corpus)?;
+        clock.lap("embed");
+        let sweep = self.sweep(&vectors)?;
+        clock.lap("k sweep");
+        let model = sweep.chosen_model();
+        let (clusters, llm_note) = self.clusters(corpus, &vectors, model, &mut clock)?;
+        let cluster_tree = cluster_tree(model.centroids(), vectors.dim())?;
+        clock.lap("summaries");
+        let n = vectors.rows();
+        let map = if self.map && n > 16 {
+            let m = corpus_map(corpus, &vectors, self.seed, self.progress)?;
+            clock.lap("map (UMAP)");
+            Some(m)
+        } else {
+            None
+        };
+        let centroid_cosine = centroid_cosines(&vectors, model.labels(), model.n_clusters());
+        let duplicates = if self.duplicates && n >= 2 {
+            let d = duplicates(corpus, &vectors, self.dedup_threshold, self.seed)?;
+            clock.lap("duplicates");
+            Some(d)
+        } else {
+            None
+        };
+        let noise = if self.noise && n >= 20 {
+            let labels = model.labels();
+            let r = noise(
+                corpus,
+                &vectors,
+                labels,
+                model.n_clusters(),
+                self.seed,
+                self.progress,
+            )?;
+            clock.lap("noise (UMAP 5-D + HDBSCAN)");
+            Some(r)
+        } else {
+            None
+        };
+        let retrieval = if self.retrieval && n >= 20 {
+            let settings = RetrievalSettings {
+                nprobe: self.thresholds.nprobe,
+                dedup_threshold: self.dedup_threshold,
+                seed: self.seed,
+            };
+            let labels = model.labels();
+            let r = retrieval(
+                corpus,
+                &vectors,
+                &clusters,
+                labels,
+                settings,
+                &mut clock.timings,
+            )?;
+            clock.lap("retrieval (all)");
+            Some(r)
+        } else {
+            None
+        };
+        let verdict = verdict(
+            &self.thresholds,
+            duplicates.as_ref(),
+            noise.as_ref(),
+            retrieval.as_ref(),
+        );
+        let optimal_k = SweepSummary {
+            per_k: sweep.per_k.clone(),
+            chosen_k: sweep.chosen_k,
+            silhouette_rows: sweep.silhouette_rows,
+            weak_structure: sweep.weak_structure(),
+            chosen_at_edge: sweep.chosen_at_edge(),
+        };
+        let mut notes: Vec<String> = llm_note.into_iter().collect();
+        notes.extend(verdict_notes(
+            &verdict,
+            duplicates.as_ref(),
+            noise.as_ref(),
+            retrieval.as_ref(),
+        ));
+        notes.extend(sweep_notes(&optimal_k));
+        Ok(Audit {
+            version: env!("CARGO_PKG_VERSION").into(),
+            corpus: CorpusSummary {
+                source: corpus.source.display().to_string(),
+                rows: corpus.len(),
+                has_texts: corpus.texts.is_some(),
+                dim: vectors.dim(),
+                vectors: source,
+            },
+            params: self.params(n),
+            embedding,
+            optimal_k,
+            labels: model.labels().to_vec(),
+            map,
+            clusters,
+            cluster_tree,
+            duplicates,
+            noise,
+            retrieval,
+            verdict,
+            notes,
+            timings: clock.timings,
+            centroid_cosine,
+        })
+    }
+
+    /// The file's vectors, or the texts embedded with the configured embedder.
+    fn vectors<'c>(
+        &mut self,
+        corpus: &'c Corpus,
+    ) -> Result<(Cow<'c, Embeddings>, Option<EmbedStats>, VectorSource)> {
+        if let (Some(v), false) = (&corpus.vectors, self.reembed) {
+            return Ok((Cow::Borrowed(v), None, VectorSource::File));
+        }
+        let texts = corpus.texts.as_ref().ok_or_else(|| {
+            Error::Unsupported(format!(
+                "{}: no texts to embed (a vector-only input cannot be re-embedded)",
+                corpus.source.display()
+            ))
+        })?;
+        let embedder = self.embedder.ok_or_else(|| {
+            Error::Unsupported(format!(
+                "{}: the corpus has no vectors and no embedder was configured",
+                corpus.source.display()
+            ))
+        })?;
+        let (e, stats) = embed_texts(embedder, texts, self.cache.as_mut(), self.progress)?;
+        let model = stats.model.clone();
+        Ok((Cow::Owned(e), Some(stats), VectorSource::Model { model }))
+    }
+
+    /// K-Means for every k of the range, scored, with progress per k.
+    fn sweep(&self, vectors: &Embeddings) -> Result<KSweep> {
+        let params = self.sweep_params();
+        self.progress
+            .start("k sweep", params.k_count(vectors.rows()) as u64);
+        let progress = self.progress;
+        let result = params.fit(vectors, &|_| progress.advance(1))?;
+        self.progress.finish();
+        Ok(result)
+    }
+
+    /// The chosen clustering summarised and labelled (by the LLM when configured, with a note
+    /// when some clusters kept their keyword labels).
+    fn clusters(
+        &self,
+        corpus: &Corpus,
+        vectors: &Embeddings,
+        model: &KMeansModel,
+        clock: &mut Clock,
+    ) -> Result<(Vec<ClusterSummary>, Option<String>)> {
+        let mut clusters = summarise_clusters(corpus, vectors, model.labels(), model.n_clusters());
+        let (Some(params), Some(_)) = (&self.llm, &corpus.texts) else {
+            return Ok((clusters, None));
+        };
+        apply_llm_labels(&mut clusters, params)?;
+        clock.lap("LLM labels");
+        let failed: Vec<&ClusterSummary> = clusters
+            .iter()
+            .filter(|c| c.label_reason.is_some())
+            .collect();
+        let note = failed.first().map(|first| {
+            format!(
+                "LLM labels: {} of {} clusters kept their keyword labels (cluster {}: {}).",
+                failed.len(),
+                clusters.len(),
+                first.id,
+                first.label_reason.as_deref().unwrap_or("")
+            )
+        });
+        Ok((clusters, note))
+    }
+
+    /// The parameters as `audit.json` states them.
+    fn params(&self, rows: usize) -> AuditParams {
+        AuditParams {
+            seed: self.seed,
+            k_min: self.k.0,
+            k_max: self.sweep_params().k_max_for(rows),
+            n_init: self.n_init,
+            dedup_threshold: self.dedup_threshold,
+            sections: [
+                ("map", self.map),
+                ("duplicates", self.duplicates),
+                ("noise", self.noise),
+                ("retrieval", self.retrieval),
+            ]
+            .iter()
+            .filter(|s| s.1)
+            .map(|s| s.0.to_string())
+            .collect(),
+        }
+    }
+}
+
+/// Stage timings: each lap is the time since the previous one.
+struct Clock {
+    timings: Vec<Timing>,
+    since: Instant,
+}
+
+impl Clock {
+    fn start() -> Clock {
+        Clock {
+            timings: Vec::new(),
+            since: Instant::now(),
+        }
+    }
+
+    fn lap(&mut self, stage: &str) {
+        self.timings.push(Timing {
+            stage: stage.into(),
+            seconds: self.since.elapsed().as_secs_f64(),
+            qps: None,
+        });
+        self.since = Instant::now();
+    }
+}
+
+/// What the K sweep's scores say about the structure: weak (every silhouette below 0.1), or
+/// the best K at an end of the range.
+fn sweep_notes(optimal_k: &SweepSummary) -> Vec<String> {
+    let mut notes = Vec::new();
+    if optimal_k.weak_structure {
+        let best = optimal_k
+            .per_k
+            .iter()
+            .map(|s| s.silhouette)
+            .fold(f64::MIN, f64::max);
+        notes.push(format!(
+            "Weak cluster structure: the best silhouette is {best:.3} (below 0.1 for every k). \
+             Raw sentence embeddings typically score 0.01-0.05; treat K = {} as a convenient \
+             partition, not a discovered number of topics.",
+            optimal_k.chosen_k
+        ));
+    }
+    if optimal_k.chosen_at_edge {
+        notes.push(format!(
+            "The chosen K = {} is at an end of the range {}..={}: the best K may lie outside it.",
+            optimal_k.chosen_k,
+            optimal_k.per_k.first().map_or(0, |s| s.k),
+            optimal_k.per_k.last().map_or(0, |s| s.k)
+        ));
+    }
+    notes
+}
+
+/// The centroids' hierarchy (average linkage, cosine): which topics are near which.
+fn cluster_tree(centroids: &[f32], dim: usize) -> Result<Option<ClusterTree>> {
+    let k = centroids.len() / dim;
+    if k < 2 {
+        return Ok(None);
+    }
+    let directions = Embeddings::new(centroids.to_vec(), dim)?;
+    let model = Agglomerative::params(1)
+        .linkage(Linkage::Average)
+        .metric(Metric::Cosine)
+        .fit(&directions)?;
+    let linkage = model.linkage_matrix().to_vec();
+    Ok(Some(ClusterTree {
+        method: "average linkage, cosine distance between K-Means centroids".into(),
+        dendrogram: dendrogram(&linkage),
+        linkage,
+    }))
+}
+
+/// UMAP to 2-D with umap-learn's defaults (cosine), its trustworthiness, and the points the
+/// report plots.
+fn corpus_map(
+    corpus: &Corpus,
+    vectors: &Embeddings,
+    seed: u64,
+    progress: &dyn Progress,
+) -> Result<CorpusMap> {
+    let n = vectors.rows();
+    let params = Umap::params().n_neighbors(15.min(n - 1)).seed(seed);
+    let model = params.fit_with_progress(vectors, progress)?;
+    let y = model.embedding();
+    let trust = trustworthiness_sample(vectors, y, 2, 10.min((n.min(5000) - 1) / 2), 5000, seed)?;
+    let rows: Vec<usize> = if n > MAP_MAX_POINTS {
+        let mut r = Rng::new(seed, 0x3a9).sample(n, MAP_MAX_POINTS);
+        r.sort_unstable();
+        r
+    } else {
+        (0..n).collect()
+    };
+    let points = rows.iter().map(|&i| [y[2 * i], y[2 * i + 1]]).collect();
+    let hover = rows
+        .iter()
+        .map(|&i| match &corpus.texts {
+            Some(t) => snippet_of(&t[i], HOVER_CHARS),
+            None => corpus.ids[i].clone(),
+        })
+        .collect();
+    Ok(CorpusMap {
+        method: "umap".into(),
+        n_neighbors: 15.min(n - 1),
+        min_dist: 0.1,
+        trustworthiness: trust,
+        knn_recall: model.knn_recall(),
+        plotted: rows.len(),
+        rows,
+        points,
+        hover,
+    })
+}
+
+/// Each row's cosine to its cluster's mean direction.
+fn centroid_cosines(data: &Embeddings, labels: &[usize], k: usize) -> Vec<f32> {
+    let d = data.dim();
+    let mut sums = vec![0.0f64; k * d];
+    for (i, &c) in labels.iter().enumerate() {
+        for (s, &v) in sums[c * d..(c + 1) * d].iter_mut().zip(data.row(i)) {
+            *s += f64::from(v);
+        }
+    }
+    for c in sums.chunks_exact_mut(d) {
+        let norm = c
+            .iter()
+            .map(|v| v * v)
+            .sum::<f64>()
+            .sqrt()
+            .max(f64::MIN_POSITIVE);
+        c.iter_mut().for_each(|v| *v /= norm);
+    }
+    labels
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            data.row(i)
+                .iter()
+                .zip(&sums[c * d..(c + 1) * d])
+                .map(|(&a, &b)| f64::from(a) * b)
+                .sum::<f64>() as f32
+        })
+        .collect()
+}

@@ -1,0 +1,120 @@
+//! The audit's noise section: BERTopic's route (UMAP to 5-D, then HDBSCAN) over the corpus,
+//! noise per K-Means cluster and the most outlying documents.
+
+use serde::Serialize;
+
+use super::text_of;
+use crate::cluster::Hdbscan;
+use crate::embeddings::Embeddings;
+use crate::error::Result;
+use crate::io::Corpus;
+use crate::metric::Metric;
+use crate::progress::Progress;
+use crate::project::Umap;
+
+/// A document the noise section points at.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutlierDoc {
+    /// Row.
+    pub row: usize,
+    /// Id.
+    pub id: String,
+    /// Text (start).
+    pub text: String,
+    /// GLOSH outlier score (0 inlier .. 1 outlier).
+    pub score: f32,
+    /// Its K-Means cluster.
+    pub cluster: usize,
+}
+
+/// Noise and outliers: HDBSCAN on BERTopic's 5-D UMAP reduction.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NoiseSummary {
+    /// How it was computed.
+    pub method: String,
+    /// HDBSCAN `min_cluster_size`.
+    pub min_cluster_size: usize,
+    /// Dense clusters HDBSCAN found.
+    pub n_clusters: usize,
+    /// Documents in none of them.
+    pub noise: usize,
+    /// `noise / rows`: the noise share the verdict checks.
+    pub noise_share: f64,
+    /// Noise per K-Means cluster: `(cluster, noise rows, share of the cluster)`.
+    pub per_cluster: Vec<(usize, usize, f64)>,
+    /// The most outlying documents (highest GLOSH score).
+    pub outliers: Vec<OutlierDoc>,
+    /// HDBSCAN cluster of every row (None: noise).
+    #[serde(skip)]
+    pub labels: Vec<Option<usize>>,
+    /// GLOSH score of every row.
+    #[serde(skip)]
+    pub scores: Vec<f32>,
+}
+
+/// HDBSCAN (`min_cluster_size` 10, BERTopic's default) on the 5-D UMAP reduction (cosine, 15
+/// neighbours, `min_dist` 0): the share of documents in no dense region and the most outlying.
+pub(super) fn noise(
+    corpus: &Corpus,
+    data: &Embeddings,
+    kmeans: &[usize],
+    k: usize,
+    seed: u64,
+    progress: &dyn Progress,
+) -> Result<NoiseSummary> {
+    let n = data.rows();
+    let nn = 15.min(n - 1);
+    let reduced = Umap::params()
+        .n_components(5)
+        .n_neighbors(nn)
+        .min_dist(0.0)
+        .seed(seed)
+        .fit_with_progress(data, progress)?;
+    let mcs = 10.min(n / 2).max(2);
+    // The kNN-graph route (memory O(n·k), as the CLI's BERTopic route): the dense all-pairs
+    // route would hold 4n² bytes.
+    let graph_k = (3 * mcs).max(15).min(n - 1);
+    let model = Hdbscan::params()
+        .min_cluster_size(mcs)
+        .metric(Metric::Euclidean)
+        .knn_graph(graph_k)
+        .seed(seed)
+        .fit(&reduced.points()?)?;
+    let labels = model.labels().to_vec();
+    let scores = model.outlier_scores().to_vec();
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
+    let mut noise_in = vec![0usize; k];
+    let mut size = vec![0usize; k];
+    for (i, &c) in kmeans.iter().enumerate() {
+        size[c] += 1;
+        if labels[i].is_none() {
+            noise_in[c] += 1;
+        }
+    }
+    Ok(NoiseSummary {
+        method: format!(
+            "UMAP to 5-D (cosine, n_neighbors = {nn}, min_dist = 0), then HDBSCAN (min_cluster_size = {mcs}, MST over the {graph_k} nearest neighbours), as BERTopic"
+        ),
+        min_cluster_size: mcs,
+        n_clusters: model.n_clusters(),
+        noise: model.noise(),
+        noise_share: model.noise() as f64 / n as f64,
+        per_cluster: (0..k)
+            .map(|c| (c, noise_in[c], noise_in[c] as f64 / size[c].max(1) as f64))
+            .collect(),
+        outliers: order
+            .iter()
+            .take(15)
+            .map(|&r| OutlierDoc {
+                row: r,
+                id: corpus.ids[r].clone(),
+                text: text_of(corpus, r),
+                score: scores[r],
+                cluster: kmeans[r],
+            })
+            .collect(),
+        labels,
+        scores,
+    })
+}

@@ -1,0 +1,186 @@
+//! The verdict: each section's measured value against its limit, and what to do where it
+//! fails.
+
+use serde::Serialize;
+
+use super::duplicates::DuplicatesSummary;
+use super::noise::NoiseSummary;
+use super::retrieval::RetrievalSummary;
+use crate::error::{Error, Result};
+
+/// Limits the verdict checks. Defaults: at most 10% of rows removable as duplicates, at most
+/// half the corpus HDBSCAN noise, recall@10 at least 0.80 at nprobe 3.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VerdictThresholds {
+    /// Largest duplicate share allowed.
+    pub max_duplicate_share: f64,
+    /// Largest noise share allowed.
+    pub max_noise_share: f64,
+    /// Smallest recall@10 of cluster-based retrieval allowed, at `nprobe`.
+    pub min_recall: f64,
+    /// The nprobe the recall is checked at.
+    pub nprobe: usize,
+}
+
+impl VerdictThresholds {
+    /// Each share in [0, 1], `nprobe` at least 1.
+    pub fn check(&self) -> Result<()> {
+        for (name, v) in [
+            ("max_duplicate_share", self.max_duplicate_share),
+            ("max_noise_share", self.max_noise_share),
+            ("min_recall", self.min_recall),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(Error::param(name, v, "must be in [0, 1]"));
+            }
+        }
+        if self.nprobe == 0 {
+            return Err(Error::param("nprobe", 0, "must be at least 1"));
+        }
+        Ok(())
+    }
+}
+
+impl Default for VerdictThresholds {
+    fn default() -> Self {
+        VerdictThresholds {
+            max_duplicate_share: 0.10,
+            max_noise_share: 0.50,
+            min_recall: 0.80,
+            nprobe: 3,
+        }
+    }
+}
+
+/// One check of the verdict.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Check {
+    /// What is checked.
+    pub name: String,
+    /// The measured value (None: that stage did not run).
+    pub value: Option<f64>,
+    /// `<=` or `>=`.
+    pub op: String,
+    /// The limit.
+    pub limit: f64,
+    /// Whether it holds (None: not measured).
+    pub pass: Option<bool>,
+}
+
+/// Pass or fail against [`VerdictThresholds`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verdict {
+    /// Every measured check holds.
+    pub pass: bool,
+    /// Names of the failed checks.
+    pub failed: Vec<String>,
+    /// All checks.
+    pub checks: Vec<Check>,
+    /// The limits used.
+    pub thresholds: VerdictThresholds,
+}
+
+/// The verdict over the measured sections.
+pub(super) fn verdict(
+    t: &VerdictThresholds,
+    duplicates: Option<&DuplicatesSummary>,
+    noise: Option<&NoiseSummary>,
+    retrieval: Option<&RetrievalSummary>,
+) -> Verdict {
+    let check = |name: &str, value: Option<f64>, op: &str, limit: f64| {
+        let pass = value.map(|v| if op == "<=" { v <= limit } else { v >= limit });
+        Check {
+            name: name.into(),
+            value,
+            op: op.into(),
+            limit,
+            pass,
+        }
+    };
+    let checks = vec![
+        check(
+            "duplicate share",
+            duplicates.map(|d| d.share),
+            "<=",
+            t.max_duplicate_share,
+        ),
+        check(
+            "noise share",
+            noise.map(|n| n.noise_share),
+            "<=",
+            t.max_noise_share,
+        ),
+        check(
+            &format!("retrieval recall@10 at nprobe {}", t.nprobe),
+            retrieval.map(|r| r.recall),
+            ">=",
+            t.min_recall,
+        ),
+    ];
+    let failed: Vec<String> = checks
+        .iter()
+        .filter(|c| c.pass == Some(false))
+        .map(|c| c.name.clone())
+        .collect();
+    Verdict {
+        pass: failed.is_empty(),
+        failed,
+        checks,
+        thresholds: t.clone(),
+    }
+}
+
+/// A sentence for each failed check: what it means and what to do.
+pub(super) fn verdict_notes(
+    v: &Verdict,
+    duplicates: Option<&DuplicatesSummary>,
+    noise: Option<&NoiseSummary>,
+    retrieval: Option<&RetrievalSummary>,
+) -> Vec<String> {
+    let t = &v.thresholds;
+    let mut notes = Vec::new();
+    if let Some(d) = duplicates.filter(|d| d.share > t.max_duplicate_share) {
+        let slots = retrieval
+            .and_then(|r| r.dedup)
+            .map(|i| {
+                format!(
+                    " here they hold {:.1}% of the exact top-10 slots;",
+                    100.0 * i.before.redundant_share
+                )
+            })
+            .unwrap_or_default();
+        notes.push(format!(
+            "{:.1}% of the documents are duplicates (cosine >= {} or equal text), above the {:.0}% limit: they crowd result lists with copies of one answer;{slots} `embedscope dedup --deduplicated FILE` writes the corpus without them.",
+            100.0 * d.share,
+            d.threshold,
+            100.0 * t.max_duplicate_share
+        ));
+    }
+    if let Some(n) = noise.filter(|n| n.noise_share > t.max_noise_share) {
+        notes.push(format!(
+            "{:.1}% of the documents are HDBSCAN noise, above the {:.0}% limit: much of the corpus belongs to no dense topic (very short or generic texts, or too fine a min_cluster_size).",
+            100.0 * n.noise_share,
+            100.0 * t.max_noise_share
+        ));
+    }
+    if let Some(r) = retrieval.filter(|r| r.recall < t.min_recall) {
+        let enough = r.per_nprobe.iter().find(|p| p.recall >= t.min_recall);
+        notes.push(format!(
+            "Cluster-based retrieval at nprobe {} finds {:.1}% of the exact top {}, below the {:.0}% limit; {}",
+            r.nprobe,
+            100.0 * r.recall,
+            r.top_k,
+            100.0 * t.min_recall,
+            match enough {
+                Some(p) => format!(
+                    "nprobe {} reaches {:.1}% scanning {:.1}% of the corpus.",
+                    p.nprobe,
+                    100.0 * p.recall,
+                    100.0 * p.scanned_fraction
+                ),
+                None => "no nprobe up to 16 does: use exact search or more cells per probe.".into(),
+            }
+        ));
+    }
+    notes
+}
