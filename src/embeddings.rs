@@ -34,18 +34,9 @@ impl Embeddings {
                     value: v[d],
                 });
             }
-            // Accumulate in f64: rows from some models have large norms, and the result must
-            // not depend on summation order more than f32 rounding allows.
-            let norm = v
-                .iter()
-                .map(|&x| f64::from(x) * f64::from(x))
-                .sum::<f64>()
-                .sqrt();
-            if norm == 0.0 {
+            if !crate::linalg::normalise(v) {
                 return Err(EmbeddingsError::ZeroRow { row });
             }
-            let inv = (1.0 / norm) as f32;
-            v.iter_mut().for_each(|x| *x *= inv);
         }
         Ok(Embeddings {
             data,

@@ -259,6 +259,57 @@ pub(crate) fn refine_sq_dist(x: &[f32], d: usize, sq: &[f32], i: usize, j: usize
     }
 }
 
+/// Scales `row` to unit length: the norm accumulated in f64 (rows from some models have large
+/// norms, and the result must not depend on summation order more than f32 rounding allows),
+/// then one f32 factor. Returns false, leaving the row as it is, when it is all zeros. Every
+/// row normalisation of the crate goes through here.
+pub(crate) fn normalise(row: &mut [f32]) -> bool {
+    let norm = row
+        .iter()
+        .map(|&x| f64::from(x) * f64::from(x))
+        .sum::<f64>()
+        .sqrt();
+    if norm == 0.0 {
+        return false;
+    }
+    let inv = (1.0 / norm) as f32;
+    row.iter_mut().for_each(|x| *x *= inv);
+    true
+}
+
+/// The mean direction of each group's rows (`labels[i]` in `0..k`), unit length in f64: sums in
+/// row order, then divided by their norm (an empty group stays zero).
+pub(crate) fn mean_directions(x: &[f32], d: usize, labels: &[usize], k: usize) -> Vec<f64> {
+    let mut sums = vec![0.0f64; k * d];
+    for (row, &c) in x.chunks_exact(d).zip(labels) {
+        for (s, &v) in sums[c * d..(c + 1) * d].iter_mut().zip(row) {
+            *s += f64::from(v);
+        }
+    }
+    for c in sums.chunks_exact_mut(d) {
+        let norm = c
+            .iter()
+            .map(|v| v * v)
+            .sum::<f64>()
+            .sqrt()
+            .max(f64::MIN_POSITIVE);
+        c.iter_mut().for_each(|v| *v /= norm);
+    }
+    sums
+}
+
+/// Squared Euclidean distance summed in order, for few dimensions (UMAP's layout coordinates),
+/// where [`sq_dist`]'s lanes would buy nothing and the order of the sum must stay put.
+#[inline]
+pub(crate) fn sq_dist_seq(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+}
+
+/// Squared Euclidean distance in f64 (K-Means' final inertia).
+pub(crate) fn sq_dist_f64(a: &[f32], b: &[f32]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| f64::from(x - y).powi(2)).sum()
+}
+
 /// Dot product in f64 (the exact check of pairs near a threshold).
 pub(crate) fn dot_f64(a: &[f32], b: &[f32]) -> f64 {
     a.iter()

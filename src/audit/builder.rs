@@ -20,6 +20,7 @@ use crate::error::{Error, Result};
 use crate::io::Corpus;
 use crate::label::llm::LlmParams;
 use crate::label::summary::{apply_llm_labels, snippet_of, summarise_clusters, ClusterSummary};
+use crate::linalg::mean_directions;
 use crate::metric::Metric;
 use crate::progress::{Progress, Silent};
 use crate::project::{trustworthiness_sample, Umap};
@@ -488,21 +489,7 @@ fn corpus_map(
 /// Each row's cosine to its cluster's mean direction.
 fn centroid_cosines(data: &Embeddings, labels: &[usize], k: usize) -> Vec<f32> {
     let d = data.dim();
-    let mut sums = vec![0.0f64; k * d];
-    for (i, &c) in labels.iter().enumerate() {
-        for (s, &v) in sums[c * d..(c + 1) * d].iter_mut().zip(data.row(i)) {
-            *s += f64::from(v);
-        }
-    }
-    for c in sums.chunks_exact_mut(d) {
-        let norm = c
-            .iter()
-            .map(|v| v * v)
-            .sum::<f64>()
-            .sqrt()
-            .max(f64::MIN_POSITIVE);
-        c.iter_mut().for_each(|v| *v /= norm);
-    }
+    let sums = mean_directions(data.as_slice(), d, labels, k);
     labels
         .iter()
         .enumerate()

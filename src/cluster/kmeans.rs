@@ -7,7 +7,7 @@
 use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};
 use crate::kernel::{nearest, nearest_two};
-use crate::linalg::{row_sq_norms, sq_dist};
+use crate::linalg::{normalise, row_sq_norms, sq_dist, sq_dist_f64};
 use crate::rng::Rng;
 use rayon::prelude::*;
 
@@ -317,15 +317,7 @@ struct RunConfig {
 /// Scales every non-zero row to unit length.
 fn normalise_rows(m: &mut [f32], d: usize) {
     for row in m.chunks_exact_mut(d) {
-        let norm = row
-            .iter()
-            .map(|v| f64::from(*v).powi(2))
-            .sum::<f64>()
-            .sqrt();
-        if norm > 0.0 {
-            let inv = (1.0 / norm) as f32;
-            row.iter_mut().for_each(|v| *v *= inv);
-        }
+        normalise(row);
     }
 }
 
@@ -493,10 +485,6 @@ fn finish(x: &[f32], d: usize, centers: Vec<f32>, labels: Vec<usize>, n_iter: us
         inertia,
         n_iter,
     }
-}
-
-fn sq_dist_f64(a: &[f32], b: &[f32]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| f64::from(x - y).powi(2)).sum()
 }
 
 /// Lloyd's iteration with Hamerly's bounds (Hamerly 2010, "Making k-means even faster").

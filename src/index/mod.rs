@@ -129,11 +129,7 @@ impl ClusterIndexParams {
         // Unit centroids: probing and filing by the largest inner product.
         let mut centroids = model.centroids().to_vec();
         for c in centroids.chunks_exact_mut(d) {
-            let norm = c.iter().map(|v| f64::from(*v).powi(2)).sum::<f64>().sqrt();
-            if norm > 0.0 {
-                c.iter_mut()
-                    .for_each(|v| *v = (f64::from(*v) / norm) as f32);
-            }
+            crate::linalg::normalise(c);
         }
         let cell_of = best_cells(data.as_slice(), &centroids, d, 1)
             .into_iter()

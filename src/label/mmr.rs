@@ -33,13 +33,7 @@ pub fn mmr(
     texts.push(&topic_text);
     let mut v = embedder.embed(&texts, &|_| {})?;
     for row in v.chunks_mut(d) {
-        let norm = row
-            .iter()
-            .map(|x| x * x)
-            .sum::<f32>()
-            .sqrt()
-            .max(f32::MIN_POSITIVE);
-        row.iter_mut().for_each(|x| *x /= norm);
+        crate::linalg::normalise(row);
     }
     let n = candidates.len();
     let cos = |a: usize, b: usize| -> f64 {

@@ -9,6 +9,7 @@ use super::{keywords, short_label, Keyword, KeywordParams};
 use crate::embeddings::Embeddings;
 use crate::error::Result;
 use crate::io::Corpus;
+use crate::linalg::mean_directions;
 
 /// Characters of a document kept in summaries.
 const SNIPPET_CHARS: usize = 300;
@@ -92,26 +93,13 @@ pub fn summarise_clusters_with(
 ) -> Vec<ClusterSummary> {
     let d = data.dim();
     let n = data.rows();
-    let mut sums = vec![0.0f64; k * d];
     let mut members: Vec<Vec<usize>> = vec![Vec::new(); k];
     for (i, &c) in labels.iter().enumerate() {
         members[c].push(i);
-        sums[c * d..(c + 1) * d]
-            .iter_mut()
-            .zip(data.row(i))
-            .for_each(|(s, v)| *s += f64::from(*v));
     }
-    let dirs: Vec<Vec<f32>> = (0..k)
-        .map(|c| {
-            let s = &sums[c * d..(c + 1) * d];
-            let norm = s
-                .iter()
-                .map(|v| v * v)
-                .sum::<f64>()
-                .sqrt()
-                .max(f64::MIN_POSITIVE);
-            s.iter().map(|v| (v / norm) as f32).collect()
-        })
+    let dirs: Vec<Vec<f32>> = mean_directions(data.as_slice(), d, labels, k)
+        .chunks_exact(d)
+        .map(|c| c.iter().map(|&v| v as f32).collect())
         .collect();
     (0..k)
         .map(|c| {

@@ -17,7 +17,8 @@
 use rayon::prelude::*;
 
 use super::fuzzy::Csr;
-use super::layout::{epochs_per_sample, learning_rate, pick, rng_for, LayoutConfig};
+use super::layout::{clip, epochs_per_sample, learning_rate, pick, rng_for, LayoutConfig};
+use crate::linalg::sq_dist_seq;
 
 /// Blocks of the layout, fixed in number so the result never depends on the thread count.
 /// More blocks balance the threads better (the two vCPUs here often run at different speeds)
@@ -26,11 +27,6 @@ use super::layout::{epochs_per_sample, learning_rate, pick, rng_for, LayoutConfi
 pub(crate) const BLOCKS: usize = 8;
 /// Epochs between re-partitions of the vertices by position.
 pub(crate) const REPARTITION: usize = 5;
-
-#[inline]
-fn clip(v: f32) -> f32 {
-    v.clamp(-4.0, 4.0)
-}
 
 /// The vertices split into `blocks` groups of nearby points with about equal work
 /// (`work[v]`: the samples vertex `v` draws per epoch): recursive halving at the work median
@@ -241,10 +237,7 @@ fn run<const D: usize>(
                             } else {
                                 oth.copy_from_slice(&snap[j * D..(j + 1) * D]);
                             }
-                            let mut d2 = 0.0f32;
-                            for t in 0..D {
-                                d2 += (cur[t] - oth[t]) * (cur[t] - oth[t]);
-                            }
+                            let d2 = sq_dist_seq(&cur, &oth);
                             if d2 > 0.0 {
                                 let pw = d2.powf(b);
                                 let c = -2.0 * a * b * (pw / d2) / (a * pw + 1.0);
@@ -279,10 +272,7 @@ fn run<const D: usize>(
                                 } else {
                                     &snap[k * D..(k + 1) * D]
                                 };
-                                let mut d2 = 0.0f32;
-                                for t in 0..D {
-                                    d2 += (cur[t] - other[t]) * (cur[t] - other[t]);
-                                }
+                                let d2 = sq_dist_seq(&cur, other);
                                 if d2 > 0.0 {
                                     let c =
                                         2.0 * gamma * b / ((0.001 + d2) * (a * d2.powf(b) + 1.0));

@@ -13,6 +13,7 @@
 use rayon::prelude::*;
 
 use super::fuzzy::Csr;
+use crate::linalg::sq_dist_seq;
 use crate::rng::Rng;
 
 /// Fits `a` and `b` of the low-dimensional similarity `1 / (1 + a·d^(2b))` to the curve that
@@ -114,14 +115,10 @@ pub(crate) struct LayoutConfig {
     pub seed: u64,
 }
 
+/// The gradient clip of umap-learn's layout.
 #[inline]
-fn clip(v: f32) -> f32 {
+pub(crate) fn clip(v: f32) -> f32 {
     v.clamp(-4.0, 4.0)
-}
-
-#[inline]
-fn sq_dist(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
 }
 
 /// A vertex in `0..n` from 32 random bits (multiply-shift: no division in the hottest loop).
@@ -216,7 +213,7 @@ pub(crate) fn optimize(
                     };
                     let j = j as usize;
                     let other = &tail[j * dim..(j + 1) * dim];
-                    let d2 = sq_dist(cur, other);
+                    let d2 = sq_dist_seq(cur, other);
                     if d2 > 0.0 {
                         let c = attract(d2);
                         for t in 0..dim {
@@ -226,7 +223,7 @@ pub(crate) fn optimize(
                     for _ in 0..n_neg {
                         let k = pick(&mut rng, n_vertices);
                         let other = &tail[k * dim..(k + 1) * dim];
-                        let d2 = sq_dist(cur, other);
+                        let d2 = sq_dist_seq(cur, other);
                         if d2 > 0.0 {
                             let c = repel(d2);
                             for t in 0..dim {
