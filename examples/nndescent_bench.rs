@@ -2,7 +2,7 @@
 //! seconds per setting (benchmark aid):
 //! `cargo run --release --example nndescent_bench -- FILE.npy K [REPEATS] [TREES,LEAF,CANDIDATES ...]`.
 use embedscope::io::{load, LoadOptions};
-use embedscope::neighbors::{exact, nn_descent, recall, NnDescentParams};
+use embedscope::neighbors::{exact, recall, NnDescent, NnDescentParams};
 use std::time::Instant;
 
 fn main() {
@@ -20,32 +20,28 @@ fn main() {
             .split(',')
             .map(|v| v.parse().expect("number"))
             .collect();
-        let mut p = NnDescentParams::new(k);
-        p.n_trees = Some(f[0]).filter(|&t| t > 0);
-        p.leaf_size = Some(f[1]).filter(|&l| l > 0);
-        p.max_candidates = f[2];
-        settings.push(p);
+        settings.push(
+            NnDescent::params(k)
+                .n_trees(Some(f[0]).filter(|&t| t > 0))
+                .leaf_size(Some(f[1]).filter(|&l| l > 0))
+                .max_candidates(f[2]),
+        );
     }
     if settings.is_empty() {
-        let mut p = NnDescentParams::new(k);
-        p.max_candidates = k.min(60);
-        settings.push(p);
+        settings.push(NnDescent::params(k).max_candidates(k.min(60)));
     }
     for p in &settings {
         let mut times = Vec::new();
         let mut graph = None;
         for _ in 0..repeats {
             let clock = Instant::now();
-            graph = Some(nn_descent(&data, p));
+            graph = Some(p.fit(&data).expect("valid parameters"));
             times.push(clock.elapsed().as_secs_f64());
         }
         times.sort_by(f64::total_cmp);
         let r = recall(graph.as_ref().expect("a run"), &truth);
         println!(
-            "trees {:?} leaf {:?} candidates {}: min {:.3} s median {:.3} s recall {r:.4}",
-            p.n_trees,
-            p.leaf_size,
-            p.max_candidates,
+            "{p:?}: min {:.3} s median {:.3} s recall {r:.4}",
             times[0],
             times[times.len() / 2]
         );

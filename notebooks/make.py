@@ -83,8 +83,8 @@ K-Means for each k, scored by silhouette (higher is better; the chosen K is ring
 (the elbow). On six sentences every score is noisy; the sample notebook shows a real corpus.
 """),
     code("""
-use embedscope::cluster::KSweepParams;
-let sweep = KSweepParams::default().k_min(2).k_max(5).fit(&vectors, &|_| {}).unwrap();
+use embedscope::cluster::KSweep;
+let sweep = KSweep::params().k_min(2).k_max(5).fit(&vectors).unwrap();
 sweep
 """, html=True),
     md("## HDBSCAN, with noise"),
@@ -208,8 +208,8 @@ audit
 """),
     md("## Cluster-based retrieval against exact search"),
     code("""
-use embedscope::retrieve::{evaluate, RetrievalEvalParams};
-let eval = evaluate(&vectors, &RetrievalEvalParams { repeats: 1, ..Default::default() }).unwrap();
+use embedscope::retrieve::RetrievalEval;
+let eval = RetrievalEval::params().repeats(1).fit(&vectors).unwrap();
 eval
 """, html=True),
 ])

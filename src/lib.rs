@@ -41,11 +41,11 @@
 //! range of k:
 //!
 //! ```
-//! use embedscope::{cluster::{KMeans, KSweepParams}, Embeddings};
+//! use embedscope::{cluster::{KMeans, KSweep}, Embeddings};
 //! let data = Embeddings::new(vec![1.0, 0.0, 0.9, 0.1, 0.0, 1.0, 0.1, 0.9, -1.0, 0.1, -0.9, 0.0], 2)?;
 //! let model = KMeans::params(3).n_init(10).seed(42).fit(&data)?;
 //! assert_eq!(model.sizes(), &[2, 2, 2]);
-//! let sweep = KSweepParams::default().k_min(2).k_max(4).fit(&data, &|_| {})?;
+//! let sweep = KSweep::params().k_min(2).k_max(4).fit(&data)?;
 //! assert_eq!(sweep.chosen_k, 3);
 //! # Ok::<(), embedscope::Error>(())
 //! ```
@@ -69,13 +69,13 @@
 //! in recall:
 //!
 //! ```no_run
-//! use embedscope::{dedup, retrieve::{evaluate, ClusterIndex, RetrievalEvalParams}};
+//! use embedscope::{dedup, retrieve::{ClusterIndex, RetrievalEval}};
 //! # let corpus = embedscope::io::load("samples/debian-2k.parquet".as_ref(), &Default::default())?;
 //! # let data = corpus.vectors.unwrap();
 //! let pairs = dedup::near_duplicates(&data, 0.95)?;
 //! let index = ClusterIndex::params().build(&data)?;
 //! let hits = index.search(data.row(0), 10, 3)?;
-//! let eval = evaluate(&data, &RetrievalEvalParams::default())?;
+//! let eval = RetrievalEval::params().fit(&data)?;
 //! println!("recall@10 at nprobe 1: {}", eval.per_nprobe[0].recall);
 //! # Ok::<(), embedscope::Error>(())
 //! ```

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use embedscope::cluster::metrics::{calinski_harabasz, davies_bouldin, silhouette_many};
-use embedscope::cluster::{label_agreement, KMeans, KSweepParams};
+use embedscope::cluster::{label_agreement, KMeans, KSweep};
 use embedscope::io::{load, LoadOptions};
 use embedscope::Embeddings;
 use proptest::prelude::*;
@@ -110,11 +110,11 @@ fn kmeans_inertia_within_a_thousandth_of_scikit_learn() {
 
 #[test]
 fn sweep_reports_weak_structure_on_sentence_embeddings() {
-    let sweep = KSweepParams::default()
+    let sweep = KSweep::params()
         .k_min(2)
         .k_max(5)
         .n_init(3)
-        .fit(&sample(), &|_| {})
+        .fit(&sample())
         .unwrap();
     assert_eq!(
         sweep.per_k.iter().map(|s| s.k).collect::<Vec<_>>(),

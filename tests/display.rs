@@ -24,10 +24,10 @@ fn every_result_renders_html_and_frames() {
         .unwrap();
     assert!(km.to_html().contains("<table"));
     assert_eq!(km.to_frame().unwrap().shape(), (7, 2));
-    let sweep = embedscope::cluster::KSweepParams::default()
+    let sweep = embedscope::cluster::KSweep::params()
         .k_min(2)
         .k_max(4)
-        .fit(&d, &|_| {})
+        .fit(&d)
         .unwrap();
     let h = sweep.to_html();
     assert_eq!(h.matches("<svg").count(), 2);

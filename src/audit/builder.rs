@@ -59,7 +59,7 @@ impl Audit {
     /// ```
     pub fn builder<'a>() -> AuditBuilder<'a> {
         AuditBuilder {
-            sweep: KSweepParams::default(),
+            sweep: KSweep::params(),
             seed: 42,
             k: (2, 10),
             n_init: 10,
@@ -312,13 +312,8 @@ impl<'a> AuditBuilder<'a> {
 
     /// K-Means for every k of the range, scored, with progress per k.
     fn sweep(&self, vectors: &Embeddings) -> Result<KSweep> {
-        let params = self.sweep_params();
-        self.progress
-            .start("k sweep", params.k_count(vectors.rows()) as u64);
-        let progress = self.progress;
-        let result = params.fit(vectors, &|_| progress.advance(1))?;
-        self.progress.finish();
-        Ok(result)
+        self.sweep_params()
+            .fit_with_progress(vectors, self.progress)
     }
 
     /// The chosen clustering summarised and labelled (by the LLM when configured, with a note

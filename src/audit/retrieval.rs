@@ -7,7 +7,7 @@ use super::{text_of, ClusterSummary, Timing};
 use crate::embeddings::Embeddings;
 use crate::error::Result;
 use crate::io::Corpus;
-use crate::retrieve::{evaluate, DedupImpact, RetrievalEvalParams};
+use crate::retrieve::{DedupImpact, RetrievalEval};
 
 /// Recall at one nprobe (speed is in the timings).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -124,15 +124,13 @@ pub(super) fn retrieval(
         nprobes.push(nprobe);
         nprobes.sort_unstable();
     }
-    let params = RetrievalEvalParams {
-        nprobes,
-        seed,
-        repeats: 1,
-        dedup_threshold: Some(dedup_threshold),
-        labels: Some(kmeans.to_vec()),
-        ..Default::default()
-    };
-    let r = evaluate(data, &params)?;
+    let r = RetrievalEval::params()
+        .nprobes(nprobes)
+        .seed(seed)
+        .repeats(1)
+        .dedup_threshold(Some(dedup_threshold))
+        .labels(Some(kmeans.to_vec()))
+        .fit(data)?;
     let nprobe = nprobe.min(r.nlist);
     timings.push(Timing {
         stage: format!("retrieval: index build ({} cells)", r.nlist),

@@ -1,6 +1,7 @@
 //! How many clusters: fit K-Means for each k in a range and score every fit (silhouette,
 //! inertia, Calinski-Harabasz, Davies-Bouldin), as the reference workflow's `find_optimal_k`.
 
+use crate::progress::{Progress, Silent};
 use serde::Serialize;
 
 use super::kmeans::{KMeans, KMeansModel};
@@ -20,6 +21,14 @@ pub struct KSweepParams {
     n_init: usize,
     seed: u64,
     silhouette_sample: usize,
+}
+
+impl KSweep {
+    /// The defaults: k = 2..=10 (the reference workflow's `max_k`), 10 initialisations, seed 42,
+    /// silhouettes on up to 10,000 rows.
+    pub fn params() -> KSweepParams {
+        KSweepParams::default()
+    }
 }
 
 impl Default for KSweepParams {
@@ -156,8 +165,13 @@ impl KSweepParams {
     }
 
     /// Runs the sweep. `k_max` is lowered to `n - 1` on small corpora (silhouette needs
-    /// `k < n`); `progress(k)` is called after each k.
-    pub fn fit(&self, data: &Embeddings, progress: &dyn Fn(usize)) -> Result<KSweep> {
+    /// `k < n`).
+    pub fn fit(&self, data: &Embeddings) -> Result<KSweep> {
+        self.fit_with_progress(data, &Silent)
+    }
+
+    /// [`fit`](Self::fit), reporting each k done to `progress` (stage `k sweep`).
+    pub fn fit_with_progress(&self, data: &Embeddings, progress: &dyn Progress) -> Result<KSweep> {
         self.check()?;
         let n = data.rows();
         if n < 3 || self.k_min > n - 1 {
@@ -169,6 +183,7 @@ impl KSweepParams {
         }
         let k_max = self.k_max_for(n);
         let mut models = Vec::new();
+        progress.start("k sweep", self.k_count(n) as u64);
         for k in self.k_min..=k_max {
             models.push(
                 KMeans::params(k)
@@ -176,8 +191,9 @@ impl KSweepParams {
                     .seed(self.seed)
                     .fit(data)?,
             );
-            progress(k);
+            progress.advance(1);
         }
+        progress.finish();
         // Silhouette on all rows, or on one seeded sample shared by every k.
         let (sample_data, sample_rows): (std::borrow::Cow<'_, Embeddings>, Option<Vec<usize>>) =
             if n > self.silhouette_sample {

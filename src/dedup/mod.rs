@@ -283,13 +283,13 @@ pub fn exact_duplicates(texts: &[String], norm: &TextNorm) -> Vec<Vec<usize>> {
 /// `n² / 2`; a pair split across cells that neither row probes is missed, so the recall against
 /// the exact set is measured ([`pair_recall_sample`]) and reported.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ClusteredParams {
+pub(crate) struct ClusteredParams {
     /// Cells (default `round(sqrt(n))`).
-    pub nlist: Option<usize>,
+    pub(crate) nlist: Option<usize>,
     /// Cells each row is compared with (default 3).
-    pub nprobe: usize,
+    pub(crate) nprobe: usize,
     /// Seed of the K-Means training (default 42).
-    pub seed: u64,
+    pub(crate) seed: u64,
 }
 
 impl Default for ClusteredParams {
@@ -304,7 +304,7 @@ impl Default for ClusteredParams {
 
 /// Near-duplicate pairs by the clustered mode ([`ClusteredParams`]): a subset of
 /// [`near_duplicates`], sorted the same way.
-pub fn near_duplicates_clustered(
+pub(crate) fn near_duplicates_clustered(
     data: &Embeddings,
     threshold: f64,
     params: &ClusteredParams,

@@ -89,8 +89,24 @@ impl ClusterIndexParams {
             .max(1)
     }
 
+    /// The rules that do not depend on the data: a set `nlist`, `train_per_list` and
+    /// `max_iter` at least 1.
+    pub fn check(&self) -> Result<()> {
+        for (name, value) in [
+            ("nlist", self.nlist.unwrap_or(1)),
+            ("train_per_list", self.train_per_list),
+            ("max_iter", self.max_iter),
+        ] {
+            if value == 0 {
+                return Err(Error::param(name, 0, "must be at least 1"));
+            }
+        }
+        Ok(())
+    }
+
     /// Trains the cells on `data` (unit rows) and files every row.
     pub fn build(&self, data: &Embeddings) -> Result<ClusterIndex> {
+        self.check()?;
         let (n, d) = (data.rows(), data.dim());
         if n == 0 {
             return Err(Error::param("rows", 0, "the corpus is empty"));
@@ -102,13 +118,6 @@ impl ClusterIndexParams {
                 "nlist",
                 nlist,
                 format!("is more than the {n} rows to index"),
-            ));
-        }
-        if self.train_per_list == 0 || self.max_iter == 0 {
-            return Err(Error::param(
-                "train_per_list/max_iter",
-                0,
-                "must be at least 1",
             ));
         }
         let cap = self.train_per_list.saturating_mul(nlist);

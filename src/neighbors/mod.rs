@@ -6,7 +6,8 @@
 
 mod nndescent;
 
-pub use nndescent::{nn_descent, NnDescentParams};
+pub(crate) use nndescent::nn_descent;
+pub use nndescent::{NnDescent, NnDescentParams};
 
 use rayon::prelude::*;
 

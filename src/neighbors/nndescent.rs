@@ -14,30 +14,14 @@ use crate::embeddings::Embeddings;
 use crate::linalg::{matmul_abt, sq_dist4, AlignedRows};
 use crate::rng::Rng;
 
-/// Parameters of [`nn_descent`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct NnDescentParams {
-    /// Neighbours per row, the row itself included (as [`super::exact`]).
-    pub k: usize,
-    /// Random-projection trees for the start (default: pynndescent's
-    /// `min(64, 5 + round(sqrt(n) / 20))`).
-    pub n_trees: Option<usize>,
-    /// Most rows per tree leaf (default `max(k, 30)`).
-    pub leaf_size: Option<usize>,
-    /// Most new (and old) candidates per row per round (default 60, pynndescent's
-    /// `max_candidates` in umap-learn).
-    pub max_candidates: usize,
-    /// Most rounds (default: pynndescent's `max(5, round(log2 n))`).
-    pub n_iters: Option<usize>,
-    /// Stop when a round improves fewer than `delta · n · k` entries (default 0.001).
-    pub delta: f64,
-    /// Seed of the trees and the candidate sampling (default 42).
-    pub seed: u64,
-}
+/// Entry point: `NnDescent::params(k)`.
+#[derive(Debug, Clone, Copy)]
+pub struct NnDescent;
 
-impl NnDescentParams {
-    /// Defaults for `k` neighbours.
-    pub fn new(k: usize) -> Self {
+impl NnDescent {
+    /// `k` neighbours per row, the row itself included (as [`super::exact`]); pynndescent's
+    /// defaults otherwise.
+    pub fn params(k: usize) -> NnDescentParams {
         NnDescentParams {
             k,
             n_trees: None,
@@ -47,6 +31,82 @@ impl NnDescentParams {
             delta: 0.001,
             seed: 42,
         }
+    }
+}
+
+/// Parameters of NN-descent; build with [`NnDescent::params`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct NnDescentParams {
+    k: usize,
+    n_trees: Option<usize>,
+    leaf_size: Option<usize>,
+    max_candidates: usize,
+    n_iters: Option<usize>,
+    delta: f64,
+    seed: u64,
+}
+
+impl NnDescentParams {
+    /// Random-projection trees for the start (default: pynndescent's
+    /// `min(64, 5 + round(sqrt(n) / 20))`).
+    pub fn n_trees(mut self, trees: Option<usize>) -> Self {
+        self.n_trees = trees;
+        self
+    }
+    /// Most rows per tree leaf (default `max(k, 30)`).
+    pub fn leaf_size(mut self, rows: Option<usize>) -> Self {
+        self.leaf_size = rows;
+        self
+    }
+    /// Most new (and old) candidates per row per round (default 60, pynndescent's
+    /// `max_candidates` in umap-learn).
+    pub fn max_candidates(mut self, m: usize) -> Self {
+        self.max_candidates = m;
+        self
+    }
+    /// Most rounds (default: pynndescent's `max(5, round(log2 n))`).
+    pub fn n_iters(mut self, rounds: Option<usize>) -> Self {
+        self.n_iters = rounds;
+        self
+    }
+    /// Stop when a round improves fewer than `delta · n · k` entries (default 0.001).
+    pub fn delta(mut self, delta: f64) -> Self {
+        self.delta = delta;
+        self
+    }
+    /// Seed of the trees and the candidate sampling (default 42).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// `k`, `max_candidates` and a set `n_trees` at least 1, `delta` in [0, 1).
+    pub fn check(&self) -> crate::error::Result<()> {
+        use crate::error::Error;
+        if self.k == 0 {
+            return Err(Error::param("k", 0, "must be at least 1"));
+        }
+        if self.max_candidates == 0 {
+            return Err(Error::param("max_candidates", 0, "must be at least 1"));
+        }
+        if self.n_trees == Some(0) {
+            return Err(Error::param("n_trees", 0, "must be at least 1"));
+        }
+        if !(0.0..1.0).contains(&self.delta) {
+            return Err(Error::param("delta", self.delta, "must be in [0, 1)"));
+        }
+        Ok(())
+    }
+
+    /// The approximate kNN graph of `data`.
+    pub fn fit(&self, data: &Embeddings) -> crate::error::Result<KnnGraph> {
+        self.check()?;
+        Ok(nn_descent(data, self))
+    }
+
+    /// Neighbours per row, the row itself included.
+    pub fn k(&self) -> usize {
+        self.k
     }
 }
 
@@ -131,7 +191,7 @@ fn for_each_distance(x: &[f32], d: usize, a: u32, others: &[u32], out: &mut Vec<
 
 /// Approximate kNN graph by NN-descent: per row the row itself first, then `k - 1`
 /// neighbours, with Euclidean distances between the normalised rows.
-pub fn nn_descent(data: &Embeddings, params: &NnDescentParams) -> KnnGraph {
+pub(crate) fn nn_descent(data: &Embeddings, params: &NnDescentParams) -> KnnGraph {
     let (n, d) = (data.rows(), data.dim());
     let k_total = params.k.min(n).max(1);
     let k = k_total - 1; // neighbours besides the row itself
@@ -466,7 +526,7 @@ mod tests {
     #[test]
     fn high_recall_against_exact_and_deterministic() {
         let e = clustered(3000, 24, 1);
-        let p = NnDescentParams::new(15);
+        let p = NnDescent::params(15);
         let ap = nn_descent(&e, &p);
         let ex = exact(&e, 15);
         let r = recall(&ap, &ex);
@@ -491,7 +551,7 @@ mod tests {
     #[test]
     fn tiny_inputs_are_padded() {
         let e = clustered(5, 4, 2);
-        let g = nn_descent(&e, &NnDescentParams::new(10));
+        let g = nn_descent(&e, &NnDescent::params(10));
         assert_eq!(g.k, 5);
         assert_eq!(g.indices.len(), 25);
     }

@@ -14,7 +14,7 @@ use super::spectral::{components, multi_component, spectral_connected};
 use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};
 use crate::metric::Metric;
-use crate::neighbors::{nn_descent, recall_sample, NnDescentParams};
+use crate::neighbors::{nn_descent, recall_sample, NnDescent};
 use crate::progress::{Progress, Silent};
 use crate::rng::{gaussian, Rng};
 
@@ -349,9 +349,7 @@ impl UmapParams {
             UmapKnn::NnDescent => true,
         };
         let (mut indices, mut dists, recall) = if approximate {
-            let mut p = NnDescentParams::new(k);
-            p.seed = self.seed;
-            let g = nn_descent(data, &p);
+            let g = nn_descent(data, &NnDescent::params(k).seed(self.seed));
             let r = recall_sample(data, &g, 1000, self.seed);
             (g.indices, g.distances, Some(r))
         } else {

@@ -9,30 +9,18 @@ use crate::error::{Error, Result};
 use crate::index::{best_cells, exact_top_k, ClusterIndex, Hit};
 use crate::rng::Rng;
 
-/// Parameters of [`evaluate`].
+/// Parameters of a retrieval evaluation; build with [`RetrievalEval::params`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetrievalEvalParams {
-    /// Cells of the index (default `round(sqrt(n_db))`).
-    pub nlist: Option<usize>,
-    /// Cells probed, one measurement each (default 1, 2, 4, 8, 16; values above `nlist` are
-    /// skipped and reported).
-    pub nprobes: Vec<usize>,
-    /// Held-out query rows (default 1000, at most a tenth of the corpus, as the peer harness).
-    pub queries: usize,
-    /// Results per query (default 10).
-    pub top_k: usize,
-    /// Timed repetitions of each search; the median counts (default 3).
-    pub repeats: usize,
-    /// Seed of the query sample and the index (default 42).
-    pub seed: u64,
-    /// Count hub and orphan documents (default true).
-    pub hubness: bool,
-    /// Measure the share of top-k slots taken by near duplicates at this cosine, before and
-    /// after deduplication (default 0.95; None skips it).
-    pub dedup_threshold: Option<f64>,
-    /// A group of every corpus row (say its K-Means cluster): recall is also reported per
-    /// group ([`RetrievalEval::per_label`]). Default None.
-    pub labels: Option<Vec<usize>>,
+    nlist: Option<usize>,
+    nprobes: Vec<usize>,
+    queries: usize,
+    top_k: usize,
+    repeats: usize,
+    seed: u64,
+    hubness: bool,
+    dedup_threshold: Option<f64>,
+    labels: Option<Vec<usize>>,
 }
 
 impl Default for RetrievalEvalParams {
@@ -48,6 +36,98 @@ impl Default for RetrievalEvalParams {
             dedup_threshold: Some(0.95),
             labels: None,
         }
+    }
+}
+
+impl RetrievalEval {
+    /// The peer harness's protocol: 1,000 held-out queries (at most a tenth of the corpus),
+    /// recall@10 at nprobe 1, 2, 4, 8, 16, hubness and the duplicate impact at 0.95.
+    pub fn params() -> RetrievalEvalParams {
+        RetrievalEvalParams::default()
+    }
+}
+
+impl RetrievalEvalParams {
+    /// Cells of the index (default `round(sqrt(n_db))`).
+    pub fn nlist(mut self, nlist: Option<usize>) -> Self {
+        self.nlist = nlist;
+        self
+    }
+    /// Cells probed, one measurement each (default 1, 2, 4, 8, 16; values above `nlist` are
+    /// skipped and reported).
+    pub fn nprobes(mut self, nprobes: Vec<usize>) -> Self {
+        self.nprobes = nprobes;
+        self
+    }
+    /// Held-out query rows (default 1000, at most a tenth of the corpus, as the peer harness).
+    pub fn queries(mut self, queries: usize) -> Self {
+        self.queries = queries;
+        self
+    }
+    /// Results per query (default 10).
+    pub fn top_k(mut self, k: usize) -> Self {
+        self.top_k = k;
+        self
+    }
+    /// Timed repetitions of each search; the median counts (default 3).
+    pub fn repeats(mut self, repeats: usize) -> Self {
+        self.repeats = repeats;
+        self
+    }
+    /// Seed of the query sample and the index (default 42).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+    /// Count hub and orphan documents (default true).
+    pub fn hubness(mut self, yes: bool) -> Self {
+        self.hubness = yes;
+        self
+    }
+    /// Measure the share of top-k slots taken by near duplicates at this cosine, before and
+    /// after deduplication (default 0.95; None skips it).
+    pub fn dedup_threshold(mut self, t: Option<f64>) -> Self {
+        self.dedup_threshold = t;
+        self
+    }
+    /// A group of every corpus row (say its K-Means cluster): recall is also reported per
+    /// group ([`RetrievalEval::per_label`]). Default none.
+    pub fn labels(mut self, labels: Option<Vec<usize>>) -> Self {
+        self.labels = labels;
+        self
+    }
+
+    /// The rules that do not depend on the data.
+    pub fn check(&self) -> Result<()> {
+        for (name, value) in [
+            ("queries", self.queries),
+            ("top_k", self.top_k),
+            ("repeats", self.repeats),
+            ("nlist", self.nlist.unwrap_or(1)),
+        ] {
+            if value == 0 {
+                return Err(Error::param(name, 0, "must be at least 1"));
+            }
+        }
+        if self.nprobes.is_empty() || self.nprobes.contains(&0) {
+            return Err(Error::param(
+                "nprobe",
+                format!("{:?}", self.nprobes),
+                "needs values of at least 1",
+            ));
+        }
+        if let Some(t) = self.dedup_threshold {
+            Error::check_threshold("dedup_threshold", t)?;
+        }
+        Ok(())
+    }
+
+    /// Holds out the query rows, indexes the rest, and measures recall@k against exact search
+    /// and queries per second for each `nprobe`, recall per cell (and per label), hubness and
+    /// the effect of deduplication.
+    pub fn fit(&self, data: &Embeddings) -> Result<RetrievalEval> {
+        self.check()?;
+        evaluate(data, self)
     }
 }
 
@@ -172,10 +252,7 @@ pub struct RetrievalEval {
     pub query_rows: Vec<usize>,
 }
 
-/// Holds out `queries` random rows, indexes the rest, and measures recall@k against exact
-/// search and queries per second for each `nprobe`, recall per cell, hubness and the effect
-/// of deduplication (see [`RetrievalEvalParams`]).
-pub fn evaluate(data: &Embeddings, params: &RetrievalEvalParams) -> Result<RetrievalEval> {
+fn evaluate(data: &Embeddings, params: &RetrievalEvalParams) -> Result<RetrievalEval> {
     let n = data.rows();
     if n < 20 {
         return Err(Error::param(
@@ -183,23 +260,6 @@ pub fn evaluate(data: &Embeddings, params: &RetrievalEvalParams) -> Result<Retri
             n,
             "retrieval evaluation needs at least 20 rows (a tenth are held out as queries)",
         ));
-    }
-    if params.queries == 0 || params.top_k == 0 || params.repeats == 0 {
-        return Err(Error::param(
-            "queries/top_k/repeats",
-            0,
-            "must be at least 1",
-        ));
-    }
-    if params.nprobes.is_empty() || params.nprobes.contains(&0) {
-        return Err(Error::param(
-            "nprobe",
-            format!("{:?}", params.nprobes),
-            "needs values of at least 1",
-        ));
-    }
-    if let Some(t) = params.dedup_threshold {
-        Error::check_threshold("dedup_threshold", t)?;
     }
     data.require_unit("retrieval evaluation", "")?;
     if let Some(l) = &params.labels {
@@ -377,13 +437,7 @@ fn hubness(db: &Embeddings, k: usize, seed: u64, rows: &[usize]) -> Hubness {
     let graph = if exact {
         crate::neighbors::exact(db, k + 1)
     } else {
-        crate::neighbors::nn_descent(
-            db,
-            &crate::neighbors::NnDescentParams {
-                seed,
-                ..crate::neighbors::NnDescentParams::new(k + 1)
-            },
-        )
+        crate::neighbors::nn_descent(db, &crate::neighbors::NnDescent::params(k + 1).seed(seed))
     };
     let kk = graph.k;
     let mut count = vec![0usize; n];
@@ -512,14 +566,12 @@ mod tests {
     #[test]
     fn recall_rises_with_nprobe_and_is_complete_when_every_cell_is_probed() {
         let data = corpus();
-        let params = RetrievalEvalParams {
-            nlist: Some(8),
-            nprobes: vec![1, 2, 8, 16],
-            queries: 60,
-            repeats: 1,
-            ..Default::default()
-        };
-        let r = evaluate(&data, &params).unwrap();
+        let params = RetrievalEval::params()
+            .nlist(Some(8))
+            .nprobes(vec![1, 2, 8, 16])
+            .queries(60)
+            .repeats(1);
+        let r = params.fit(&data).unwrap();
         assert_eq!((r.n_queries, r.n_db, r.nlist), (60, 540, 8));
         assert_eq!(r.skipped_nprobes, vec![16]);
         let recalls: Vec<f64> = r.per_nprobe.iter().map(|p| p.recall).collect();
@@ -535,16 +587,13 @@ mod tests {
         assert!(r.per_label.is_empty());
         // Per group of the caller's labels: the six directions.
         let labels: Vec<usize> = (0..600).map(|i| i % 6).collect();
-        let by = evaluate(
-            &data,
-            &RetrievalEvalParams {
-                labels: Some(labels),
-                hubness: false,
-                dedup_threshold: None,
-                ..params.clone()
-            },
-        )
-        .unwrap();
+        let by = params
+            .clone()
+            .labels(Some(labels))
+            .hubness(false)
+            .dedup_threshold(None)
+            .fit(&data)
+            .unwrap();
         assert_eq!(by.per_label.len(), 6);
         assert_eq!(
             by.per_label.iter().map(|c| c.truth_hits).sum::<usize>(),
@@ -565,17 +614,13 @@ mod tests {
     #[test]
     fn dedup_removes_redundant_slots() {
         let data = corpus();
-        let r = evaluate(
-            &data,
-            &RetrievalEvalParams {
-                nlist: Some(4),
-                queries: 60,
-                repeats: 1,
-                hubness: false,
-                ..Default::default()
-            },
-        )
-        .unwrap();
+        let r = RetrievalEval::params()
+            .nlist(Some(4))
+            .queries(60)
+            .repeats(1)
+            .hubness(false)
+            .fit(&data)
+            .unwrap();
         let d = r.dedup.unwrap();
         assert!(d.removed_rows > 0 && d.removed_rows <= 30, "{d:?}");
         assert!(d.before.redundant_share > 0.0);
@@ -596,16 +641,28 @@ mod tests {
     #[test]
     fn too_small_or_bad_parameters_are_errors() {
         let data = corpus();
-        let bad = |p: RetrievalEvalParams| evaluate(&data, &p).is_err();
-        assert!(bad(RetrievalEvalParams {
-            nprobes: vec![0],
-            ..Default::default()
-        }));
-        assert!(bad(RetrievalEvalParams {
-            dedup_threshold: Some(1.5),
-            ..Default::default()
-        }));
+        let rule = |p: RetrievalEvalParams| match p.fit(&data) {
+            Err(Error::InvalidParameter { name, .. }) => name,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(rule(RetrievalEval::params().nprobes(vec![0])), "nprobe");
+        assert_eq!(rule(RetrievalEval::params().nprobes(vec![])), "nprobe");
+        assert_eq!(
+            rule(RetrievalEval::params().dedup_threshold(Some(1.5))),
+            "dedup_threshold"
+        );
+        for (p, name) in [
+            (RetrievalEval::params().queries(0), "queries"),
+            (RetrievalEval::params().top_k(0), "top_k"),
+            (RetrievalEval::params().repeats(0), "repeats"),
+            (RetrievalEval::params().nlist(Some(0)), "nlist"),
+        ] {
+            assert_eq!(rule(p), name);
+        }
         let tiny = Embeddings::new(vec![1.0; 20], 2).unwrap();
-        assert!(evaluate(&tiny, &Default::default()).is_err());
+        match RetrievalEval::params().fit(&tiny) {
+            Err(Error::InvalidParameter { name, .. }) => assert_eq!(name, "rows"),
+            other => panic!("{other:?}"),
+        }
     }
 }

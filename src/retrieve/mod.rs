@@ -1,6 +1,6 @@
 //! Cluster-based retrieval: search through the [`ClusterIndex`] (an inverted file over
 //! K-Means cells, as the reference workflow's `ClusterRetriever` and FAISS's `IndexIVFFlat`),
-//! and [`evaluate`], which measures what probing costs: recall@k against exact search and
+//! and [`RetrievalEval::params`], which measures what probing costs: recall@k against exact search and
 //! queries per second for several `nprobe` on held-out rows, recall per cell, hub and orphan
 //! documents, and the share of top-k slots taken by near duplicates before and after
 //! deduplication.
@@ -10,5 +10,5 @@ mod eval;
 
 pub use crate::index::{exact_top_k, ClusterIndex, ClusterIndexParams, Hit};
 pub use eval::{
-    evaluate, ClusterRecall, DedupImpact, Hubness, NprobeResult, RetrievalEval, RetrievalEvalParams,
+    ClusterRecall, DedupImpact, Hubness, NprobeResult, RetrievalEval, RetrievalEvalParams,
 };

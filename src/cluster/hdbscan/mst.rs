@@ -9,6 +9,7 @@ use crate::embeddings::Embeddings;
 use crate::error::Result;
 use crate::linalg::{matmul_abt, refine_sq_dist, row_sq_norms};
 use crate::metric::Metric;
+use crate::neighbors::NnDescent;
 use crate::union_find::find_root;
 
 /// The MST's edges `(a, b, weight)`.
@@ -56,9 +57,7 @@ pub(super) fn spanning_tree(data: &Embeddings, p: &HdbscanParams) -> Result<(Vec
             let graph = if nn_descent {
                 // pynndescent's own default candidate count, min(60, k), as fast_hdbscan
                 // calls it (umap-learn passes 60).
-                let mut nd = crate::neighbors::NnDescentParams::new(k);
-                nd.max_candidates = k.min(60);
-                nd.seed = p.seed;
+                let nd = NnDescent::params(k).max_candidates(k.min(60)).seed(p.seed);
                 crate::neighbors::nn_descent(data, &nd)
             } else if probes == 0 {
                 crate::neighbors::exact(data, k)

@@ -3,8 +3,7 @@
 use std::time::Instant;
 
 use clap::Args;
-use embedscope::cluster::KSweepParams;
-use embedscope::progress::Progress;
+use embedscope::cluster::KSweep;
 
 use super::bertopic_reduction;
 use crate::args::{InputArgs, ModelArgs, SweepArgs};
@@ -35,7 +34,7 @@ pub struct OptimalKArgs {
 }
 
 pub fn run(args: &OptimalKArgs) -> anyhow::Result<()> {
-    let params = KSweepParams::default()
+    let params = KSweep::params()
         .k_min(args.sweep.k_min)
         .k_max(args.sweep.k_max)
         .n_init(args.sweep.n_init)
@@ -52,10 +51,8 @@ pub fn run(args: &OptimalKArgs) -> anyhow::Result<()> {
         Some(r) => r.fit_with_progress(&data, &bars)?.points()?,
         None => data,
     };
-    bars.start("k sweep", params.k_count(data.rows()) as u64);
     let started = Instant::now();
-    let sweep = params.fit(&data, &|_| bars.advance(1))?;
-    bars.finish();
+    let sweep = params.fit_with_progress(&data, &bars)?;
     let seconds = started.elapsed().as_secs_f64();
     if args.json {
         return print_json(&output::OptimalK {

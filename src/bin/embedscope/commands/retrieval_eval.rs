@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use embedscope::io::{write_atomic, Format};
-use embedscope::retrieve::{evaluate, RetrievalEval, RetrievalEvalParams};
+use embedscope::retrieve::RetrievalEval;
 
 use crate::args::{output_format, IndexArgs, InputArgs, ModelArgs};
 use crate::output::{self, print_json};
@@ -53,17 +53,16 @@ pub fn run(args: &RetrievalEvalArgs) -> anyhow::Result<()> {
     if let Some(p) = &args.per_cluster {
         output_format(p, "--per-cluster", &[Format::Csv], "written as .csv")?;
     }
-    let mut params = RetrievalEvalParams {
-        labels: None,
-        nlist: args.index.nlist,
-        nprobes: args.nprobe.clone(),
-        queries: args.queries,
-        top_k: args.top_k,
-        repeats: args.repeats,
-        seed: args.index.seed,
-        hubness: !args.no_hubness,
-        dedup_threshold: (!args.no_dedup).then_some(args.dedup_threshold),
-    };
+    let params = RetrievalEval::params()
+        .nlist(args.index.nlist)
+        .nprobes(args.nprobe.clone())
+        .queries(args.queries)
+        .top_k(args.top_k)
+        .repeats(args.repeats)
+        .seed(args.index.seed)
+        .hubness(!args.no_hubness)
+        .dedup_threshold((!args.no_dedup).then_some(args.dedup_threshold));
+    params.check()?;
     let (corpus, data) = args.model.vectors(&args.input)?;
     // With --label-column, recall is also reported per label value (say, per section).
     let names: Vec<String> = corpus.labels.as_ref().map_or_else(Vec::new, |l| {
@@ -72,12 +71,12 @@ pub fn run(args: &RetrievalEvalArgs) -> anyhow::Result<()> {
         v.dedup();
         v
     });
-    params.labels = corpus.labels.as_ref().map(|l| {
+    let labels = corpus.labels.as_ref().map(|l| {
         l.iter()
             .map(|x| names.binary_search(x).expect("a value of the column"))
             .collect::<Vec<usize>>()
     });
-    let r = evaluate(&data, &params)?;
+    let r = params.labels(labels).fit(&data)?;
     if let Some(path) = &args.per_cluster {
         write_cells(path, &r)?;
     }
