@@ -90,12 +90,58 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
-    /// A texts-only corpus was given where vectors are needed, and no embedder was configured.
+    /// What was asked cannot be done with this input (a vector-only corpus to re-embed, a
+    /// texts-only corpus without an embedder, a dataset linfa cannot take).
     #[error("{0}")]
     Unsupported(String),
-    /// The report template failed to render.
-    #[error("report template: {0}")]
-    Template(String),
+    /// A template (the report's, or an LLM prompt) failed to parse or render.
+    #[error("{name}{}: {source}", line.map_or_else(String::new, |l| format!(" line {l}")))]
+    Template {
+        /// The template's name.
+        name: String,
+        /// The line of the template, where minijinja knows it.
+        line: Option<usize>,
+        /// minijinja's error.
+        #[source]
+        source: minijinja::Error,
+    },
+    /// A table could not be built, read or written by polars.
+    #[error("{context}: {source}")]
+    Table {
+        /// What was being done (the file, the column, the table).
+        context: String,
+        /// polars' error.
+        #[source]
+        source: polars::error::PolarsError,
+    },
+    /// An HTTP endpoint (embeddings or LLM API) failed or answered something unusable. The URL
+    /// never carries the API key (it travels in a header).
+    #[error("{url}: {message}")]
+    Http {
+        /// The endpoint.
+        url: String,
+        /// What went wrong: the status and body, a timeout, a malformed answer.
+        message: String,
+    },
+    /// An embedder failed while running (ONNX Runtime, or an answer of the wrong shape).
+    #[error("embedding with {model}: {message}")]
+    Embedding {
+        /// The model id.
+        model: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// A numerical routine did not converge.
+    #[error("{stage}: {message}")]
+    Numerical {
+        /// The stage (for example `PCA`).
+        stage: &'static str,
+        /// What did not converge.
+        message: String,
+    },
+    /// A value could not be serialised to JSON.
+    #[error("JSON: {0}")]
+    Json(#[from] serde_json::Error),
 }
 
 /// Why a matrix cannot be used as embeddings. `row` and `dim` are 0-based.
@@ -145,6 +191,23 @@ impl EmbeddingsError {
 }
 
 impl Error {
+    /// A minijinja error, with the template's name and line.
+    pub(crate) fn template(source: minijinja::Error) -> Self {
+        Error::Template {
+            name: source.name().unwrap_or("template").to_string(),
+            line: source.line(),
+            source,
+        }
+    }
+
+    /// A polars error, with what was being done.
+    pub(crate) fn table(context: impl Into<String>, source: polars::error::PolarsError) -> Self {
+        Error::Table {
+            context: context.into(),
+            source,
+        }
+    }
+
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         let path = path.into();
         if source.kind() == std::io::ErrorKind::NotFound {
@@ -160,6 +223,16 @@ impl Error {
             Ok(())
         } else {
             Err(Error::param(name, threshold, "must be in (0, 1]"))
+        }
+    }
+
+    /// The parameter a [`Error::InvalidParameter`] names; panics on any other error or on
+    /// success (tests assert which rule failed, not just that something did).
+    #[cfg(test)]
+    pub(crate) fn rule<T: std::fmt::Debug>(result: Result<T>) -> &'static str {
+        match result {
+            Err(Error::InvalidParameter { name, .. }) => name,
+            other => panic!("expected a parameter error, got {other:?}"),
         }
     }
 

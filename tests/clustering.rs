@@ -417,11 +417,18 @@ fn hdbscan_variants_match_the_library_on_nested_blobs() {
 fn hdbscan_rejects_bad_parameters() {
     use embedscope::cluster::Hdbscan;
     let data = sample();
-    assert!(Hdbscan::params().min_cluster_size(1).check().is_err());
-    assert!(Hdbscan::params()
-        .cluster_selection_epsilon(-1.0)
-        .check()
-        .is_err());
+    let rule = |r: embedscope::Result<()>| match r {
+        Err(embedscope::Error::InvalidParameter { name, .. }) => name,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        rule(Hdbscan::params().min_cluster_size(1).check()),
+        "min_cluster_size"
+    );
+    assert_eq!(
+        rule(Hdbscan::params().cluster_selection_epsilon(-1.0).check()),
+        "cluster_selection_epsilon"
+    );
     let small = data.select(&[0, 1, 2, 3]);
     let e = Hdbscan::params()
         .min_cluster_size(5)

@@ -226,10 +226,30 @@ fn token_budget_stops_further_requests() {
 #[test]
 fn bad_parameters_are_errors() {
     let (t, f) = topics(1);
-    assert!(llm_labels(&t, &f, &LlmParams::default().base_url("ftp://x")).is_err());
-    assert!(llm_labels(&t, &f, &LlmParams::default().concurrency(0)).is_err());
-    assert!(llm_labels(&t, &f, &LlmParams::default().template("{% for %}")).is_err());
-    assert!(llm_labels(&t, &[], &LlmParams::default()).is_err());
+    let rule = |r: embedscope::Result<Vec<embedscope::label::llm::LlmLabel>>| match r {
+        Err(embedscope::Error::InvalidParameter { name, .. }) => name,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        rule(llm_labels(
+            &t,
+            &f,
+            &LlmParams::default().base_url("ftp://x")
+        )),
+        "base_url"
+    );
+    assert_eq!(
+        rule(llm_labels(&t, &f, &LlmParams::default().concurrency(0))),
+        "concurrency"
+    );
+    assert_eq!(rule(llm_labels(&t, &[], &LlmParams::default())), "fallback");
+    // A prompt that does not parse: minijinja's error, with the template's name and line.
+    match llm_labels(&t, &f, &LlmParams::default().template("ok\n{% for %}")) {
+        Err(embedscope::Error::Template { name, line, .. }) => {
+            assert_eq!((name.as_str(), line), ("prompt", Some(2)));
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]

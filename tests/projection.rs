@@ -138,8 +138,18 @@ fn bad_parameters_are_clear_errors() {
     assert!(e.contains("n_components"), "{e}");
     let e = Pca::params(17).fit(&data).unwrap_err().to_string();
     assert!(e.contains("n_components") && e.contains("17"), "{e}");
-    assert!(trustworthiness_sample(&data, &[0.0; 3], 2, 10, 100, 1).is_err());
-    assert!(trustworthiness(&data, &vec![0.0; 360], 2, 90).is_err());
+    let rule = |r: embedscope::Result<f64>| match r {
+        Err(embedscope::Error::InvalidParameter { name, .. }) => name,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        rule(trustworthiness_sample(&data, &[0.0; 3], 2, 10, 100, 1)),
+        "embedded"
+    );
+    assert_eq!(
+        rule(trustworthiness(&data, &vec![0.0; 360], 2, 90)),
+        "n_neighbors"
+    );
 }
 
 #[test]

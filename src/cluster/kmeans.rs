@@ -776,9 +776,11 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("more than the 15 rows"));
-        assert!(KMeans::params(2).n_init(0).check().is_err());
-        assert!(KMeans::params(2).max_iter(0).check().is_err());
-        assert!(KMeans::params(2).tol(f64::NAN).check().is_err());
+        let rule = |p: KMeansParams| crate::error::Error::rule(p.check());
+        assert_eq!(rule(KMeans::params(0)), "k");
+        assert_eq!(rule(KMeans::params(2).n_init(0)), "n_init");
+        assert_eq!(rule(KMeans::params(2).max_iter(0)), "max_iter");
+        assert_eq!(rule(KMeans::params(2).tol(f64::NAN)), "tol");
     }
 
     #[test]

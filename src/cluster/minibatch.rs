@@ -485,13 +485,18 @@ mod tests {
 
     #[test]
     fn parameters_are_checked() {
-        assert!(MiniBatchKMeans::params(0).check().is_err());
-        assert!(MiniBatchKMeans::params(2).batch_size(0).check().is_err());
-        assert!(MiniBatchKMeans::params(2)
-            .reassignment_ratio(2.0)
-            .check()
-            .is_err());
+        let rule = |p: MiniBatchKMeansParams| crate::error::Error::rule(p.check());
+        assert_eq!(rule(MiniBatchKMeans::params(0)), "k");
+        assert_eq!(rule(MiniBatchKMeans::params(2).batch_size(0)), "batch_size");
+        assert_eq!(rule(MiniBatchKMeans::params(2).max_iter(0)), "max_iter");
+        assert_eq!(
+            rule(MiniBatchKMeans::params(2).reassignment_ratio(2.0)),
+            "reassignment_ratio"
+        );
         let tiny = cloud(3, 4, 1);
-        assert!(MiniBatchKMeans::params(5).fit(&tiny).is_err());
+        assert_eq!(
+            crate::error::Error::rule(MiniBatchKMeans::params(5).fit(&tiny)),
+            "k"
+        );
     }
 }

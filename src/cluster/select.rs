@@ -323,12 +323,14 @@ mod tests {
 
     #[test]
     fn sweep_parameters_are_checked() {
-        assert!(KSweepParams::default().k_min(1).check().is_err());
-        assert!(KSweepParams::default().k_min(5).k_max(4).check().is_err());
-        assert!(KSweepParams::default()
-            .silhouette_sample(1)
-            .check()
-            .is_err());
+        let rule = |p: KSweepParams| crate::error::Error::rule(p.check());
+        assert_eq!(rule(KSweep::params().k_min(1)), "k_min");
+        assert_eq!(rule(KSweep::params().k_min(5).k_max(4)), "k_max");
+        assert_eq!(
+            rule(KSweep::params().silhouette_sample(1)),
+            "silhouette_sample"
+        );
+        assert_eq!(rule(KSweep::params().n_init(0)), "n_init");
         assert!(KSweepParams::default().check().is_ok());
     }
 }

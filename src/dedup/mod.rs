@@ -552,8 +552,14 @@ mod tests {
         let data = Embeddings::new(vec![1.0, 0.0, 0.6, 0.8], 2).unwrap();
         assert_eq!(near_duplicates(&data, 0.6).unwrap().len(), 1);
         assert_eq!(near_duplicates(&data, 0.6000001).unwrap().len(), 0);
-        assert!(near_duplicates(&data, 0.0).is_err());
-        assert!(near_duplicates(&data, 1.5).is_err());
+        assert_eq!(
+            crate::error::Error::rule(near_duplicates(&data, 0.0)),
+            "threshold"
+        );
+        assert_eq!(
+            crate::error::Error::rule(near_duplicates(&data, 1.5)),
+            "threshold"
+        );
     }
 
     #[test]

@@ -86,12 +86,14 @@ pub fn embed_texts(
     progress.finish();
     let seconds = started.elapsed().as_secs_f64();
     if fresh.len() != todo.len() * dim {
-        return Err(Error::Unsupported(format!(
-            "embedder {} returned {} values for {} texts of dimension {dim}",
-            embedder.model_id(),
-            fresh.len(),
-            todo.len()
-        )));
+        return Err(Error::Embedding {
+            model: embedder.model_id().to_string(),
+            message: format!(
+                "returned {} values for {} texts of dimension {dim}",
+                fresh.len(),
+                todo.len()
+            ),
+        });
     }
     let mut local: std::collections::HashMap<u128, &[f32]> = std::collections::HashMap::new();
     for (j, &i) in todo.iter().enumerate() {

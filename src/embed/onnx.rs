@@ -192,9 +192,13 @@ impl Embedder for OnnxModel {
         let mut out = Vec::with_capacity(texts.len() * self.dim);
         let mut model = self.inner.lock().expect("the ONNX session lock");
         for chunk in texts.chunks(self.batch_size * 4) {
-            let vectors = model
-                .embed(chunk, Some(self.batch_size))
-                .map_err(|e| Error::Unsupported(format!("ONNX embedding: {e}")))?;
+            let vectors =
+                model
+                    .embed(chunk, Some(self.batch_size))
+                    .map_err(|e| Error::Embedding {
+                        model: self.model_id().to_string(),
+                        message: format!("ONNX Runtime: {e}"),
+                    })?;
             for v in vectors {
                 out.extend(v);
             }

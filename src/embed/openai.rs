@@ -122,7 +122,10 @@ impl OpenAiParams {
         let client = reqwest::blocking::Client::builder()
             .timeout(self.timeout)
             .build()
-            .map_err(|e| Error::Unsupported(format!("HTTP client: {e}")))?;
+            .map_err(|e| Error::Http {
+                url: self.base_url.clone(),
+                message: format!("HTTP client: {e}"),
+            })?;
         let mut e = OpenAiEmbedder {
             params: self.clone(),
             client,
@@ -138,10 +141,10 @@ impl OpenAiParams {
         let probe = e.request(&["dimension probe"], 0)?;
         e.dim = probe.len();
         if e.dim == 0 {
-            return Err(Error::Unsupported(format!(
-                "{}: the embeddings endpoint returned an empty vector",
-                self.base_url
-            )));
+            return Err(Error::Http {
+                url: self.base_url.clone(),
+                message: "the embeddings endpoint returned an empty vector".into(),
+            });
         }
         Ok(e)
     }
@@ -188,14 +191,14 @@ impl OpenAiEmbedder {
             || Ok(()),
         );
         self.requests.fetch_add(requests, Ordering::SeqCst);
-        let text = answer.map_err(|reason| {
-            Error::Unsupported(format!(
-                "embeddings from {url} (model {}): {reason}",
-                p.model
-            ))
+        let text = answer.map_err(|reason| Error::Http {
+            url: url.clone(),
+            message: format!("embeddings (model {}): {reason}", p.model),
         })?;
-        parse_embeddings(&text, texts.len(), self.dim)
-            .map_err(|m| Error::Unsupported(format!("embeddings from {url}: {m}")))
+        parse_embeddings(&text, texts.len(), self.dim).map_err(|m| Error::Http {
+            url: url.clone(),
+            message: format!("embeddings: {m}"),
+        })
     }
 }
 

@@ -591,12 +591,25 @@ mod tests {
     #[test]
     fn bad_parameters_are_errors() {
         let data = random_unit(50, 4, 7);
-        assert!(ClusterIndex::params().nlist(51).build(&data).is_err());
+        use crate::error::Error as E;
+        let rule = E::rule::<ClusterIndex>;
+        assert_eq!(rule(ClusterIndex::params().nlist(51).build(&data)), "nlist");
+        assert_eq!(rule(ClusterIndex::params().nlist(0).build(&data)), "nlist");
+        assert_eq!(
+            rule(ClusterIndex::params().max_iter(0).build(&data)),
+            "max_iter"
+        );
         let index = ClusterIndex::params().nlist(5).build(&data).unwrap();
-        assert!(index.search(&[1.0, 0.0, 0.0, 0.0], 3, 6).is_err());
-        assert!(index.search(&[1.0, 0.0, 0.0, 0.0], 0, 1).is_err());
-        assert!(index.search(&[1.0, 0.0, 0.0], 3, 1).is_err());
-        assert!(index.search(&[0.0; 4], 3, 1).is_err());
-        assert!(index.range_pairs(1.5, 1).is_err());
+        let q = |v: &[f32], k, p| E::rule(index.search(v, k, p));
+        assert_eq!(q(&[1.0, 0.0, 0.0, 0.0], 3, 6), "nprobe");
+        assert_eq!(q(&[1.0, 0.0, 0.0, 0.0], 0, 1), "top_k");
+        assert_eq!(q(&[1.0, 0.0, 0.0], 3, 1), "query dim");
+        assert!(matches!(
+            index.search(&[0.0; 4], 3, 1),
+            Err(Error::InvalidEmbeddings(
+                crate::error::EmbeddingsError::ZeroRow { row: 0 }
+            ))
+        ));
+        assert_eq!(E::rule(index.range_pairs(1.5, 1)), "threshold");
     }
 }

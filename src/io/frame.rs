@@ -5,7 +5,7 @@ use polars::prelude::*;
 use crate::error::{Error, Result};
 
 pub(crate) fn frame(height: usize, columns: Vec<Column>) -> Result<DataFrame> {
-    DataFrame::new(height, columns).map_err(|e| Error::Unsupported(e.to_string()))
+    DataFrame::new(height, columns).map_err(|e| Error::table("a frame", e))
 }
 
 pub(crate) fn u32_col(name: &str, v: impl Iterator<Item = usize>) -> Column {

@@ -10,7 +10,8 @@ use crate::error::{Error, Result};
 
 /// Writes `columns` (`height` rows each) as a Parquet file, atomically.
 pub(crate) fn write_parquet(path: &Path, height: usize, columns: Vec<Column>) -> Result<()> {
-    let mut df = DataFrame::new(height, columns).map_err(|e| Error::Unsupported(e.to_string()))?;
+    let mut df = DataFrame::new(height, columns)
+        .map_err(|e| Error::table(format!("{}: the table", path.display()), e))?;
     write_atomic(path, |w| {
         ParquetWriter::new(w)
             .finish(&mut df)
@@ -123,8 +124,10 @@ pub fn read_assignments(path: &Path) -> Result<Vec<Option<usize>>> {
             let col = df
                 .column("cluster")
                 .and_then(|c| c.cast(&DataType::Int64))
-                .map_err(|e| Error::Unsupported(e.to_string()))?;
-            let ca = col.i64().map_err(|e| Error::Unsupported(e.to_string()))?;
+                .map_err(|e| Error::table(format!("{}: column `cluster`", path.display()), e))?;
+            let ca = col
+                .i64()
+                .map_err(|e| Error::table(format!("{}: column `cluster`", path.display()), e))?;
             ca.iter()
                 .enumerate()
                 .map(|(i, c)| c.map_or_else(|| Err(bad(i, "null".into())), |c| parse(i, c)))

@@ -272,8 +272,11 @@ mod tests {
     #[test]
     fn bad_labels_are_errors() {
         let texts = ["a b"].map(String::from);
-        assert!(keywords(&texts, &[Some(3)], 2, &KeywordParams::default()).is_err());
-        assert!(keywords(&texts, &[], 2, &KeywordParams::default()).is_err());
-        assert!(keywords(&texts, &[None], 2, &KeywordParams::default().top_n(0)).is_err());
+        let rule = |labels: &[Option<usize>], p: KeywordParams| {
+            crate::error::Error::rule(keywords(&texts, labels, 2, &p))
+        };
+        assert_eq!(rule(&[Some(3)], KeywordParams::default()), "labels");
+        assert_eq!(rule(&[], KeywordParams::default()), "labels");
+        assert_eq!(rule(&[None], KeywordParams::default().top_n(0)), "top_n");
     }
 }

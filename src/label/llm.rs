@@ -184,14 +184,14 @@ impl LlmParams {
         }
         let mut env = minijinja::Environment::new();
         env.add_template("prompt", &self.template)
-            .map_err(|e| Error::param("prompt template", e.to_string(), "does not parse"))?;
+            .map_err(Error::template)?;
         Ok(())
     }
 
     fn render(&self, topic: &TopicInput) -> Result<String> {
         let mut env = minijinja::Environment::new();
         env.add_template("prompt", &self.template)
-            .map_err(|e| Error::Template(e.to_string()))?;
+            .map_err(Error::template)?;
         env.get_template("prompt")
             .and_then(|t| {
                 t.render(minijinja::context! {
@@ -199,7 +199,7 @@ impl LlmParams {
                     documents => topic.documents,
                 })
             })
-            .map_err(|e| Error::Template(e.to_string()))
+            .map_err(Error::template)
     }
 
     fn cache_file(&self, prompt: &str) -> Option<PathBuf> {
@@ -269,7 +269,10 @@ pub fn llm_labels(
     let client = reqwest::blocking::Client::builder()
         .timeout(params.timeout)
         .build()
-        .map_err(|e| Error::Unsupported(format!("HTTP client: {e}")))?;
+        .map_err(|e| Error::Http {
+            url: params.base_url.clone(),
+            message: format!("HTTP client: {e}"),
+        })?;
     let next = AtomicUsize::new(0);
     let spent = Spent::default();
     let mut results: Vec<Option<LlmLabel>> = vec![None; topics.len()];

@@ -108,6 +108,9 @@ mod tests {
             !(diverse.iter().any(|k| k.term == "font")
                 && diverse.iter().any(|k| k.term == "fonts"))
         );
-        assert!(mmr(&c, &Toy, 2, 1.5).is_err());
+        assert_eq!(
+            crate::error::Error::rule(mmr(&c, &Toy, 2, 1.5)),
+            "diversity"
+        );
     }
 }

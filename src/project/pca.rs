@@ -117,9 +117,10 @@ impl PcaParams {
         // B = Qᵀ·Xc (l x d), in f64 for the small SVD.
         let bt = centred_t_times(x, mu, q.as_ref()); // d x l = Bᵀ
         let b = Mat::<f64>::from_fn(l, d, |i, j| bt[(j, i)] as f64);
-        let svd = b
-            .thin_svd()
-            .map_err(|e| Error::Unsupported(format!("PCA: SVD did not converge: {e:?}")))?;
+        let svd = b.thin_svd().map_err(|e| Error::Numerical {
+            stage: "PCA",
+            message: format!("the SVD did not converge: {e:?}"),
+        })?;
         let (s, v) = (svd.S(), svd.V());
         let k = self.n_components;
         let mut components = vec![0.0f32; k * d];

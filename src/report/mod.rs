@@ -28,7 +28,7 @@ fn environment() -> Environment<'static> {
 /// JSON safe to place inside `<script type="application/json">`: no `<`, `>` or `&` can end
 /// the element or open a comment, whatever the corpus contains.
 pub fn script_json<T: serde::Serialize>(value: &T) -> Result<String> {
-    let s = serde_json::to_string(value).map_err(|e| Error::Template(e.to_string()))?;
+    let s = serde_json::to_string(value)?;
     Ok(s.replace('<', "\\u003c")
         .replace('>', "\\u003e")
         .replace('&', "\\u0026")
@@ -59,7 +59,7 @@ pub fn render_html(audit: &Audit, options: &ReportOptions) -> Result<String> {
     let env = environment();
     let tmpl = env
         .get_template("report.html.j2")
-        .map_err(|e| Error::Template(e.to_string()))?;
+        .map_err(Error::template)?;
     let file_name = Path::new(&audit.corpus.source).file_name().map_or_else(
         || audit.corpus.source.clone(),
         |f| f.to_string_lossy().into_owned(),
@@ -87,13 +87,7 @@ pub fn render_html(audit: &Audit, options: &ReportOptions) -> Result<String> {
         map_json => Value::from_safe_string(map_json),
         plotly_js => Value::from_safe_string(plotly.to_string()),
     })
-    .map_err(|e| {
-        let mut msg = e.to_string();
-        if let Some(line) = e.line() {
-            msg = format!("report.html.j2 line {line}: {msg}");
-        }
-        Error::Template(msg)
-    })
+    .map_err(Error::template)
 }
 
 /// Renders the report and writes it atomically to `path`.
