@@ -10,7 +10,7 @@ use crate::error::Result;
 use crate::io::Corpus;
 
 /// Near-duplicate counts at one threshold.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ThresholdCount {
     /// Cosine.
     pub threshold: f64,
@@ -25,7 +25,7 @@ pub struct ThresholdCount {
 }
 
 /// Two near-duplicate documents side by side.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct PairView {
     /// Cosine similarity.
     pub cosine: f32,
@@ -44,7 +44,7 @@ pub struct PairView {
 }
 
 /// A duplicate group, summarised.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct GroupView {
     /// Rows in it.
     pub size: usize,
@@ -57,7 +57,7 @@ pub struct GroupView {
 }
 
 /// Counts in equal bins.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Histogram {
     /// Left edge of each bin.
     pub bin_left_edges: Vec<f64>,
@@ -68,7 +68,7 @@ pub struct Histogram {
 }
 
 /// What is duplicated: exact texts and near duplicates by cosine.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct DuplicatesSummary {
     /// `exact` (every pair) or `clustered` (within and between neighbouring cells).
     pub mode: String,

@@ -28,6 +28,40 @@ pub use noise::{NoiseSummary, OutlierDoc};
 pub use retrieval::{ClusterRetrieval, DocCount, HubSummary, ProbeRecall, RetrievalSummary};
 pub use verdict::{Check, Verdict, VerdictThresholds};
 
+/// What `audit.json` holds: the [`Audit`] and the path of the report written beside it. Its
+/// JSON Schema is [`audit_schema`] (committed as `schemas/audit.schema.json`).
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct AuditDocument<'a> {
+    /// Everything the audit found.
+    #[serde(flatten)]
+    pub audit: &'a Audit,
+    /// The HTML report written with it.
+    pub report: String,
+}
+
+impl AuditDocument<'_> {
+    /// Pretty JSON with every object's keys sorted and a final newline: the bytes of
+    /// `audit.json`, the same for the same audit.
+    pub fn to_json(&self) -> Result<String> {
+        // Through `Value`, whose objects keep their keys sorted.
+        let value = serde_json::to_value(self)?;
+        let mut text = serde_json::to_string_pretty(&value)?;
+        text.push('\n');
+        Ok(text)
+    }
+}
+
+/// The JSON Schema of `audit.json` ([`AuditDocument`]), generated from the types that write it.
+///
+/// ```
+/// let schema = embedscope::audit::audit_schema();
+/// assert!(schema["properties"]["verdict"].is_object());
+/// ```
+pub fn audit_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(AuditDocument<'static>))
+        .expect("a schema serialises")
+}
+
 /// Characters of a document shown in the sections' tables.
 const TEXT_CHARS: usize = 200;
 
@@ -45,7 +79,7 @@ const MAP_MAX_POINTS: usize = 50_000;
 const HOVER_CHARS: usize = 120;
 
 /// The 2-D map of the corpus (UMAP, cosine), as the report draws it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct CorpusMap {
     /// Method (`umap`).
     pub method: String,
@@ -71,7 +105,7 @@ pub struct CorpusMap {
 }
 
 /// How the clusters relate: average-linkage (cosine) agglomeration of the K-Means centroids.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ClusterTree {
     /// How the tree was built.
     pub method: String,
@@ -82,7 +116,7 @@ pub struct ClusterTree {
 }
 
 /// Where the vectors came from.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum VectorSource {
     /// Precomputed vectors carried by the input file.
@@ -95,7 +129,7 @@ pub enum VectorSource {
 }
 
 /// The corpus, summarised.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct CorpusSummary {
     /// Input file.
     pub source: String,
@@ -110,7 +144,7 @@ pub struct CorpusSummary {
 }
 
 /// The K sweep, summarised.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct SweepSummary {
     /// Scores per k.
     pub per_k: Vec<KScore>,
@@ -125,7 +159,7 @@ pub struct SweepSummary {
 }
 
 /// The parameters of the run.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct AuditParams {
     /// Seed of every stochastic step.
     pub seed: u64,
@@ -142,7 +176,7 @@ pub struct AuditParams {
 }
 
 /// Wall time of one stage.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Timing {
     /// Stage name.
     pub stage: String,
@@ -154,7 +188,7 @@ pub struct Timing {
 }
 
 /// Everything an audit found. Owns its data, so a notebook can keep it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Audit {
     /// embedscope's version.
     pub version: String,
@@ -261,6 +295,16 @@ impl Audit {
             written.push(pairs);
         }
         Ok(written)
+    }
+
+    /// Writes `audit.json` ([`AuditDocument`]) atomically to `path`, naming `report`.
+    pub fn write_json(&self, path: &std::path::Path, report: &std::path::Path) -> Result<()> {
+        let text = AuditDocument {
+            audit: self,
+            report: report.display().to_string(),
+        }
+        .to_json()?;
+        crate::io::write_atomic(path, |w| w.write_all(text.as_bytes()))
     }
 
     /// Drops everything that measures time (stage timings, search speeds, embedding seconds),

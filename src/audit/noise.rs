@@ -13,7 +13,7 @@ use crate::progress::Progress;
 use crate::project::Umap;
 
 /// A document the noise section points at.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct OutlierDoc {
     /// Row.
     pub row: usize,
@@ -28,7 +28,7 @@ pub struct OutlierDoc {
 }
 
 /// Noise and outliers: HDBSCAN on BERTopic's 5-D UMAP reduction.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct NoiseSummary {
     /// How it was computed.
     pub method: String,

@@ -10,7 +10,7 @@ use crate::io::Corpus;
 use crate::retrieve::{DedupImpact, RetrievalEval};
 
 /// Recall at one nprobe (speed is in the timings).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ProbeRecall {
     /// Cells probed.
     pub nprobe: usize,
@@ -21,7 +21,7 @@ pub struct ProbeRecall {
 }
 
 /// Recall for the queries' neighbours in one audit cluster.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ClusterRetrieval {
     /// Audit (K-Means) cluster.
     pub cluster: usize,
@@ -36,7 +36,7 @@ pub struct ClusterRetrieval {
 }
 
 /// A document and a count.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct DocCount {
     /// Row.
     pub row: usize,
@@ -49,7 +49,7 @@ pub struct DocCount {
 }
 
 /// Hubs and orphans, with their texts.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct HubSummary {
     /// The k of the lists.
     pub k: usize,
@@ -70,7 +70,7 @@ pub struct HubSummary {
 }
 
 /// How well cluster-based retrieval (IVF) finds the exact neighbours, on held-out rows.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct RetrievalSummary {
     /// Indexed rows.
     pub n_db: usize,

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 
 /// Limits the verdict checks. Defaults: at most 10% of rows removable as duplicates, at most
 /// half the corpus HDBSCAN noise, recall@10 at least 0.80 at nprobe 3.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct VerdictThresholds {
     /// Largest duplicate share allowed.
     pub max_duplicate_share: f64,
@@ -53,7 +53,7 @@ impl Default for VerdictThresholds {
 }
 
 /// One check of the verdict.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Check {
     /// What is checked.
     pub name: String,
@@ -68,7 +68,7 @@ pub struct Check {
 }
 
 /// Pass or fail against [`VerdictThresholds`].
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Verdict {
     /// Every measured check holds.
     pub pass: bool,

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 /// One merge drawn as four points: up from the left child, across, down to the right child.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct DendrogramLink {
     /// x of the four points (scipy's `icoord`).
     pub x: [f64; 4],
@@ -14,7 +14,7 @@ pub struct DendrogramLink {
 }
 
 /// A laid-out dendrogram.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Dendrogram {
     /// The original leaves, left to right (scipy's `leaves`); leaf `leaves[i]` sits at
     /// x = 10·i + 5.

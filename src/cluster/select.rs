@@ -44,7 +44,7 @@ impl Default for KSweepParams {
 }
 
 /// Scores of one k.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct KScore {
     /// Number of clusters.
     pub k: usize,

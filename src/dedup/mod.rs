@@ -322,7 +322,7 @@ pub(crate) fn near_duplicates_clustered(
 /// The recall of a pair set measured on a sample of rows: every pair at or above `threshold`
 /// that involves a sampled row is found exactly (the sample against the whole corpus, through
 /// the kernel), and the share of those in `pairs` is the recall.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct PairRecall {
     /// Rows sampled.
     pub rows: usize,

@@ -34,7 +34,7 @@ pub trait Embedder: Send + Sync {
 }
 
 /// What [`embed_texts`] did.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
 pub struct EmbedStats {
     /// The model id.
     pub model: String,

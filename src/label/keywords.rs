@@ -16,7 +16,7 @@ use super::stop_words::STOP_WORDS;
 use crate::error::{Error, Result};
 
 /// A keyword and its c-TF-IDF weight.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Keyword {
     /// The term (a word, or two words separated by a space).
     pub term: String,

@@ -30,7 +30,7 @@ Keywords: {{ keywords | join(\", \") }}
 Answer with the label only.";
 
 /// Where a cluster's label came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LabelSource {
     /// The model answered now.

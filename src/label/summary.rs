@@ -17,7 +17,7 @@ const SNIPPET_CHARS: usize = 300;
 const EXAMPLES: usize = 5;
 
 /// A document shown as an example of its cluster.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Example {
     /// Row in the corpus (0-based).
     pub row: usize,
@@ -30,7 +30,7 @@ pub struct Example {
 }
 
 /// One cluster, summarised.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ClusterSummary {
     /// Cluster id (0 = largest).
     pub id: usize,
@@ -56,7 +56,7 @@ pub struct ClusterSummary {
 }
 
 /// A neighbouring cluster.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct NeighbourCluster {
     /// Its id.
     pub id: usize,

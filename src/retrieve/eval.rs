@@ -195,7 +195,7 @@ pub struct Hubness {
 }
 
 /// Top-k slots taken by near duplicates of a better-ranked result.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct SlotShare {
     /// Redundant slots / all slots.
     pub redundant_share: f64,
@@ -206,7 +206,7 @@ pub struct SlotShare {
 }
 
 /// The effect of deduplication on exact top-k results of the held-out queries.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct DedupImpact {
     /// Cosine at or above which two documents are near duplicates.
     pub threshold: f64,

@@ -1,5 +1,6 @@
-//! The `--json` contract: one `Serialize` type per subcommand's output. Scripts rely on these
-//! keys; a type here changes only with the README's contract.
+//! The `--json` contract: one `Serialize` type per subcommand's output (`audit --json FILE`
+//! writes the library's `audit::AuditDocument`, whose schema is `schemas/audit.schema.json`).
+//! Scripts rely on these keys; a type here changes only with the README's contract.
 
 use std::path::Path;
 
@@ -270,12 +271,4 @@ pub struct ProjectUmap {
 #[derive(Serialize)]
 pub struct ProjectPca<'a> {
     pub explained_variance_ratio: &'a [f64],
-}
-
-/// `audit --json FILE`: the whole audit and the report's path.
-#[derive(Serialize)]
-pub struct Audit<'a> {
-    #[serde(flatten)]
-    pub audit: &'a embedscope::Audit,
-    pub report: String,
 }

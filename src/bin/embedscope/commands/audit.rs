@@ -4,12 +4,10 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use embedscope::audit::VerdictThresholds;
-use embedscope::io::write_atomic;
 use embedscope::report::{write_html, ReportOptions};
 use embedscope::Audit;
 
 use crate::args::{InputArgs, LlmArgs, ModelArgs, SweepArgs};
-use crate::output;
 use crate::progress::Bars;
 
 #[derive(Args)]
@@ -149,15 +147,7 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<()> {
         audit.write_tables(&corpus, dir)?;
     }
     if let Some(json) = &args.json {
-        // Through `Value`, whose objects keep their keys sorted, as the file always had them.
-        let value = serde_json::to_value(output::Audit {
-            audit: &audit,
-            report: out.display().to_string(),
-        })?;
-        write_atomic(json, |w| {
-            serde_json::to_writer_pretty(&mut *w, &value)?;
-            w.write_all(b"\n")
-        })?;
+        audit.write_json(json, &out)?;
     }
     print_summary(&audit, &out);
     if args.fail_on_verdict && !audit.verdict.pass {
