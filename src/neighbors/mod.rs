@@ -68,116 +68,19 @@ pub fn ivf(
 ) -> KnnGraph {
     let (n, d) = (data.rows(), data.dim());
     let k = k.min(n);
-    let cells = centroids.len() / d;
-    let probes = probes.clamp(1, cells);
-    let mut members: Vec<Vec<u32>> = vec![Vec::new(); cells];
-    for (i, &c) in labels.iter().enumerate() {
-        members[c].push(i as u32);
-    }
-    let cent = centroids;
-    let c_sq = row_sq_norms(cent, d);
-    let mut gram = vec![0.0f32; cells * cells];
-    matmul_abt(
-        &mut gram,
-        cent,
-        cent,
-        (cells, cells, d),
-        false,
-        faer::Par::Seq,
-    );
+    let cells = Cells::new(labels, centroids, d);
     let x = data.as_slice();
     let x_sq = row_sq_norms(x, d);
-    // Each row's own `probes` nearest cells; a cell searches the union of its rows' lists, so
-    // rows near a cell boundary still see the cells across it.
-    let row_cells: Vec<Vec<u32>> = {
-        let parts = crate::kernel::for_each_tile(x, cent, d, |_, rows, dots| {
-            (0..rows)
-                .map(|r| {
-                    let mut order: Vec<(f32, u32)> = (0..cells)
-                        .map(|c| (c_sq[c] - 2.0 * dots[r * cells + c], c as u32))
-                        .collect();
-                    order.select_nth_unstable_by(probes - 1, |a, b| {
-                        a.0.total_cmp(&b.0).then(a.1.cmp(&b.1))
-                    });
-                    order.truncate(probes);
-                    order.into_iter().map(|(_, c)| c).collect::<Vec<u32>>()
-                })
-                .collect::<Vec<_>>()
-        });
-        parts.concat()
-    };
-    let per_cell: Vec<Vec<RowNeighbours>> = (0..cells)
+    let row_cells = nearest_cells(x, &cells, probes.clamp(1, cells.count));
+    let per_cell: Vec<Vec<RowNeighbours>> = (0..cells.count)
         .into_par_iter()
         .map(|a| {
-            let rows = &members[a];
+            let rows = &cells.members[a];
             if rows.is_empty() {
                 return Vec::new();
             }
-            let mut probe: Vec<u32> = rows
-                .iter()
-                .flat_map(|&i| row_cells[i as usize].iter().copied())
-                .collect();
-            probe.sort_unstable();
-            probe.dedup();
-            let mut cand: Vec<u32> = Vec::new();
-            for &c in &probe {
-                cand.extend_from_slice(&members[c as usize]);
-            }
-            if cand.len() < k {
-                // Too few rows nearby: take cells by centroid distance until k rows are in.
-                let mut order: Vec<usize> = (0..cells)
-                    .filter(|c| probe.binary_search(&(*c as u32)).is_err())
-                    .collect();
-                order.sort_by(|&p, &q| {
-                    let dp = c_sq[p] - 2.0 * gram[a * cells + p];
-                    let dq = c_sq[q] - 2.0 * gram[a * cells + q];
-                    dp.total_cmp(&dq).then(p.cmp(&q))
-                });
-                for c in order {
-                    cand.extend_from_slice(&members[c]);
-                    if cand.len() >= k {
-                        break;
-                    }
-                }
-            }
-            let gather = |ids: &[u32]| -> Vec<f32> {
-                let mut v = Vec::with_capacity(ids.len() * d);
-                for &i in ids {
-                    v.extend_from_slice(&x[i as usize * d..(i as usize + 1) * d]);
-                }
-                v
-            };
-            let (qa, cb) = (gather(rows), gather(&cand));
-            let m = cand.len();
-            let mut out = Vec::with_capacity(rows.len());
-            // Bounded tiles of query rows.
-            for (t, chunk) in rows.chunks(256).enumerate() {
-                let q = &qa[t * 256 * d..(t * 256 + chunk.len()) * d];
-                let mut dots = vec![0.0f32; chunk.len() * m];
-                matmul_abt(
-                    &mut dots,
-                    q,
-                    &cb,
-                    (chunk.len(), m, d),
-                    false,
-                    faer::Par::Seq,
-                );
-                for (r, &i) in chunk.iter().enumerate() {
-                    let i = i as usize;
-                    let mut best = Shortlist::new(k);
-                    for (col, &j) in cand.iter().enumerate() {
-                        let d2 = if j as usize == i {
-                            0.0
-                        } else {
-                            (x_sq[i] + x_sq[j as usize] - 2.0 * dots[r * m + col]).max(0.0)
-                        };
-                        best.offer(d2, j);
-                    }
-                    let best = best.finish(x, d, &x_sq, i).to_vec();
-                    out.push((i as u32, best));
-                }
-            }
-            out
+            let cand = cells.candidates(a, &row_cells, k);
+            search_cell(x, &x_sq, d, rows, &cand, k)
         })
         .collect();
     let mut indices = vec![0u32; n * k];
@@ -194,6 +97,145 @@ pub fn ivf(
         indices,
         distances,
     }
+}
+
+/// The cells of an inverted file: members, centroids, their squared norms and products.
+struct Cells<'a> {
+    count: usize,
+    d: usize,
+    centroids: &'a [f32],
+    members: Vec<Vec<u32>>,
+    c_sq: Vec<f32>,
+    gram: Vec<f32>,
+}
+
+impl<'a> Cells<'a> {
+    fn new(labels: &[usize], centroids: &'a [f32], d: usize) -> Self {
+        let count = centroids.len() / d;
+        let mut members: Vec<Vec<u32>> = vec![Vec::new(); count];
+        for (i, &c) in labels.iter().enumerate() {
+            members[c].push(i as u32);
+        }
+        let mut gram = vec![0.0f32; count * count];
+        matmul_abt(
+            &mut gram,
+            centroids,
+            centroids,
+            (count, count, d),
+            false,
+            faer::Par::Seq,
+        );
+        Cells {
+            count,
+            d,
+            centroids,
+            members,
+            c_sq: row_sq_norms(centroids, d),
+            gram,
+        }
+    }
+
+    /// The rows cell `a` is compared with: those of every cell its members probe, and, where
+    /// that is fewer than `k`, of the cells nearest `a`'s centroid until `k` rows are in.
+    fn candidates(&self, a: usize, row_cells: &[Vec<u32>], k: usize) -> Vec<u32> {
+        let mut probe: Vec<u32> = self.members[a]
+            .iter()
+            .flat_map(|&i| row_cells[i as usize].iter().copied())
+            .collect();
+        probe.sort_unstable();
+        probe.dedup();
+        let mut cand: Vec<u32> = Vec::new();
+        for &c in &probe {
+            cand.extend_from_slice(&self.members[c as usize]);
+        }
+        if cand.len() < k {
+            let (cells, c_sq, gram) = (self.count, &self.c_sq, &self.gram);
+            let mut order: Vec<usize> = (0..cells)
+                .filter(|c| probe.binary_search(&(*c as u32)).is_err())
+                .collect();
+            order.sort_by(|&p, &q| {
+                let dp = c_sq[p] - 2.0 * gram[a * cells + p];
+                let dq = c_sq[q] - 2.0 * gram[a * cells + q];
+                dp.total_cmp(&dq).then(p.cmp(&q))
+            });
+            for c in order {
+                cand.extend_from_slice(&self.members[c]);
+                if cand.len() >= k {
+                    break;
+                }
+            }
+        }
+        cand
+    }
+}
+
+/// Each row's own `probes` nearest cells; a cell searches the union of its rows' lists, so
+/// rows near a cell boundary still see the cells across it.
+fn nearest_cells(x: &[f32], cells: &Cells<'_>, probes: usize) -> Vec<Vec<u32>> {
+    let (count, c_sq) = (cells.count, &cells.c_sq);
+    let parts = crate::kernel::for_each_tile(x, cells.centroids, cells.d, |_, rows, dots| {
+        (0..rows)
+            .map(|r| {
+                let mut order: Vec<(f32, u32)> = (0..count)
+                    .map(|c| (c_sq[c] - 2.0 * dots[r * count + c], c as u32))
+                    .collect();
+                order.select_nth_unstable_by(probes - 1, |a, b| {
+                    a.0.total_cmp(&b.0).then(a.1.cmp(&b.1))
+                });
+                order.truncate(probes);
+                order.into_iter().map(|(_, c)| c).collect::<Vec<u32>>()
+            })
+            .collect::<Vec<_>>()
+    });
+    parts.concat()
+}
+
+/// The `k` nearest of `cand` for every row of `rows`, in bounded tiles of query rows.
+fn search_cell(
+    x: &[f32],
+    x_sq: &[f32],
+    d: usize,
+    rows: &[u32],
+    cand: &[u32],
+    k: usize,
+) -> Vec<RowNeighbours> {
+    let gather = |ids: &[u32]| -> Vec<f32> {
+        let mut v = Vec::with_capacity(ids.len() * d);
+        for &i in ids {
+            v.extend_from_slice(&x[i as usize * d..(i as usize + 1) * d]);
+        }
+        v
+    };
+    let (qa, cb) = (gather(rows), gather(cand));
+    let m = cand.len();
+    let mut out = Vec::with_capacity(rows.len());
+    for (t, chunk) in rows.chunks(256).enumerate() {
+        let q = &qa[t * 256 * d..(t * 256 + chunk.len()) * d];
+        let mut dots = vec![0.0f32; chunk.len() * m];
+        matmul_abt(
+            &mut dots,
+            q,
+            &cb,
+            (chunk.len(), m, d),
+            false,
+            faer::Par::Seq,
+        );
+        for (r, &i) in chunk.iter().enumerate() {
+            let i = i as usize;
+            let mut best = Shortlist::new(k);
+            for (col, &j) in cand.iter().enumerate() {
+                let d2 = if j as usize == i {
+                    0.0
+                } else {
+                    (x_sq[i] + x_sq[j as usize] - 2.0 * dots[r * m + col]).max(0.0)
+                };
+                best.offer(d2, j);
+            }
+            let best = best.finish(x, d, x_sq, i).to_vec();
+            out.push((i as u32, best));
+        }
+    }
+    out
 }
 
 /// Share of `exact`'s neighbours that `approx` found (rows compared position-free; a neighbour

@@ -195,106 +195,128 @@ pub(crate) fn nn_descent(data: &Embeddings, params: &NnDescentParams) -> KnnGrap
     let (n, d) = (data.rows(), data.dim());
     let k_total = params.k.min(n).max(1);
     let k = k_total - 1; // neighbours besides the row itself
-    let x = data.as_slice();
-    let mut heaps: Vec<Heap> = vec![Heap::default(); n];
-    let mut order: Vec<u32> = Vec::new();
-    if k > 0 {
-        let n_trees = params
-            .n_trees
-            .unwrap_or_else(|| (5 + ((n as f64).sqrt() / 20.0).round() as usize).min(64));
-        let leaf = params.leaf_size.unwrap_or(k.max(30)).max(2);
-        // Start: every row against the other rows of its leaf in every tree.
-        // Directions for every tree and level, and all projections in one product.
-        let depth = ((n as f64 / leaf as f64).log2().ceil() as usize + 2).max(1);
-        let dirs = n_trees * depth;
-        let mut rng = Rng::new(params.seed, 0x7_2ee);
-        let r: Vec<f32> = (0..dirs * d)
-            .map(|_| crate::rng::gaussian(&mut rng) as f32)
-            .collect();
-        // Direction-major (`dirs x n`): a tree level reads one contiguous column.
-        let mut proj = vec![0.0f32; dirs * n];
-        matmul_abt(&mut proj, &r, x, (dirs, n, d), false, faer::Par::rayon(0));
-        tracing::debug!("nn-descent: {dirs} projections");
-        let mut forests: Vec<Vec<Vec<u32>>> = (0..n_trees)
-            .into_par_iter()
-            .map(|t| rp_tree(&proj, dirs, t * depth, depth, leaf))
-            .collect();
-        drop(proj);
-        tracing::debug!("nn-descent: {n_trees} trees of leaves <= {leaf}");
-        // Work on a copy of the rows in the first tree's leaf order: rows that are neighbours
-        // then sit near each other in memory, so the joins below (whose rows are neighbours
-        // of neighbours) read memory pages and cache lines that are already loaded.
-        order = forests[0].iter().flatten().copied().collect();
-        let mut rank = vec![0u32; n];
-        for (new, &old) in order.iter().enumerate() {
-            rank[old as usize] = new as u32;
-        }
-        for leaves in forests.iter_mut() {
-            for leaf in leaves.iter_mut() {
-                for i in leaf.iter_mut() {
-                    *i = rank[*i as usize];
-                }
-            }
-        }
-        let permuted = AlignedRows::gather(x, d, &order);
-        let (x, d) = (permuted.as_slice(), permuted.stride());
-        // Every leaf's rows against each other, each pair computed once while the leaf's rows
-        // are in cache. A row is in one leaf per tree, so the leaves of a tree touch disjoint
-        // heaps; the locks are never contended, and a heap keeps the best by (distance,
-        // index) whatever the order of the offers.
-        let locked: Vec<std::sync::Mutex<Heap>> = (0..n)
-            .map(|_| std::sync::Mutex::new(Heap::default()))
-            .collect();
-        for leaves in &forests {
-            leaves.par_iter().for_each(|members| {
-                // The leaf's distance matrix (each pair once, four at a time), then each
-                // member's offers under one lock.
-                let m = members.len();
-                let mut all = vec![0.0f32; m * m];
-                let mut dists = Vec::with_capacity(m);
-                for (p, &i) in members.iter().enumerate() {
-                    for_each_distance(x, d, i, &members[p + 1..], &mut dists);
-                    for (q, &d2) in (p + 1..m).zip(&dists) {
-                        all[p * m + q] = d2;
-                        all[q * m + p] = d2;
-                    }
-                }
-                let mut offers = Vec::with_capacity(m);
-                for (p, &i) in members.iter().enumerate() {
-                    offers.clear();
-                    offers.extend(
-                        members
-                            .iter()
-                            .enumerate()
-                            .filter(|&(q, _)| q != p)
-                            .map(|(q, &j)| (all[p * m + q], j)),
-                    );
-                    let mut hi = locked[i as usize].lock().expect("heap lock");
-                    for &(d2, j) in &offers {
-                        hi.offer(k, d2, j);
-                    }
-                }
-            });
-        }
-        heaps = locked
-            .into_iter()
-            .map(|m| m.into_inner().expect("heap lock"))
-            .collect();
-        drop(forests);
-        tracing::debug!("nn-descent: forest start done");
-        let n_iters = params
-            .n_iters
-            .unwrap_or_else(|| ((n as f64).log2().round() as usize).max(5));
-        let rho = params.max_candidates.max(1);
-        for round in 0..n_iters {
-            let changed = descend_round(x, d, k, rho, &mut heaps, params.seed, round);
-            tracing::debug!("nn-descent round {round}: {changed} entries improved");
-            if (changed as f64) <= params.delta * n as f64 * k as f64 {
-                break;
+    if k == 0 {
+        return to_graph(vec![Heap::default(); n], &[], k_total);
+    }
+    let leaf = params.leaf_size.unwrap_or(k.max(30)).max(2);
+    let mut forests = forest(data.as_slice(), n, d, leaf, params);
+    // Work on a copy of the rows in the first tree's leaf order: rows that are neighbours
+    // then sit near each other in memory, so the joins below (whose rows are neighbours of
+    // neighbours) read memory pages and cache lines that are already loaded.
+    let order: Vec<u32> = forests[0].iter().flatten().copied().collect();
+    let mut rank = vec![0u32; n];
+    for (new, &old) in order.iter().enumerate() {
+        rank[old as usize] = new as u32;
+    }
+    for leaves in forests.iter_mut() {
+        for leaf in leaves.iter_mut() {
+            for i in leaf.iter_mut() {
+                *i = rank[*i as usize];
             }
         }
     }
-    // Back to the caller's row numbers.
+    let permuted = AlignedRows::gather(data.as_slice(), d, &order);
+    let (x, d) = (permuted.as_slice(), permuted.stride());
+    let mut heaps = leaf_joins(x, d, k, &forests);
+    drop(forests);
+    tracing::debug!("nn-descent: forest start done");
+    let n_iters = params
+        .n_iters
+        .unwrap_or_else(|| ((n as f64).log2().round() as usize).max(5));
+    let rho = params.max_candidates.max(1);
+    for round in 0..n_iters {
+        let changed = descend_round(x, d, k, rho, &mut heaps, params.seed, round);
+        tracing::debug!("nn-descent round {round}: {changed} entries improved");
+        if (changed as f64) <= params.delta * n as f64 * k as f64 {
+            break;
+        }
+    }
+    to_graph(heaps, &order, k_total)
+}
+
+/// The start: a forest of random-projection trees over the rows (directions for every tree
+/// and level, all projections in one product), each tree a list of leaves of at most `leaf`
+/// rows.
+fn forest(
+    x: &[f32],
+    n: usize,
+    d: usize,
+    leaf: usize,
+    params: &NnDescentParams,
+) -> Vec<Vec<Vec<u32>>> {
+    let n_trees = params
+        .n_trees
+        .unwrap_or_else(|| (5 + ((n as f64).sqrt() / 20.0).round() as usize).min(64));
+    let depth = ((n as f64 / leaf as f64).log2().ceil() as usize + 2).max(1);
+    let dirs = n_trees * depth;
+    let mut rng = Rng::new(params.seed, 0x7_2ee);
+    let r: Vec<f32> = (0..dirs * d)
+        .map(|_| crate::rng::gaussian(&mut rng) as f32)
+        .collect();
+    // Direction-major (`dirs x n`): a tree level reads one contiguous column.
+    let mut proj = vec![0.0f32; dirs * n];
+    matmul_abt(&mut proj, &r, x, (dirs, n, d), false, faer::Par::rayon(0));
+    tracing::debug!("nn-descent: {dirs} projections");
+    let forests = (0..n_trees)
+        .into_par_iter()
+        .map(|t| rp_tree(&proj, dirs, t * depth, depth, leaf))
+        .collect();
+    tracing::debug!("nn-descent: {n_trees} trees of leaves <= {leaf}");
+    forests
+}
+
+/// Every leaf's rows against each other, each pair computed once while the leaf's rows are
+/// in cache. A row is in one leaf per tree, so the leaves of a tree touch disjoint heaps; the
+/// locks are never contended, and a heap keeps the best by (distance, index) whatever the
+/// order of the offers.
+fn leaf_joins(x: &[f32], d: usize, k: usize, forests: &[Vec<Vec<u32>>]) -> Vec<Heap> {
+    let n = x.len() / d;
+    let locked: Vec<std::sync::Mutex<Heap>> = (0..n)
+        .map(|_| std::sync::Mutex::new(Heap::default()))
+        .collect();
+    for leaves in forests {
+        leaves.par_iter().for_each(|members| {
+            // The leaf's distance matrix (each pair once, four at a time), then each member's
+            // offers under one lock.
+            let m = members.len();
+            let mut all = vec![0.0f32; m * m];
+            let mut dists = Vec::with_capacity(m);
+            for (p, &i) in members.iter().enumerate() {
+                for_each_distance(x, d, i, &members[p + 1..], &mut dists);
+                for (q, &d2) in (p + 1..m).zip(&dists) {
+                    all[p * m + q] = d2;
+                    all[q * m + p] = d2;
+                }
+            }
+            let mut offers = Vec::with_capacity(m);
+            for (p, &i) in members.iter().enumerate() {
+                offers.clear();
+                offers.extend(
+                    members
+                        .iter()
+                        .enumerate()
+                        .filter(|&(q, _)| q != p)
+                        .map(|(q, &j)| (all[p * m + q], j)),
+                );
+                let mut hi = locked[i as usize].lock().expect("heap lock");
+                for &(d2, j) in &offers {
+                    hi.offer(k, d2, j);
+                }
+            }
+        });
+    }
+    locked
+        .into_iter()
+        .map(|m| m.into_inner().expect("heap lock"))
+        .collect()
+}
+
+/// The graph in the caller's row numbers (`order[new]` is the caller's row of working row
+/// `new`; empty: no reordering), each row first at distance 0, padded with itself where fewer
+/// than `k_total - 1` neighbours were found (tiny inputs).
+fn to_graph(mut heaps: Vec<Heap>, order: &[u32], k_total: usize) -> KnnGraph {
+    let n = heaps.len();
+    let k = k_total - 1;
     if !order.is_empty() {
         let mut by_row = vec![Heap::default(); n];
         for (new, mut h) in heaps.into_iter().enumerate() {
@@ -316,7 +338,6 @@ pub(crate) fn nn_descent(data: &Embeddings, params: &NnDescentParams) -> KnnGrap
             indices.push(j);
             distances.push(d2.sqrt());
         }
-        // Fewer than k found (tiny inputs): pad with the row itself.
         for _ in h.items.len()..k {
             indices.push(i as u32);
             distances.push(0.0);

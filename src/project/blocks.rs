@@ -179,7 +179,6 @@ fn run<const D: usize>(
         })
         .collect();
     let blocks = BLOCKS.min(n.div_ceil(64)).max(1);
-    let (a, b, gamma) = (cfg.a, cfg.b, cfg.gamma);
 
     let mut epoch = 0;
     while epoch < cfg.n_epochs {
@@ -204,92 +203,23 @@ fn run<const D: usize>(
         let mut snapshot = p.clone();
         let end = (epoch + REPARTITION).min(cfg.n_epochs);
         while epoch < end {
-            let alpha = learning_rate(cfg, epoch);
-            let nf = epoch as f64;
             snapshot.copy_from_slice(&p);
-            let snap = &snapshot;
-            let phase = &phase;
-            let (eps_p, eps_neg_p) = (&eps_p, &eps_neg_p);
+            let step = Step {
+                phase: &phase,
+                snap: &snapshot,
+                eps: &eps_p,
+                eps_neg: &eps_neg_p,
+                cfg,
+                epoch,
+                alpha: learning_rate(cfg, epoch),
+                n,
+            };
             let owed: Vec<Vec<(u32, [f32; D])>> = split_mut(&mut p, &vertex_cuts)
                 .into_par_iter()
                 .zip(split_mut(&mut next_p, &edge_cuts))
                 .zip(split_mut(&mut next_neg_p, &edge_cuts))
                 .enumerate()
-                .map(|(bk, ((local, nx), nxn))| {
-                    let (lo, hi) = (phase.bounds[bk], phase.bounds[bk + 1]);
-                    let e0 = phase.indptr[lo];
-                    let mut owed = Vec::new();
-                    for r in lo..hi {
-                        let li = r - lo;
-                        let mut rng = rng_for(cfg.seed, epoch, phase.order[r] as usize);
-                        let mut cur = [0.0f32; D];
-                        cur.copy_from_slice(&local[li * D..(li + 1) * D]);
-                        for e in phase.indptr[r]..phase.indptr[r + 1] {
-                            let le = e - e0;
-                            if nx[le] > nf {
-                                continue;
-                            }
-                            let j = phase.cols[e] as usize;
-                            let inside = j >= lo && j < hi;
-                            let mut oth = [0.0f32; D];
-                            if inside {
-                                oth.copy_from_slice(&local[(j - lo) * D..(j - lo + 1) * D]);
-                            } else {
-                                oth.copy_from_slice(&snap[j * D..(j + 1) * D]);
-                            }
-                            let d2 = sq_dist_seq(&cur, &oth);
-                            if d2 > 0.0 {
-                                let pw = d2.powf(b);
-                                let c = -2.0 * a * b * (pw / d2) / (a * pw + 1.0);
-                                let mut g = [0.0f32; D];
-                                for t in 0..D {
-                                    g[t] = clip(c * (cur[t] - oth[t])) * alpha;
-                                    cur[t] += g[t];
-                                }
-                                if inside {
-                                    let o = &mut local[(j - lo) * D..(j - lo + 1) * D];
-                                    for t in 0..D {
-                                        o[t] -= g[t];
-                                    }
-                                } else {
-                                    let mut minus = [0.0f32; D];
-                                    for t in 0..D {
-                                        minus[t] = -g[t];
-                                    }
-                                    owed.push((j as u32, minus));
-                                }
-                            }
-                            nx[le] += eps_p[e];
-                            let n_neg = ((nf - nxn[le]) / eps_neg_p[e]).max(0.0) as usize;
-                            let mut push = [0.0f32; D];
-                            for _ in 0..n_neg {
-                                let k = pick(&mut rng, n);
-                                if k == r {
-                                    continue;
-                                }
-                                let other = if k >= lo && k < hi {
-                                    &local[(k - lo) * D..(k - lo + 1) * D]
-                                } else {
-                                    &snap[k * D..(k + 1) * D]
-                                };
-                                let d2 = sq_dist_seq(&cur, other);
-                                if d2 > 0.0 {
-                                    let c =
-                                        2.0 * gamma * b / ((0.001 + d2) * (a * d2.powf(b) + 1.0));
-                                    for t in 0..D {
-                                        push[t] += clip(c * (cur[t] - other[t])) * alpha;
-                                    }
-                                }
-                            }
-                            for t in 0..D {
-                                cur[t] += push[t];
-                            }
-                            nxn[le] += n_neg as f64 * eps_neg_p[e];
-                        }
-                        local[li * D..(li + 1) * D].copy_from_slice(&cur);
-                    }
-                    owed
-                })
+                .map(|(bk, ((local, nx), nxn))| step.block(bk, local, nx, nxn))
                 .collect();
             for list in &owed {
                 for (j, g) in list {
@@ -310,5 +240,107 @@ fn run<const D: usize>(
             next[e] = next_p[le];
             next_neg[e] = next_neg_p[le];
         }
+    }
+}
+
+/// One epoch of one phase, read-only: the snapshot of the positions at its start, and the
+/// phase's renumbered sampling schedule.
+struct Step<'a> {
+    phase: &'a Phase,
+    snap: &'a [f32],
+    eps: &'a [f64],
+    eps_neg: &'a [f64],
+    cfg: &'a LayoutConfig,
+    epoch: usize,
+    alpha: f32,
+    n: usize,
+}
+
+impl Step<'_> {
+    /// Block `bk`'s epoch: its vertices move (attraction along due edges, repulsion from
+    /// negative samples) in `local`, its edges' schedules advance in `nx` / `nxn`; the moves
+    /// owed to vertices of other blocks come back, applied after every block is done.
+    fn block<const D: usize>(
+        &self,
+        bk: usize,
+        local: &mut [f32],
+        nx: &mut [f64],
+        nxn: &mut [f64],
+    ) -> Vec<(u32, [f32; D])> {
+        let (a, b, gamma) = (self.cfg.a, self.cfg.b, self.cfg.gamma);
+        let (alpha, n) = (self.alpha, self.n);
+        let nf = self.epoch as f64;
+        let (lo, hi) = (self.phase.bounds[bk], self.phase.bounds[bk + 1]);
+        let e0 = self.phase.indptr[lo];
+        let mut owed = Vec::new();
+        for r in lo..hi {
+            let li = r - lo;
+            let mut rng = rng_for(self.cfg.seed, self.epoch, self.phase.order[r] as usize);
+            let mut cur = [0.0f32; D];
+            cur.copy_from_slice(&local[li * D..(li + 1) * D]);
+            for e in self.phase.indptr[r]..self.phase.indptr[r + 1] {
+                let le = e - e0;
+                if nx[le] > nf {
+                    continue;
+                }
+                let j = self.phase.cols[e] as usize;
+                let inside = j >= lo && j < hi;
+                let mut oth = [0.0f32; D];
+                if inside {
+                    oth.copy_from_slice(&local[(j - lo) * D..(j - lo + 1) * D]);
+                } else {
+                    oth.copy_from_slice(&self.snap[j * D..(j + 1) * D]);
+                }
+                let d2 = sq_dist_seq(&cur, &oth);
+                if d2 > 0.0 {
+                    let pw = d2.powf(b);
+                    let c = -2.0 * a * b * (pw / d2) / (a * pw + 1.0);
+                    let mut g = [0.0f32; D];
+                    for t in 0..D {
+                        g[t] = clip(c * (cur[t] - oth[t])) * alpha;
+                        cur[t] += g[t];
+                    }
+                    if inside {
+                        let o = &mut local[(j - lo) * D..(j - lo + 1) * D];
+                        for t in 0..D {
+                            o[t] -= g[t];
+                        }
+                    } else {
+                        let mut minus = [0.0f32; D];
+                        for t in 0..D {
+                            minus[t] = -g[t];
+                        }
+                        owed.push((j as u32, minus));
+                    }
+                }
+                nx[le] += self.eps[e];
+                let n_neg = ((nf - nxn[le]) / self.eps_neg[e]).max(0.0) as usize;
+                let mut push = [0.0f32; D];
+                for _ in 0..n_neg {
+                    let k = pick(&mut rng, n);
+                    if k == r {
+                        continue;
+                    }
+                    let other = if k >= lo && k < hi {
+                        &local[(k - lo) * D..(k - lo + 1) * D]
+                    } else {
+                        &self.snap[k * D..(k + 1) * D]
+                    };
+                    let d2 = sq_dist_seq(&cur, other);
+                    if d2 > 0.0 {
+                        let c = 2.0 * gamma * b / ((0.001 + d2) * (a * d2.powf(b) + 1.0));
+                        for t in 0..D {
+                            push[t] += clip(c * (cur[t] - other[t])) * alpha;
+                        }
+                    }
+                }
+                for t in 0..D {
+                    cur[t] += push[t];
+                }
+                nxn[le] += n_neg as f64 * self.eps_neg[e];
+            }
+            local[li * D..(li + 1) * D].copy_from_slice(&cur);
+        }
+        owed
     }
 }

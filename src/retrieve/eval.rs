@@ -297,45 +297,16 @@ fn evaluate(data: &Embeddings, params: &RetrievalEvalParams) -> Result<Retrieval
     let (truth, exact_seconds) = timed(params.repeats, || index.exact_search(&q, k))?;
     let (probes, skipped): (Vec<usize>, Vec<usize>) =
         params.nprobes.iter().partition(|&&p| p <= nlist);
-    let mut per_nprobe = Vec::new();
-    let mut truth_in = vec![0usize; nlist];
-    for hits in &truth {
-        for h in hits {
-            truth_in[h.cluster] += 1;
-        }
-    }
-    let mut found_in = vec![vec![0usize; probes.len()]; nlist];
-    // The same per group of the caller's labels (hits are index rows: db positions).
+    // The caller's labels of the indexed rows (hits are index rows: db positions).
     let group_of: Option<Vec<usize>> = params
         .labels
         .as_ref()
         .map(|l| db_rows.iter().map(|&r| l[r]).collect());
-    let groups = group_of
-        .as_ref()
-        .map_or(0, |g| g.iter().max().map_or(0, |&m| m + 1));
-    let mut truth_in_group = vec![0usize; groups];
-    let mut found_in_group = vec![vec![0usize; probes.len()]; groups];
-    if let Some(g) = &group_of {
-        for hits in &truth {
-            for h in hits {
-                truth_in_group[g[h.row]] += 1;
-            }
-        }
-    }
+    let mut tally = Tally::new(&truth, nlist, group_of, probes.len());
+    let mut per_nprobe = Vec::new();
     for (pi, &nprobe) in probes.iter().enumerate() {
         let (found, seconds) = timed(params.repeats, || index.search_batch(&q, k, nprobe))?;
-        let mut hits_total = 0usize;
-        for (f, t) in found.iter().zip(&truth) {
-            for h in t {
-                if f.iter().any(|g| g.row == h.row) {
-                    hits_total += 1;
-                    found_in[h.cluster][pi] += 1;
-                    if let Some(g) = &group_of {
-                        found_in_group[g[h.row]][pi] += 1;
-                    }
-                }
-            }
-        }
+        let hits_total = tally.record(pi, &found, &truth);
         let scanned: usize = best_cells(q.as_slice(), index.centroids(), q.dim(), nprobe)
             .iter()
             .map(|cells| cells.iter().map(|&c| sizes[c as usize]).sum::<usize>())
@@ -349,14 +320,7 @@ fn evaluate(data: &Embeddings, params: &RetrievalEvalParams) -> Result<Retrieval
             scanned_fraction: scanned as f64 / (nq * db.rows()) as f64,
         });
     }
-    let per_cluster = recall_table(&sizes, &truth_in, &found_in);
-    let per_label = group_of.as_ref().map_or_else(Vec::new, |g| {
-        let mut size = vec![0usize; groups];
-        for &x in g {
-            size[x] += 1;
-        }
-        recall_table(&size, &truth_in_group, &found_in_group)
-    });
+    let (per_cluster, per_label) = tally.tables(&sizes);
 
     let hubness = params
         .hubness
@@ -385,6 +349,67 @@ fn evaluate(data: &Embeddings, params: &RetrievalEvalParams) -> Result<Retrieval
         dedup,
         query_rows,
     })
+}
+
+/// Exact hits, and those probing found, per cell and per group of the caller's labels.
+struct Tally {
+    truth_in: Vec<usize>,
+    found_in: Vec<Vec<usize>>,
+    group_of: Option<Vec<usize>>,
+    truth_in_group: Vec<usize>,
+    found_in_group: Vec<Vec<usize>>,
+}
+
+impl Tally {
+    fn new(truth: &[Vec<Hit>], nlist: usize, group_of: Option<Vec<usize>>, probes: usize) -> Self {
+        let groups = group_of
+            .as_ref()
+            .map_or(0, |g| g.iter().max().map_or(0, |&m| m + 1));
+        let mut t = Tally {
+            truth_in: vec![0usize; nlist],
+            found_in: vec![vec![0usize; probes]; nlist],
+            truth_in_group: vec![0usize; groups],
+            found_in_group: vec![vec![0usize; probes]; groups],
+            group_of,
+        };
+        for h in truth.iter().flatten() {
+            t.truth_in[h.cluster] += 1;
+            if let Some(g) = &t.group_of {
+                t.truth_in_group[g[h.row]] += 1;
+            }
+        }
+        t
+    }
+
+    /// Counts the exact hits that `found` (probe setting `pi`) holds; returns how many.
+    fn record(&mut self, pi: usize, found: &[Vec<Hit>], truth: &[Vec<Hit>]) -> usize {
+        let mut hits_total = 0usize;
+        for (f, t) in found.iter().zip(truth) {
+            for h in t {
+                if f.iter().any(|g| g.row == h.row) {
+                    hits_total += 1;
+                    self.found_in[h.cluster][pi] += 1;
+                    if let Some(g) = &self.group_of {
+                        self.found_in_group[g[h.row]][pi] += 1;
+                    }
+                }
+            }
+        }
+        hits_total
+    }
+
+    /// Recall per cell (of `sizes` rows) and per group.
+    fn tables(&self, sizes: &[usize]) -> (Vec<ClusterRecall>, Vec<ClusterRecall>) {
+        let per_cluster = recall_table(sizes, &self.truth_in, &self.found_in);
+        let per_label = self.group_of.as_ref().map_or_else(Vec::new, |g| {
+            let mut size = vec![0usize; self.truth_in_group.len()];
+            for &x in g {
+                size[x] += 1;
+            }
+            recall_table(&size, &self.truth_in_group, &self.found_in_group)
+        });
+        (per_cluster, per_label)
+    }
 }
 
 /// Recall per group (groups no exact result lies in left out), worst first at the smallest
