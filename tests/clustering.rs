@@ -36,7 +36,7 @@ fn vectors(relative: &str) -> Embeddings {
 
 /// The nested-blobs fixture (300 x 100).
 fn nested() -> Embeddings {
-    vectors("tests/fixtures/nested-300x100.npy")
+    vectors("tests/fixtures/reference/nested-300x100.npy")
 }
 
 /// `other`'s labels on the rows `exact` clusters, beside `exact`'s own labels there.
@@ -56,8 +56,8 @@ fn sample() -> Embeddings {
 /// scikit-learn's silhouette_score, calinski_harabasz_score and davies_bouldin_score on the
 /// sample's vectors with fixed labelings (k = 10 and 58), computed once with scikit-learn 1.9.1.
 fn reference() -> serde_json::Value {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sklearn-scores-debian2k.json");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/reference/sklearn-scores-debian2k.json");
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -185,7 +185,7 @@ fn agglomerative_agrees_with_scikit_learn() {
     // scikit-learn 1.9.1 AgglomerativeClustering(n_clusters=58, linkage=..., metric="euclidean")
     // on the sample's vectors.
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/sklearn-agglomerative-debian2k-k58.json");
+        .join("tests/fixtures/reference/sklearn-agglomerative-debian2k-k58.json");
     let want: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let data = sample();
@@ -252,7 +252,7 @@ fn hdbscan_matches_the_hdbscan_library() {
     use embedscope::cluster::Selection;
     // hdbscan 0.8.44 HDBSCAN(min_cluster_size, min_samples=3, cluster_selection_method, ...)
     // on the sample's vectors (float64).
-    let want = fixture_json("hdbscan-debian2k.json");
+    let want = fixture_json("reference/hdbscan-debian2k.json");
     let data = sample();
     for (key, mcs, selection, eps, bar) in [
         ("eom_mcs5_ms3_eps0.0", 5, Selection::Eom, 0.0, 0.95),
@@ -314,7 +314,7 @@ fn hdbscan_matches_the_hdbscan_library() {
 #[test]
 fn hdbscan_equals_the_library_with_a_stable_tie_order() {
     use embedscope::cluster::Selection;
-    let want = fixture_json("hdbscan-stable-debian2k.json");
+    let want = fixture_json("reference/hdbscan-stable-debian2k.json");
     let data = sample();
     for (key, mcs, selection, eps) in [
         ("eom_mcs5_ms3_eps0.0", 5, Selection::Eom, 0.0),
@@ -366,9 +366,10 @@ fn hdbscan_variants_match_the_library_on_nested_blobs() {
     use embedscope::cluster::{Hdbscan, Selection};
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let data = nested();
-    let want: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("hdbscan-nested.json")).unwrap())
-            .unwrap();
+    let want: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("reference/hdbscan-nested.json")).unwrap(),
+    )
+    .unwrap();
     for (key, mcs, selection, eps, clusters) in [
         ("eom_mcs10_ms5_eps0.0", 10, Selection::Eom, 0.0, 4),
         ("leaf_mcs10_ms5_eps0.0", 10, Selection::Leaf, 0.0, 4),

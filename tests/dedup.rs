@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{repo, run};
+use common::{repo, run, run_json};
 
 #[test]
 fn dedup_finds_planted_copies_and_rejects_bad_thresholds() {
@@ -21,7 +21,7 @@ fn dedup_finds_planted_copies_and_rejects_bad_thresholds() {
     )
     .unwrap();
     let out = dir.path().join("pairs.csv");
-    let o = run(&[
+    let j = run_json(&[
         "dedup",
         jsonl.to_str().unwrap(),
         "--threshold",
@@ -30,8 +30,6 @@ fn dedup_finds_planted_copies_and_rejects_bad_thresholds() {
         out.to_str().unwrap(),
         "--json",
     ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     // cos(row 1, row 4) = 1/sqrt(1.01) = 0.995: in at 0.99.
     assert_eq!(j["pairs"], 2);
     assert_eq!(j["groups"], 2);
@@ -72,7 +70,7 @@ fn dedup_finds_planted_copies_and_rejects_bad_thresholds() {
     }
     let o = run(&[
         "dedup",
-        repo("tests/fixtures/empty.jsonl").to_str().unwrap(),
+        repo("tests/fixtures/inputs/empty.jsonl").to_str().unwrap(),
         "--out",
         dir.path().join("y.csv").to_str().unwrap(),
     ]);
@@ -99,7 +97,7 @@ fn keep_policies_write_the_deduplicated_corpus_and_groups() {
     let kept_ids = |keep: &str, ext: &str| -> (serde_json::Value, Vec<String>) {
         let out = dir.path().join(format!("dedup-{keep}.{ext}"));
         let groups = dir.path().join(format!("groups-{keep}.csv"));
-        let o = run(&[
+        let j = run_json(&[
             "dedup",
             jsonl.to_str().unwrap(),
             "--out",
@@ -112,8 +110,6 @@ fn keep_policies_write_the_deduplicated_corpus_and_groups() {
             groups.to_str().unwrap(),
             "--json",
         ]);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         let g = std::fs::read_to_string(&groups).unwrap();
         assert!(g.starts_with("row,group,kept\n0,0,"), "{g}");
         let ids = match ext {
@@ -164,7 +160,7 @@ fn keep_policies_write_the_deduplicated_corpus_and_groups() {
     // --keep longest without texts is an error before anything is written.
     let o = run(&[
         "dedup",
-        repo("tests/fixtures/seed6.npy").to_str().unwrap(),
+        repo("tests/fixtures/parity/seed6.npy").to_str().unwrap(),
         "--out",
         dir.path().join("q.csv").to_str().unwrap(),
         "--keep",
@@ -180,7 +176,7 @@ fn clustered_mode_reports_its_recall_against_exact() {
     let sample = repo("samples/debian-2k.parquet");
     let mut found = Vec::new();
     for mode in ["exact", "clustered"] {
-        let o = run(&[
+        let j = run_json(&[
             "dedup",
             sample.to_str().unwrap(),
             "--threshold",
@@ -193,8 +189,6 @@ fn clustered_mode_reports_its_recall_against_exact() {
             dir.path().join(format!("{mode}.csv")).to_str().unwrap(),
             "--json",
         ]);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         assert_eq!(j["mode"], mode);
         found.push(j);
     }

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::server::{serve, status, Reply};
-use common::{repo, run};
+use common::{repo, run, run_json};
 use embedscope::embed::{embed_texts, Embedder, EmbeddingCache, OpenAiParams};
 use embedscope::progress::Silent;
 
@@ -209,7 +209,7 @@ fn the_cli_embeds_through_the_api_and_records_the_model() {
     let out = dir.path().join("v.npy");
     let args = [
         "embed",
-        repo("tests/fixtures/seed6.jsonl").to_str().unwrap(),
+        repo("tests/fixtures/parity/seed6.jsonl").to_str().unwrap(),
         "--out",
         out.to_str().unwrap(),
         "--embedder",
@@ -223,16 +223,16 @@ fn the_cli_embeds_through_the_api_and_records_the_model() {
         "--json",
     ]
     .map(String::from);
-    let o = run(&args.iter().map(String::as_str).collect::<Vec<_>>());
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let j = run_json(&args.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!((j["rows"].as_u64(), j["dim"].as_u64()), (Some(6), Some(3)));
     assert!(j["model"].as_str().unwrap().ends_with(":test-embed"));
     // The audit records which model made the vectors.
     let json = dir.path().join("a.json");
     let mut audit_args = vec![
         "audit".to_string(),
-        repo("tests/fixtures/seed6.jsonl").display().to_string(),
+        repo("tests/fixtures/parity/seed6.jsonl")
+            .display()
+            .to_string(),
         "--out".into(),
         dir.path().join("r.html").display().to_string(),
         "--json".into(),

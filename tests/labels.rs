@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{repo, run};
+use common::{repo, run, run_json};
 
 use embedscope::io::{load, LoadOptions};
 use embedscope::label::{keywords, KeywordParams};
@@ -19,8 +19,8 @@ fn ctfidf_matches_the_scikit_learn_reference() {
     let texts = load(&path, &LoadOptions::default()).unwrap().texts.unwrap();
     // Labels: K-Means k = 10 on the sample; reference top-10 terms and weights computed with
     // scikit-learn's CountVectorizer(stop_words="english", ngram_range=(1, 2)) and BERTopic's
-    // ClassTfidfTransformer formula (tests/fixtures/ctfidf-debian2k-k10.json).
-    let reference = fixture("ctfidf-debian2k-k10.json");
+    // ClassTfidfTransformer formula (tests/fixtures/reference/ctfidf-debian2k-k10.json).
+    let reference = fixture("reference/ctfidf-debian2k-k10.json");
     let labels: Vec<Option<usize>> = reference["labels"]
         .as_array()
         .unwrap()
@@ -46,7 +46,7 @@ fn ctfidf_matches_the_scikit_learn_reference() {
 
 #[test]
 fn seed_sentences_name_the_ai_cluster() {
-    let path = repo("tests/fixtures/seed6.jsonl");
+    let path = repo("tests/fixtures/parity/seed6.jsonl");
     let texts = load(&path, &LoadOptions::default()).unwrap().texts.unwrap();
     // The split K-Means finds on the real vectors: {ML, DL, Python, AI} and {JS, TS}.
     let labels = [Some(0), Some(0), Some(0), Some(1), Some(0), Some(1)];
@@ -64,7 +64,7 @@ fn cli_label_names_clusters_and_rejects_mismatched_assignments() {
     let dir = tempfile::tempdir().unwrap();
     let sample = repo("samples/debian-2k.parquet");
     // Assignments from the reference fixture, with the first 100 rows as noise.
-    let reference = fixture("ctfidf-debian2k-k10.json");
+    let reference = fixture("reference/ctfidf-debian2k-k10.json");
     let mut csv = String::from("row,cluster\n");
     for (i, l) in reference["labels"].as_array().unwrap().iter().enumerate() {
         let c = if i < 100 { -1 } else { l.as_i64().unwrap() };
@@ -72,15 +72,13 @@ fn cli_label_names_clusters_and_rejects_mismatched_assignments() {
     }
     let assignments = dir.path().join("a.csv");
     std::fs::write(&assignments, csv).unwrap();
-    let o = run(&[
+    let j = run_json(&[
         "label",
         sample.to_str().unwrap(),
         "--assignments",
         assignments.to_str().unwrap(),
         "--json",
     ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(j["n_clusters"], 10);
     assert_eq!(j["noise"], 100);
     let clusters = j["clusters"].as_array().unwrap();
@@ -116,7 +114,7 @@ fn cli_label_names_clusters_and_rejects_mismatched_assignments() {
 fn cli_mmr_reranks_with_the_local_model() {
     // Needs the model (installed by the test command), like tests/model.rs.
     let dir = tempfile::tempdir().unwrap();
-    let reference = fixture("ctfidf-debian2k-k10.json");
+    let reference = fixture("reference/ctfidf-debian2k-k10.json");
     let mut csv = String::from("row,cluster\n");
     for (i, l) in reference["labels"].as_array().unwrap().iter().enumerate() {
         csv.push_str(&format!("{i},{}\n", l.as_i64().unwrap()));

@@ -8,7 +8,7 @@ use embedscope::Error;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
+        .join("tests/fixtures/inputs")
         .join(name)
 }
 
@@ -84,31 +84,64 @@ fn npy_round_trip_through_load() {
     assert_eq!(c.vectors.unwrap().row(0), &[0.6, 0.8]);
 }
 
+/// Every bad file in `tests/fixtures/inputs` and what its error must say: the file, the line
+/// (text formats) or row (Parquet), the column and the value.
+const BAD_FILES: &[(&str, &[&str])] = &[
+    (
+        "does-not-exist.jsonl",
+        &["does-not-exist.jsonl", "no such file"],
+    ),
+    ("no-text.csv", &["no column `text`", "id, body"]),
+    (
+        "bad-line.jsonl",
+        &["bad-line.jsonl: line 2: not a JSON object"],
+    ),
+    (
+        "ragged.jsonl",
+        &["line 2", "3 values, expected 2 like line 1"],
+    ),
+    (
+        "tiny-ragged.parquet",
+        &["row 2", "2 values, expected 3 like row 0"],
+    ),
+    ("nan.csv", &["nan.csv: line 3", "not finite"]),
+    ("tiny-nan.parquet", &["row 1", "element 0", "NaN"]),
+    ("bad-fields.csv", &["line 3", "3 fields, expected 2"]),
+    (
+        "tiny-null-text.parquet",
+        &["row 1", "`text` is missing or null"],
+    ),
+    (
+        "tiny-int-text.parquet",
+        &["column `text`", "expected strings"],
+    ),
+    ("empty.jsonl", &["empty.jsonl", "the corpus is empty"]),
+    (
+        "tiny-empty.parquet",
+        &["tiny-empty.parquet", "the corpus is empty"],
+    ),
+];
+
 #[test]
-fn missing_file_is_named() {
-    let e = err("does-not-exist.jsonl");
-    assert!(
-        e.contains("does-not-exist.jsonl") && e.contains("no such file"),
-        "{e}"
-    );
+fn every_bad_file_is_named_with_its_place() {
+    for (name, wants) in BAD_FILES {
+        let e = err(name);
+        for want in *wants {
+            assert!(e.contains(want), "{name}: `{e}` lacks `{want}`");
+        }
+    }
+    for name in ["empty.jsonl", "tiny-empty.parquet"] {
+        assert!(matches!(load_default(name), Err(Error::EmptyCorpus { .. })));
+    }
 }
 
 #[test]
-fn unsupported_extension() {
+fn unsupported_extension_and_missing_vector_column() {
     let e = load(Path::new("corpus.txt"), &LoadOptions::default())
         .unwrap_err()
         .to_string();
     assert!(
         e.contains("unsupported format") && e.contains("corpus.txt"),
-        "{e}"
-    );
-}
-
-#[test]
-fn missing_column_lists_the_columns_present() {
-    let e = err("no-text.csv");
-    assert!(
-        e.contains("no column `text`") && e.contains("id, body"),
         "{e}"
     );
     let opts = LoadOptions {
@@ -117,78 +150,6 @@ fn missing_column_lists_the_columns_present() {
     };
     let e = load(&fixture("tiny.jsonl"), &opts).unwrap_err().to_string();
     assert!(e.contains("no column `vec`"), "{e}");
-}
-
-#[test]
-fn malformed_jsonl_line_has_its_line_number() {
-    let e = err("bad-line.jsonl");
-    assert!(
-        e.contains("bad-line.jsonl: line 2: not a JSON object"),
-        "{e}"
-    );
-}
-
-#[test]
-fn ragged_vectors_name_both_lines() {
-    let e = err("ragged.jsonl");
-    assert!(
-        e.contains("line 2") && e.contains("3 values, expected 2 like line 1"),
-        "{e}"
-    );
-    let e = err("tiny-ragged.parquet");
-    assert!(
-        e.contains("row 2") && e.contains("2 values, expected 3 like row 0"),
-        "{e}"
-    );
-}
-
-#[test]
-fn nan_is_rejected_with_location() {
-    let e = err("nan.csv");
-    assert!(
-        e.contains("nan.csv: line 3") && e.contains("not finite"),
-        "{e}"
-    );
-    let e = err("tiny-nan.parquet");
-    assert!(
-        e.contains("row 1") && e.contains("element 0") && e.contains("NaN"),
-        "{e}"
-    );
-}
-
-#[test]
-fn empty_corpora() {
-    assert!(matches!(
-        load_default("empty.jsonl"),
-        Err(Error::EmptyCorpus { .. })
-    ));
-    assert!(matches!(
-        load_default("tiny-empty.parquet"),
-        Err(Error::EmptyCorpus { .. })
-    ));
-}
-
-#[test]
-fn csv_with_wrong_field_count() {
-    let e = err("bad-fields.csv");
-    assert!(
-        e.contains("line 3") && e.contains("3 fields, expected 2"),
-        "{e}"
-    );
-}
-
-#[test]
-fn null_and_non_string_texts() {
-    let e = err("tiny-null-text.parquet");
-    assert!(
-        e.contains("row 1") && e.contains("`text` is missing or null"),
-        "{e}"
-    );
-    let e = err("tiny-int-text.parquet");
-    assert!(
-        e.contains("column `text`") && e.contains("expected strings"),
-        "{e}"
-    );
 }
 
 #[test]

@@ -13,7 +13,7 @@ use embedscope::Embeddings;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
+        .join("tests/fixtures/parity")
         .join(name)
 }
 

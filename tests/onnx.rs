@@ -13,12 +13,12 @@ use embedscope::Embeddings;
 #[test]
 fn int8_onnx_agrees_with_sentence_transformers() {
     let corpus = load(
-        &common::repo("tests/fixtures/parity-debian400.jsonl"),
+        &common::repo("tests/fixtures/parity/parity-debian400.jsonl"),
         &LoadOptions::default(),
     )
     .unwrap();
     let texts = corpus.texts.unwrap();
-    let r = read_npy(&common::repo("tests/fixtures/parity-debian400.npy")).unwrap();
+    let r = read_npy(&common::repo("tests/fixtures/parity/parity-debian400.npy")).unwrap();
     let want = Embeddings::new(r.data, r.cols).unwrap();
     let model = OnnxParams::new(
         default_onnx_dir().join("all-MiniLM-L6-v2-int8/model.onnx"),
@@ -57,7 +57,7 @@ fn missing_files_are_named() {
 fn the_cli_embeds_with_fastembed() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("v.npy");
-    let seed = common::repo("tests/fixtures/seed6.jsonl");
+    let seed = common::repo("tests/fixtures/parity/seed6.jsonl");
     let o = common::run(&[
         "embed",
         seed.to_str().unwrap(),
@@ -114,7 +114,7 @@ fn cls_pooling_is_read_from_the_folder() {
     )
     .unwrap();
     let texts: Vec<String> = load(
-        &common::repo("tests/fixtures/parity-debian400.jsonl"),
+        &common::repo("tests/fixtures/parity/parity-debian400.jsonl"),
         &LoadOptions::default(),
     )
     .unwrap()
@@ -167,7 +167,9 @@ fn catalogue_models_name_what_is_known_and_why_they_failed() {
     let dir = tempfile::tempdir().unwrap();
     let o = common::run(&[
         "embed",
-        common::repo("tests/fixtures/seed6.jsonl").to_str().unwrap(),
+        common::repo("tests/fixtures/parity/seed6.jsonl")
+            .to_str()
+            .unwrap(),
         "--embedder",
         "fastembed",
         "--fastembed-model",
@@ -176,10 +178,21 @@ fn catalogue_models_name_what_is_known_and_why_they_failed() {
         dir.path().join("v.npy").to_str().unwrap(),
     ]);
     if o.status.success() {
-        // Online: the model was downloaded and used.
+        // Online: the model was downloaded and used; its vectors must be there, one per
+        // sentence, BGE-small's 384 dimensions, unit length.
+        let m = embedscope::io::npy::read_npy(&dir.path().join("v.npy")).unwrap();
+        assert_eq!((m.rows, m.cols), (6, 384));
+        for row in m.data.chunks(m.cols) {
+            let norm: f32 = row.iter().map(|x| x * x).sum::<f32>().sqrt();
+            assert!((norm - 1.0).abs() < 1e-4, "norm {norm}");
+        }
         return;
     }
     assert_eq!(o.status.code(), Some(2));
+    assert!(
+        !dir.path().join("v.npy").exists(),
+        "nothing written on failure"
+    );
     let e = String::from_utf8_lossy(&o.stderr);
     assert!(
         e.contains("BGESmallENV15") && e.contains("Hugging Face"),

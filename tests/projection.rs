@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{repo, run};
+use common::{repo, run, run_json};
 
 use embedscope::io::{load, npy::read_npy, LoadOptions};
 use embedscope::project::{trustworthiness, trustworthiness_sample, Pca, Umap, UmapInit};
@@ -155,9 +155,9 @@ fn bad_parameters_are_clear_errors() {
 #[test]
 fn cli_project_writes_coordinates_and_rejects_bad_input() {
     let dir = tempfile::tempdir().unwrap();
-    let input = repo("tests/fixtures/nested-300x100.npy");
+    let input = repo("tests/fixtures/reference/nested-300x100.npy");
     let npy = dir.path().join("c.npy");
-    let o = run(&[
+    let j = run_json(&[
         "project",
         input.to_str().unwrap(),
         "--out",
@@ -167,8 +167,6 @@ fn cli_project_writes_coordinates_and_rejects_bad_input() {
         "--knn",
         "nn-descent",
     ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(j["method"], "umap");
     assert!(j["knn_recall"].as_f64().unwrap() > 0.9, "{j}");
     assert_eq!(j["rows"], 300);
@@ -274,9 +272,9 @@ fn bertopic_route_clusters_projected_points() {
 #[test]
 fn cli_umap_dims_reduces_before_clustering() {
     let dir = tempfile::tempdir().unwrap();
-    let input = repo("tests/fixtures/nested-300x100.npy");
+    let input = repo("tests/fixtures/reference/nested-300x100.npy");
     let out = dir.path().join("a.csv");
-    let o = run(&[
+    let j = run_json(&[
         "cluster",
         input.to_str().unwrap(),
         "--algorithm",
@@ -289,8 +287,6 @@ fn cli_umap_dims_reduces_before_clustering() {
         out.to_str().unwrap(),
         "--json",
     ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(j["umap_dims"], 5);
     assert!(j["n_clusters"].as_u64().unwrap() >= 2, "{j}");
     assert!(out.exists());
@@ -308,7 +304,7 @@ fn cli_umap_dims_reduces_before_clustering() {
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("euclidean"));
-    let o = run(&[
+    let j = run_json(&[
         "optimal-k",
         input.to_str().unwrap(),
         "--umap-dims",
@@ -317,8 +313,6 @@ fn cli_umap_dims_reduces_before_clustering() {
         "5",
         "--json",
     ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(j["umap_dims"], 5);
     assert_eq!(j["per_k"].as_array().unwrap().len(), 4);
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{repo, run};
+use common::{repo, run, run_json};
 
 fn sample() -> String {
     repo("samples/debian-2k.parquet")
@@ -14,7 +14,7 @@ fn sample() -> String {
 
 #[test]
 fn search_by_row_finds_the_row_first_and_reports_what_probing_missed() {
-    let o = run(&[
+    let j = run_json(&[
         "search",
         &sample(),
         "--row",
@@ -26,8 +26,6 @@ fn search_by_row_finds_the_row_first_and_reports_what_probing_missed() {
         "--exact",
         "--json",
     ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(j["nlist"], 45); // round(sqrt(2000))
     let r = &j["results"][0];
     let hits = r["hits"].as_array().unwrap();
@@ -47,7 +45,7 @@ fn search_by_row_finds_the_row_first_and_reports_what_probing_missed() {
 
 #[test]
 fn search_by_text_embeds_the_query() {
-    let o = run(&[
+    let j = run_json(&[
         "search",
         &sample(),
         "--query",
@@ -56,8 +54,6 @@ fn search_by_text_embeds_the_query() {
         "45",
         "--json",
     ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let hits = j["results"][0]["hits"].as_array().unwrap();
     assert_eq!(hits.len(), 10);
     let top = hits[0]["text"].as_str().unwrap().to_lowercase();
@@ -71,7 +67,7 @@ fn search_by_text_embeds_the_query() {
 fn retrieval_eval_measures_every_nprobe() {
     let dir = tempfile::tempdir().unwrap();
     let per_cluster = dir.path().join("cells.csv");
-    let o = run(&[
+    let j = run_json(&[
         "retrieval-eval",
         &sample(),
         "--nprobe",
@@ -82,8 +78,6 @@ fn retrieval_eval_measures_every_nprobe() {
         per_cluster.to_str().unwrap(),
         "--json",
     ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     // As the peer harness: a tenth held out (200 queries), nlist = round(sqrt(1800)).
     assert_eq!(
         (
@@ -150,11 +144,11 @@ fn bad_retrieval_input_is_exit_2() {
         vec!["retrieval-eval", &sample(), "--dedup-threshold", "1.5"],
         vec![
             "retrieval-eval",
-            repo("tests/fixtures/empty.jsonl").to_str().unwrap(),
+            repo("tests/fixtures/inputs/empty.jsonl").to_str().unwrap(),
         ],
         vec![
             "retrieval-eval",
-            repo("tests/fixtures/seed6.npy").to_str().unwrap(),
+            repo("tests/fixtures/parity/seed6.npy").to_str().unwrap(),
         ],
     ] {
         let o = run(&args);

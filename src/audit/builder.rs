@@ -497,3 +497,89 @@ fn centroid_cosines(data: &Embeddings, labels: &[usize], k: usize) -> Vec<f32> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Corpus;
+
+    #[test]
+    fn every_rule_is_checked_before_any_stage_runs() {
+        let rule = |b: AuditBuilder<'_>| Error::rule(b.check());
+        assert_eq!(rule(Audit::builder().k_range(1, 3)), "k_min");
+        assert_eq!(rule(Audit::builder().k_range(5, 3)), "k_max");
+        assert_eq!(
+            rule(Audit::builder().dedup_threshold(0.0)),
+            "dedup_threshold"
+        );
+        let limits = |t: VerdictThresholds| Audit::builder().thresholds(t);
+        let base = VerdictThresholds::default();
+        assert_eq!(
+            rule(limits(VerdictThresholds {
+                max_noise_share: 1.5,
+                ..base.clone()
+            })),
+            "max_noise_share"
+        );
+        assert_eq!(
+            rule(limits(VerdictThresholds { nprobe: 0, ..base })),
+            "nprobe"
+        );
+        // A corpus with neither vectors nor an embedder fails on the parameter first: nothing
+        // was embedded or swept before the check.
+        let corpus = Corpus::from_texts(["a", "b", "c"]);
+        assert_eq!(
+            Error::rule(Audit::builder().dedup_threshold(2.0).run(&corpus)),
+            "dedup_threshold"
+        );
+        assert!(matches!(
+            Audit::builder().run(&corpus),
+            Err(Error::Unsupported(m)) if m.contains("no embedder")
+        ));
+    }
+
+    #[test]
+    fn sweep_notes_say_weak_structure_and_edges() {
+        let score = |k: usize, silhouette: f64| crate::cluster::KScore {
+            k,
+            inertia: 1.0,
+            silhouette,
+            calinski_harabasz: 1.0,
+            davies_bouldin: 1.0,
+        };
+        let sweep = SweepSummary {
+            per_k: vec![score(2, 0.02), score(3, 0.03)],
+            chosen_k: 3,
+            silhouette_rows: 10,
+            weak_structure: true,
+            chosen_at_edge: true,
+        };
+        let notes = sweep_notes(&sweep);
+        assert_eq!(notes.len(), 2);
+        assert!(
+            notes[0].contains("best silhouette is 0.030"),
+            "{}",
+            notes[0]
+        );
+        assert!(notes[1].contains("range 2..=3"), "{}", notes[1]);
+        let strong = SweepSummary {
+            weak_structure: false,
+            chosen_at_edge: false,
+            ..sweep
+        };
+        assert!(sweep_notes(&strong).is_empty());
+    }
+
+    #[test]
+    fn clock_laps_measure_from_the_previous_lap() {
+        let mut clock = Clock::start();
+        clock.lap("one");
+        clock.lap("two");
+        let stages: Vec<&str> = clock.timings.iter().map(|t| t.stage.as_str()).collect();
+        assert_eq!(stages, ["one", "two"]);
+        assert!(clock
+            .timings
+            .iter()
+            .all(|t| t.seconds >= 0.0 && t.qps.is_none()));
+    }
+}

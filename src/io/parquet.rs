@@ -359,3 +359,57 @@ impl Iterator for VectorBatches {
         Some(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Embeddings;
+
+    fn vectors() -> Embeddings {
+        Embeddings::new((0..30).map(|i| (i % 7) as f32 + 1.0).collect(), 3).unwrap()
+    }
+
+    #[test]
+    fn written_vectors_read_back_whole_and_in_batches() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v.parquet");
+        let ids: Vec<String> = (0..10).map(|i| format!("doc-{i}")).collect();
+        let v = vectors();
+        write_vectors_parquet(&path, &ids, &v).unwrap();
+        let c = load(&path, &LoadOptions::default()).unwrap();
+        assert_eq!(c.ids, ids);
+        let back = c.vectors.as_ref().unwrap().as_slice();
+        // Loading normalises the (already unit) rows once more: equal to the last bit or so.
+        assert!(back
+            .iter()
+            .zip(v.as_slice())
+            .all(|(a, b)| (a - b).abs() < 1e-6));
+        // In slices of 4 rows: 4 + 4 + 2, the same values in the same order.
+        let batches = vector_batches(&path, None, 4).unwrap();
+        assert_eq!(batches.rows(), 10);
+        let parts: Vec<Embeddings> = batches.map(|b| b.unwrap()).collect();
+        assert_eq!(
+            parts.iter().map(Embeddings::rows).collect::<Vec<_>>(),
+            [4, 4, 2]
+        );
+        let joined: Vec<f32> = parts.iter().flat_map(|p| p.as_slice().to_vec()).collect();
+        assert_eq!(joined, back, "batches hold exactly what a whole read holds");
+    }
+
+    #[test]
+    fn a_missing_vector_column_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v.parquet");
+        let ids: Vec<String> = (0..10).map(|i| i.to_string()).collect();
+        write_vectors_parquet(&path, &ids, &vectors()).unwrap();
+        let e = vector_batches(&path, Some("nope"), 4)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("nope") && e.contains("embedding"), "{e}");
+        assert!(matches!(
+            vector_batches(&dir.path().join("absent.parquet"), None, 4),
+            Err(Error::FileNotFound { .. })
+        ));
+    }
+}

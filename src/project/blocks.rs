@@ -344,3 +344,42 @@ impl Step<'_> {
         owed
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partition_puts_every_vertex_in_one_block_of_about_equal_work() {
+        // 1,000 points on a 2-D grid, work 1 each but 5 for every tenth.
+        let n = 1000;
+        let pos: Vec<f32> = (0..n)
+            .flat_map(|i| [(i % 40) as f32, (i / 40) as f32])
+            .collect();
+        let work: Vec<f64> = (0..n)
+            .map(|i| if i % 10 == 0 { 5.0 } else { 1.0 })
+            .collect();
+        let groups = partition(&pos, 2, BLOCKS, &work, 0);
+        assert_eq!(groups.len(), BLOCKS);
+        let mut seen: Vec<u32> = groups.iter().flatten().copied().collect();
+        seen.sort_unstable();
+        assert_eq!(seen, (0..n as u32).collect::<Vec<_>>(), "each vertex once");
+        let total: f64 = work.iter().sum();
+        for g in &groups {
+            assert!(g.windows(2).all(|w| w[0] < w[1]), "members in index order");
+            let share = g.iter().map(|&v| work[v as usize]).sum::<f64>() / total;
+            assert!((share - 1.0 / BLOCKS as f64).abs() < 0.02, "share {share}");
+        }
+        // The same input, the same blocks (ties by index).
+        assert_eq!(groups, partition(&pos, 2, BLOCKS, &work, 0));
+    }
+
+    #[test]
+    fn split_mut_cuts_at_the_offsets() {
+        let mut v: Vec<u32> = (0..10).collect();
+        let parts = split_mut(&mut v, &[3, 3, 7]);
+        let lens: Vec<usize> = parts.iter().map(|p| p.len()).collect();
+        assert_eq!(lens, [3, 0, 4, 3]);
+        assert_eq!(parts[2][0], 3);
+    }
+}

@@ -283,4 +283,28 @@ mod tests {
     fn epochs_per_sample_is_max_over_weight() {
         assert_eq!(epochs_per_sample(&[1.0, 0.5, 0.25]), vec![1.0, 2.0, 4.0]);
     }
+
+    #[test]
+    fn sampling_periods_learning_rate_and_clip() {
+        // The heaviest edge every epoch, one a quarter as heavy every fourth; none for 0.
+        assert_eq!(epochs_per_sample(&[1.0, 0.25, 0.0]), [1.0, 4.0, -1.0]);
+        let cfg = LayoutConfig {
+            a: 1.0,
+            b: 1.0,
+            gamma: 1.0,
+            initial_alpha: 1.0,
+            negative_sample_rate: 5.0,
+            n_epochs: 200,
+            seed: 42,
+        };
+        // umap-learn: alpha for epoch n is 1 - (n - 1) / n_epochs after the first.
+        assert_eq!(learning_rate(&cfg, 0), 1.0);
+        assert_eq!(learning_rate(&cfg, 1), 1.0);
+        assert!((learning_rate(&cfg, 101) - 0.5).abs() < 1e-6);
+        assert_eq!((clip(9.0), clip(-9.0), clip(0.5)), (4.0, -4.0, 0.5));
+        // Vertex picks stay in range and the per-vertex streams differ.
+        let mut r = rng_for(42, 3, 7);
+        assert!((0..1000).all(|_| pick(&mut r, 13) < 13));
+        assert_ne!(rng_for(42, 3, 7).next_u64(), rng_for(42, 3, 8).next_u64());
+    }
 }

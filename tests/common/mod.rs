@@ -12,12 +12,40 @@ pub fn repo(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
 
+/// A file of `tests/fixtures` (`inputs/`, `reference/` or `parity/`; see its README).
+pub fn fixture(relative: &str) -> PathBuf {
+    repo("tests/fixtures").join(relative)
+}
+
+/// The shipped sample corpus.
+pub fn sample() -> PathBuf {
+    repo("samples/debian-2k.parquet")
+}
+
 /// Runs the `embedscope` binary with `args`.
 pub fn run(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_embedscope"))
         .args(args)
         .output()
         .expect("the binary runs")
+}
+
+/// What the binary wrote to stderr.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Runs the binary with `args` (a `--json` command), asserts that it succeeded (showing its
+/// stderr if not) and returns the JSON object it printed.
+pub fn run_json(args: &[&str]) -> serde_json::Value {
+    let o = run(args);
+    assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{args:?}: stdout is not JSON ({e}): {}",
+            String::from_utf8_lossy(&o.stdout)
+        )
+    })
 }
 
 /// The first `n` documents of the sample corpus, with their vectors.

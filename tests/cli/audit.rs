@@ -1,0 +1,133 @@
+//! `embedscope audit`: the report, `audit.json`, byte-identical reruns.
+
+use crate::common::{fixture, run, sample, stderr};
+
+#[test]
+fn audit_of_the_sample_writes_report_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("r/sample.html");
+    let json = dir.path().join("audit.json");
+    let o = run(&[
+        "audit",
+        sample().to_str().unwrap(),
+        "--out",
+        html.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+        "--k-max",
+        "6",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("How many clusters") && page.contains("plotly.js v3.0.1"));
+    // Outside the inlined plotly.js (whose map traces know tile servers, unused here), nothing
+    // may point at the network: corpus texts with URLs are escaped text, not attributes.
+    let start = page
+        .find("<script>/**\n* plotly.js")
+        .expect("plotly.js inlined");
+    let end = start + page[start..].find("</script>").unwrap();
+    let rest = format!("{}{}", &page[..start], &page[end..]);
+    for attr in [
+        "src=\"http",
+        "href=\"http",
+        "src='http",
+        "href='http",
+        "@import",
+        "url(http",
+    ] {
+        assert!(
+            !rest.contains(attr),
+            "the report points at the network: {attr}"
+        );
+    }
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v["corpus"]["rows"], 2000);
+    assert_eq!(v["corpus"]["vectors"]["kind"], "file");
+    let per_k = v["optimal_k"]["per_k"].as_array().unwrap();
+    assert_eq!(per_k.len(), 5, "k = 2..=6");
+    let chosen = v["optimal_k"]["chosen_k"].as_u64().unwrap();
+    let sizes: u64 = v["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["size"].as_u64().unwrap())
+        .sum();
+    assert_eq!(sizes, 2000);
+    assert_eq!(v["clusters"].as_array().unwrap().len() as u64, chosen);
+    // The cluster tree: every cluster a leaf once, one merge fewer than clusters.
+    let mut leaves: Vec<u64> = v["cluster_tree"]["dendrogram"]["leaves"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_u64().unwrap())
+        .collect();
+    leaves.sort();
+    assert_eq!(leaves, (0..chosen).collect::<Vec<u64>>());
+    assert_eq!(
+        v["cluster_tree"]["linkage"].as_array().unwrap().len() as u64,
+        chosen - 1
+    );
+    assert!(page.contains("id=\"chart-tree\""));
+    // The 2-D map: summary in audit.json, every point in the page.
+    assert_eq!(v["map"]["method"], "umap");
+    assert_eq!(v["map"]["plotted"], 2000);
+    assert!(
+        v["map"]["trustworthiness"].as_f64().unwrap() > 0.85,
+        "{}",
+        v["map"]
+    );
+    assert!(
+        v["map"].get("points").is_none(),
+        "points stay out of audit.json"
+    );
+    let map_data = page
+        .split("<script type=\"application/json\" id=\"map-data\">")
+        .nth(1)
+        .and_then(|r| r.split("</script>").next())
+        .expect("map data in the page");
+    let m: serde_json::Value = serde_json::from_str(map_data).unwrap();
+    assert_eq!(m["x"].as_array().unwrap().len(), 2000);
+    assert_eq!(m["cluster"].as_array().unwrap().len(), 2000);
+    assert!(page.contains("id=\"chart-map\""));
+    assert!(v["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n.as_str().unwrap().contains("Weak cluster structure")));
+}
+
+#[test]
+fn same_input_same_bytes_without_timings() {
+    let dir = tempfile::tempdir().unwrap();
+    let render = |name: &str| {
+        let (out, json) = (
+            dir.path().join(format!("{name}.html")),
+            dir.path().join(format!("{name}.json")),
+        );
+        let o = run(&[
+            "audit",
+            fixture("parity/seed6.jsonl").to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--json",
+            json.to_str().unwrap(),
+            "--k-max",
+            "3",
+            "--no-cache",
+            "--no-timings",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        (
+            std::fs::read(out).unwrap(),
+            std::fs::read_to_string(json).unwrap(),
+        )
+    };
+    let (a, b) = (render("a"), render("b"));
+    assert!(a.0 == b.0, "two runs gave different reports");
+    // The outputs name themselves; everything else is equal.
+    assert_eq!(a.1.replace("a.html", "x"), b.1.replace("b.html", "x"));
+    let page = String::from_utf8(a.0).unwrap();
+    assert!(!page.contains("<section id=\"timings\">"));
+    assert!(a.1.contains("\"timings\": []"));
+}
