@@ -127,7 +127,9 @@ fn rate_limits_are_retried_after_the_servers_wait() {
     });
     let e = params(&base).connect().unwrap();
     let started = Instant::now();
-    let v = e.embed(&["one text"], &|_| {}).unwrap();
+    let v = e
+        .embed(&["one text"], &embedscope::progress::Silent)
+        .unwrap();
     assert!(
         started.elapsed() >= Duration::from_millis(950),
         "Retry-After honoured"
@@ -142,7 +144,10 @@ fn failures_say_why() {
     // 500 on every embedding request (after the probe): retries, then the reason.
     let (base, count) = serve(|n, body| if n == 0 { answer(body) } else { status(500) });
     let e = params(&base).max_retries(2).connect().unwrap();
-    let err = e.embed(&["x"], &|_| {}).unwrap_err().to_string();
+    let err = e
+        .embed(&["x"], &embedscope::progress::Silent)
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("HTTP 500") && err.contains("test-embed"),
         "{err}"
@@ -164,7 +169,7 @@ fn failures_say_why() {
     let err = params(&base)
         .connect()
         .unwrap()
-        .embed(&["x"], &|_| {})
+        .embed(&["x"], &embedscope::progress::Silent)
         .unwrap_err()
         .to_string();
     assert!(err.contains("no `data` array"), "{err}");
@@ -198,7 +203,7 @@ fn in_flight_requests_stay_within_the_limit() {
         .unwrap();
     let t = texts(8);
     let refs: Vec<&str> = t.iter().map(String::as_str).collect();
-    e.embed(&refs, &|_| {}).unwrap();
+    e.embed(&refs, &embedscope::progress::Silent).unwrap();
     assert_eq!(peak.load(Ordering::SeqCst), 2);
 }
 

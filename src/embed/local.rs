@@ -12,6 +12,7 @@ use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStr
 use super::bert::Bert;
 use super::Embedder;
 use crate::error::{Error, Result};
+use crate::progress::Progress;
 
 /// Environment variable naming the model directory.
 pub const MODEL_DIR_ENV: &str = "EMBEDSCOPE_MODEL_DIR";
@@ -231,7 +232,7 @@ impl Embedder for LocalModel {
         self.bert.cfg.hidden_size
     }
 
-    fn embed(&self, texts: &[&str], progress: &(dyn Fn(usize) + Sync)) -> Result<Vec<f32>> {
+    fn embed(&self, texts: &[&str], progress: &dyn Progress) -> Result<Vec<f32>> {
         let h = self.dim();
         let ids = self.tokenize(texts)?;
         // Longest first: similar lengths share a batch, and the slowest batches run while the
@@ -262,7 +263,7 @@ impl Embedder for LocalModel {
                 let hidden = self.bert.forward(&batch);
                 let mut pooled = vec![0.0f32; batch.len() * h];
                 self.pool(&hidden, &lens, &mut pooled);
-                progress(batch.len());
+                progress.advance(batch.len() as u64);
                 pooled
             })
             .collect();

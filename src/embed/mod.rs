@@ -28,9 +28,10 @@ pub trait Embedder: Send + Sync {
     fn model_id(&self) -> &str;
     /// Vector dimension.
     fn dim(&self) -> usize;
-    /// Raw vectors for `texts` (row-major, `texts.len() x dim`, need not be normalised). Calls
-    /// `progress(n)` as each `n` more texts are done.
-    fn embed(&self, texts: &[&str], progress: &(dyn Fn(usize) + Sync)) -> Result<Vec<f32>>;
+    /// Raw vectors for `texts` (row-major, `texts.len() x dim`, need not be normalised),
+    /// advancing `progress` by `n` as each `n` more texts are done (the caller starts and
+    /// finishes the stage).
+    fn embed(&self, texts: &[&str], progress: &dyn Progress) -> Result<Vec<f32>>;
 }
 
 /// What [`embed_texts`] did.
@@ -81,7 +82,7 @@ pub fn embed_texts(
     let fresh = if todo_texts.is_empty() {
         Vec::new()
     } else {
-        embedder.embed(&todo_texts, &|n| progress.advance(n as u64))?
+        embedder.embed(&todo_texts, progress)?
     };
     progress.finish();
     let seconds = started.elapsed().as_secs_f64();
@@ -154,9 +155,9 @@ mod tests {
         fn dim(&self) -> usize {
             2
         }
-        fn embed(&self, texts: &[&str], progress: &(dyn Fn(usize) + Sync)) -> Result<Vec<f32>> {
+        fn embed(&self, texts: &[&str], progress: &dyn Progress) -> Result<Vec<f32>> {
             self.0.fetch_add(texts.len(), Ordering::SeqCst);
-            progress(texts.len());
+            progress.advance(texts.len() as u64);
             Ok(texts.iter().flat_map(|t| [t.len() as f32, 1.0]).collect())
         }
     }

@@ -16,6 +16,7 @@ use fastembed::{InitOptionsUserDefined, TextEmbedding, TokenizerFiles, UserDefin
 use super::local::{max_seq_length_of, pooling_of};
 use super::{Embedder, Pooling};
 use crate::error::{Error, Result};
+use crate::progress::Progress;
 
 /// Where `scripts/install-onnx.sh` puts ONNX Runtime and the int8 model.
 pub fn default_onnx_dir() -> PathBuf {
@@ -119,7 +120,9 @@ impl OnnxParams {
             dim: 0,
             batch_size: self.batch_size.max(1),
         };
-        m.dim = m.embed(&["dimension probe"], &|_| {})?.len();
+        m.dim = m
+            .embed(&["dimension probe"], &crate::progress::Silent)?
+            .len();
         Ok(m)
     }
 }
@@ -167,7 +170,9 @@ pub fn catalog_model(name: &str, library: Option<&Path>) -> Result<OnnxModel> {
         dim: 0,
         batch_size: 64,
     };
-    m.dim = m.embed(&["dimension probe"], &|_| {})?.len();
+    m.dim = m
+        .embed(&["dimension probe"], &crate::progress::Silent)?
+        .len();
     Ok(m)
 }
 
@@ -188,7 +193,7 @@ impl Embedder for OnnxModel {
         self.dim
     }
 
-    fn embed(&self, texts: &[&str], progress: &(dyn Fn(usize) + Sync)) -> Result<Vec<f32>> {
+    fn embed(&self, texts: &[&str], progress: &dyn Progress) -> Result<Vec<f32>> {
         let mut out = Vec::with_capacity(texts.len() * self.dim);
         let mut model = self.inner.lock().expect("the ONNX session lock");
         for chunk in texts.chunks(self.batch_size * 4) {
@@ -202,7 +207,7 @@ impl Embedder for OnnxModel {
             for v in vectors {
                 out.extend(v);
             }
-            progress(chunk.len());
+            progress.advance(chunk.len() as u64);
         }
         Ok(out)
     }

@@ -15,6 +15,7 @@ use std::time::Duration;
 use super::Embedder;
 use crate::error::{Error, Result};
 use crate::http::{post_json, RetryPolicy, Secret};
+use crate::progress::Progress;
 use crate::rng::Rng;
 
 /// Parameters of an [`OpenAiEmbedder`].
@@ -260,7 +261,7 @@ impl Embedder for OpenAiEmbedder {
         self.dim
     }
 
-    fn embed(&self, texts: &[&str], progress: &(dyn Fn(usize) + Sync)) -> Result<Vec<f32>> {
+    fn embed(&self, texts: &[&str], progress: &dyn Progress) -> Result<Vec<f32>> {
         let p = &self.params;
         // Batches by count and by size.
         let mut batches: Vec<std::ops::Range<usize>> = Vec::new();
@@ -292,7 +293,7 @@ impl Embedder for OpenAiEmbedder {
                     match self.request(&texts[range.clone()], b + 1) {
                         Ok(v) => {
                             *results[b].lock().expect("lock") = Some(v);
-                            progress(range.len());
+                            progress.advance(range.len() as u64);
                         }
                         Err(e) => {
                             failed.lock().expect("lock").get_or_insert(e);

@@ -283,7 +283,7 @@ impl ClusterIndex {
         top_k: usize,
         nprobe: usize,
     ) -> Result<Vec<Hit>> {
-        let v = embedder.embed(&[text], &|_| {})?;
+        let v = embedder.embed(&[text], &crate::progress::Silent)?;
         self.search(&v, top_k, nprobe)
     }
 

@@ -31,7 +31,7 @@ pub fn mmr(
         .join(" ");
     let mut texts: Vec<&str> = candidates.iter().map(|k| k.term.as_str()).collect();
     texts.push(&topic_text);
-    let mut v = embedder.embed(&texts, &|_| {})?;
+    let mut v = embedder.embed(&texts, &crate::progress::Silent)?;
     for row in v.chunks_mut(d) {
         crate::linalg::normalise(row);
     }
@@ -78,7 +78,7 @@ mod tests {
         fn dim(&self) -> usize {
             3
         }
-        fn embed(&self, texts: &[&str], _: &(dyn Fn(usize) + Sync)) -> Result<Vec<f32>> {
+        fn embed(&self, texts: &[&str], _: &dyn crate::progress::Progress) -> Result<Vec<f32>> {
             Ok(texts
                 .iter()
                 .flat_map(|t| match *t {
