@@ -26,17 +26,22 @@ fn sizes_table(sizes: &[usize]) -> String {
     table(&["cluster", "size", "share"], &rows, 20)
 }
 
+/// One row per document: row, cluster.
+fn labels_frame(labels: &[usize]) -> Result<DataFrame> {
+    let n = labels.len();
+    frame(
+        n,
+        vec![
+            u32_col("row", 0..n),
+            u32_col("cluster", labels.iter().copied()),
+        ],
+    )
+}
+
 impl KMeansModel {
     /// One row per document: row, cluster.
     pub fn to_frame(&self) -> Result<DataFrame> {
-        let n = self.labels().len();
-        frame(
-            n,
-            vec![
-                u32_col("row", 0..n),
-                u32_col("cluster", self.labels().iter().copied()),
-            ],
-        )
+        labels_frame(self.labels())
     }
 }
 
@@ -58,14 +63,7 @@ evcxr_display!(KMeansModel);
 impl AgglomerativeModel {
     /// One row per document: row, cluster.
     pub fn to_frame(&self) -> Result<DataFrame> {
-        let n = self.labels().len();
-        frame(
-            n,
-            vec![
-                u32_col("row", 0..n),
-                u32_col("cluster", self.labels().iter().copied()),
-            ],
-        )
+        labels_frame(self.labels())
     }
 }
 
