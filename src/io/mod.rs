@@ -20,7 +20,8 @@ pub use atomic::write_atomic;
 pub use parquet::{vector_batches, write_vectors_parquet, VectorBatches};
 pub(crate) use tables::write_parquet;
 pub use tables::{
-    read_assignments, write_assignments, write_corpus_rows, write_groups, write_pairs,
+    read_assignments, write_assignments, write_coordinates, write_corpus_rows, write_groups,
+    write_pairs,
 };
 
 use crate::embeddings::Embeddings;

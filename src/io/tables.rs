@@ -237,6 +237,36 @@ pub fn write_corpus_rows(
     }
 }
 
+/// Writes projected coordinates (`rows x dim`, row-major) atomically: `.csv` as
+/// `row, x0, x1, ...`, or `.npy` as a float32 matrix.
+pub fn write_coordinates(path: &Path, coords: &[f32], dim: usize) -> Result<()> {
+    let rows = coords.len() / dim.max(1);
+    match Format::from_path(path)? {
+        Format::Npy => write_atomic(path, |w| super::npy::write_npy(w, coords, rows, dim)),
+        Format::Csv => write_atomic(path, |w: &mut dyn Write| {
+            let mut line = String::from("row");
+            for c in 0..dim {
+                line.push_str(&format!(",x{c}"));
+            }
+            writeln!(w, "{line}")?;
+            for (i, row) in coords.chunks_exact(dim).enumerate() {
+                line.clear();
+                line.push_str(&i.to_string());
+                for v in row {
+                    line.push_str(&format!(",{v}"));
+                }
+                writeln!(w, "{line}")?;
+            }
+            Ok(())
+        }),
+        _ => Err(Error::param(
+            "path",
+            path.display(),
+            "coordinates are written as .csv or .npy",
+        )),
+    }
+}
+
 /// Writes duplicate groups as `row, group, kept` (one line per grouped row; `kept` is true for
 /// the group's keeper) to `.csv` or `.parquet`, atomically.
 pub fn write_groups(path: &Path, groups: &[Vec<usize>], keepers: &[usize]) -> Result<()> {

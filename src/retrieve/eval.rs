@@ -351,6 +351,28 @@ fn evaluate(data: &Embeddings, params: &RetrievalEvalParams) -> Result<Retrieval
     })
 }
 
+impl RetrievalEval {
+    /// Writes recall per cell as CSV, atomically: `cluster, size, truth_hits`, then
+    /// `recall_nprobe_P` for each nprobe measured, worst cell first.
+    pub fn write_per_cluster_csv(&self, path: &std::path::Path) -> Result<()> {
+        crate::io::write_atomic(path, |w| {
+            write!(w, "cluster,size,truth_hits")?;
+            for p in &self.per_nprobe {
+                write!(w, ",recall_nprobe_{}", p.nprobe)?;
+            }
+            writeln!(w)?;
+            for c in &self.per_cluster {
+                write!(w, "{},{},{}", c.cluster, c.size, c.truth_hits)?;
+                for x in &c.recall {
+                    write!(w, ",{x}")?;
+                }
+                writeln!(w)?;
+            }
+            Ok(())
+        })
+    }
+}
+
 /// Exact hits, and those probing found, per cell and per group of the caller's labels.
 struct Tally {
     truth_in: Vec<usize>,

@@ -1,12 +1,11 @@
 //! `embedscope project`: UMAP or PCA coordinates.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Args;
 use embedscope::cluster::Metric;
-use embedscope::io::{npy, write_atomic, Format};
+use embedscope::io::{write_coordinates, Format};
 use embedscope::project::{
     trustworthiness_sample, Pca, PcaParams, Umap, UmapInit, UmapKnn, UmapParams,
 };
@@ -107,7 +106,7 @@ impl ProjectArgs {
 }
 
 pub fn run(args: &ProjectArgs) -> anyhow::Result<()> {
-    let format = output_format(
+    output_format(
         &args.out,
         "--out",
         &[Format::Csv, Format::Npy],
@@ -142,10 +141,7 @@ pub fn run(args: &ProjectArgs) -> anyhow::Result<()> {
         .trustworthiness
         .then(|| trustworthiness_sample(&data, &coords, dim, 10, 5000, args.seed))
         .transpose()?;
-    match format {
-        Format::Npy => write_atomic(&args.out, |w| npy::write_npy(w, &coords, data.rows(), dim))?,
-        _ => write_atomic(&args.out, |w| write_csv(w, &coords, dim))?,
-    }
+    write_coordinates(&args.out, &coords, dim)?;
     if args.json {
         return print_json(&output::Project {
             method: match args.method {
@@ -168,23 +164,5 @@ pub fn run(args: &ProjectArgs) -> anyhow::Result<()> {
         data.rows(),
         args.out.display()
     );
-    Ok(())
-}
-
-/// Coordinates as CSV: `row, x0, x1, ...`.
-fn write_csv(w: &mut dyn Write, coords: &[f32], dim: usize) -> std::io::Result<()> {
-    let mut line = String::from("row");
-    for c in 0..dim {
-        line.push_str(&format!(",x{c}"));
-    }
-    writeln!(w, "{line}")?;
-    for (i, row) in coords.chunks_exact(dim).enumerate() {
-        line.clear();
-        line.push_str(&i.to_string());
-        for v in row {
-            line.push_str(&format!(",{v}"));
-        }
-        writeln!(w, "{line}")?;
-    }
     Ok(())
 }

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use embedscope::io::{write_atomic, Format};
+use embedscope::io::Format;
 use embedscope::retrieve::RetrievalEval;
 
 use crate::args::{output_format, IndexArgs, InputArgs, ModelArgs};
@@ -78,7 +78,7 @@ pub fn run(args: &RetrievalEvalArgs) -> anyhow::Result<()> {
     });
     let r = params.labels(labels).fit(&data)?;
     if let Some(path) = &args.per_cluster {
-        write_cells(path, &r)?;
+        r.write_per_cluster_csv(path)?;
     }
     if args.json {
         return print_json(&output::RetrievalEval {
@@ -112,26 +112,6 @@ pub fn run(args: &RetrievalEvalArgs) -> anyhow::Result<()> {
         });
     }
     print_text(args, &r, &names);
-    Ok(())
-}
-
-/// `--per-cluster`: recall per cell at every nprobe.
-fn write_cells(path: &std::path::Path, r: &RetrievalEval) -> anyhow::Result<()> {
-    write_atomic(path, |w| {
-        write!(w, "cluster,size,truth_hits")?;
-        for p in &r.per_nprobe {
-            write!(w, ",recall_nprobe_{}", p.nprobe)?;
-        }
-        writeln!(w)?;
-        for c in &r.per_cluster {
-            write!(w, "{},{},{}", c.cluster, c.size, c.truth_hits)?;
-            for x in &c.recall {
-                write!(w, ",{x}")?;
-            }
-            writeln!(w)?;
-        }
-        Ok(())
-    })?;
     Ok(())
 }
 
