@@ -169,6 +169,22 @@ fn cluster_bad_parameters_exit_2() {
             ],
             "ward linkage needs the Euclidean metric",
         ),
+        (
+            vec![
+                "--algorithm",
+                "minibatch-kmeans",
+                "--k",
+                "2",
+                "--stream",
+                "--umap-dims",
+                "5",
+            ],
+            "--umap-dims does not work with --stream",
+        ),
+        (
+            vec!["--algorithm", "kmeans", "--k", "2", "--stream"],
+            "--stream works with --algorithm minibatch-kmeans",
+        ),
     ];
     for (extra, want) in cases {
         let mut args = vec![
