@@ -303,12 +303,12 @@ impl Default for ClusteredParams {
 }
 
 /// Near-duplicate pairs by the clustered mode ([`ClusteredParams`]): a subset of
-/// [`near_duplicates`], sorted the same way.
+/// [`near_duplicates`], sorted the same way, and the number of cells used.
 pub(crate) fn near_duplicates_clustered(
     data: &Embeddings,
     threshold: f64,
     params: &ClusteredParams,
-) -> Result<Vec<Pair>> {
+) -> Result<(Vec<Pair>, usize)> {
     check_threshold(threshold)?;
     let mut ip = crate::index::ClusterIndex::params().seed(params.seed);
     if let Some(nlist) = params.nlist {
@@ -316,7 +316,10 @@ pub(crate) fn near_duplicates_clustered(
     }
     let nlist = ip.nlist_for(data.rows()).min(data.rows());
     let index = ip.nlist(nlist).build(data)?;
-    index.range_pairs(threshold, params.nprobe.clamp(1, nlist))
+    Ok((
+        index.range_pairs(threshold, params.nprobe.clamp(1, nlist))?,
+        nlist,
+    ))
 }
 
 /// The recall of a pair set measured on a sample of rows: every pair at or above `threshold`

@@ -147,11 +147,7 @@ impl DedupParams {
                 nprobe: self.nprobe,
                 seed: self.seed,
             };
-            let pairs = near_duplicates_clustered(data, self.threshold, &params)?;
-            let cells = self
-                .nlist
-                .unwrap_or(((n as f64).sqrt().round() as usize).max(1))
-                .min(n);
+            let (pairs, cells) = near_duplicates_clustered(data, self.threshold, &params)?;
             (pairs, None, Some(cells))
         } else {
             let s = scan(data, self.threshold)?;

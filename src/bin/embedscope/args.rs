@@ -10,6 +10,7 @@ use embedscope::embed::{
 };
 use embedscope::io::{load, Format, LoadOptions};
 use embedscope::label::llm::LlmParams;
+use embedscope::progress::Progress;
 use embedscope::{Corpus, Embeddings};
 
 use crate::progress::Bars;
@@ -171,11 +172,15 @@ impl ModelArgs {
         )?))
     }
 
-    /// Embeds `texts` with the chosen model and cache.
-    pub fn embed(&self, texts: &[String]) -> anyhow::Result<(Embeddings, String)> {
+    /// Embeds `texts` with the chosen model and cache; returns the vectors and the model id.
+    pub fn embed(
+        &self,
+        texts: &[String],
+        progress: &dyn Progress,
+    ) -> anyhow::Result<(Embeddings, String)> {
         let m = self.model()?;
         let mut cache = self.cache(m.as_ref())?;
-        let (v, stats) = embed_texts(m.as_ref(), texts, cache.as_mut(), &Bars::default())?;
+        let (v, stats) = embed_texts(m.as_ref(), texts, cache.as_mut(), progress)?;
         Ok((v, stats.model))
     }
 
@@ -188,7 +193,7 @@ impl ModelArgs {
         let Some(texts) = corpus.texts.as_ref() else {
             bail!("{}: no vectors and no texts", input.input.display());
         };
-        let (v, _) = self.embed(texts)?;
+        let (v, _) = self.embed(texts, &Bars::default())?;
         Ok((corpus, v))
     }
 }

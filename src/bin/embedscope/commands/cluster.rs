@@ -8,7 +8,7 @@ use anyhow::bail;
 use clap::{Args, ValueEnum};
 use embedscope::cluster::{
     label_agreement, Agglomerative, AgglomerativeParams, Hdbscan, HdbscanParams, KMeans,
-    KMeansParams, Linkage, Metric, MiniBatchKMeans, MiniBatchKMeansParams, Selection,
+    KMeansModel, KMeansParams, Linkage, Metric, MiniBatchKMeans, MiniBatchKMeansParams, Selection,
 };
 use embedscope::io::{vector_batches, write_assignments, Format};
 use embedscope::project::UmapParams;
@@ -241,17 +241,14 @@ pub fn run(args: &ClusterArgs) -> anyhow::Result<()> {
         None => (data, None),
     };
     let some = |labels: &[usize]| labels.iter().map(|&l| Some(l)).collect::<Vec<_>>();
+    // Both K-Means kinds give a `KMeansModel`: inertia and iterations as well.
+    let kmeans = |m: KMeansModel| {
+        let (i, n) = (m.inertia(), m.n_iter());
+        (some(m.labels()), m.sizes().to_vec(), Some(i), Some(n))
+    };
     let (labels, sizes, inertia, n_iter) = match plan {
-        Plan::KMeans(p) => {
-            let m = p.fit(&data)?;
-            let (i, n) = (m.inertia(), m.n_iter());
-            (some(m.labels()), m.sizes().to_vec(), Some(i), Some(n))
-        }
-        Plan::MiniBatch(p) => {
-            let m = p.fit(&data)?;
-            let (i, n) = (m.inertia(), m.n_iter());
-            (some(m.labels()), m.sizes().to_vec(), Some(i), Some(n))
-        }
+        Plan::KMeans(p) => kmeans(p.fit(&data)?),
+        Plan::MiniBatch(p) => kmeans(p.fit(&data)?),
         Plan::Agglomerative(p) => {
             let m = p.fit(&data)?;
             (some(m.labels()), m.sizes().to_vec(), None, None)

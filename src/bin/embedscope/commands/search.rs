@@ -4,7 +4,6 @@ use std::time::Instant;
 
 use anyhow::bail;
 use clap::Args;
-use embedscope::embed::embed_texts;
 use embedscope::progress::Silent;
 use embedscope::retrieve::{ClusterIndex, Hit};
 use embedscope::{Corpus, Embeddings};
@@ -50,13 +49,10 @@ impl SearchArgs {
             }
             return Ok(vec![(format!("row {r}"), data.row(r).to_vec())]);
         }
-        let m = self.model.model()?;
-        let mut cache = self.model.cache(m.as_ref())?;
-        let (v, _) = embed_texts(m.as_ref(), &self.query, cache.as_mut(), &Silent)?;
+        let (v, model) = self.model.embed(&self.query, &Silent)?;
         if v.dim() != data.dim() {
             bail!(
-                "the model {} makes {}-dimensional vectors, the corpus {} holds {}-dimensional ones",
-                m.model_id(),
+                "the model {model} makes {}-dimensional vectors, the corpus {} holds {}-dimensional ones",
                 v.dim(),
                 self.input.input.display(),
                 data.dim()
