@@ -28,10 +28,8 @@ use crate::rng::Rng;
 
 /// Configures and runs an [`Audit`].
 pub struct AuditBuilder<'a> {
+    /// The K sweep's range, initialisations and seed (the audit's seed, used by every stage).
     sweep: KSweepParams,
-    seed: u64,
-    k: (usize, usize),
-    n_init: usize,
     embedder: Option<&'a dyn Embedder>,
     cache: Option<EmbeddingCache>,
     reembed: bool,
@@ -60,9 +58,6 @@ impl Audit {
     pub fn builder<'a>() -> AuditBuilder<'a> {
         AuditBuilder {
             sweep: KSweep::params(),
-            seed: 42,
-            k: (2, 10),
-            n_init: 10,
             embedder: None,
             cache: None,
             reembed: false,
@@ -81,17 +76,17 @@ impl Audit {
 impl<'a> AuditBuilder<'a> {
     /// Range of k for the sweep. Default 2..=10.
     pub fn k_range(mut self, k_min: usize, k_max: usize) -> Self {
-        self.k = (k_min, k_max);
+        self.sweep = self.sweep.k_min(k_min).k_max(k_max);
         self
     }
     /// K-Means initialisations per k. Default 10.
     pub fn n_init(mut self, n: usize) -> Self {
-        self.n_init = n;
+        self.sweep = self.sweep.n_init(n);
         self
     }
-    /// Seed. Default 42.
+    /// Seed of every stage. Default 42.
     pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
+        self.sweep = self.sweep.seed(seed);
         self
     }
     /// The embedder for corpora without vectors (or with `reembed`).
@@ -153,20 +148,15 @@ impl<'a> AuditBuilder<'a> {
         self
     }
 
-    /// The K sweep as configured.
-    fn sweep_params(&self) -> KSweepParams {
-        self.sweep
-            .clone()
-            .k_min(self.k.0)
-            .k_max(self.k.1)
-            .n_init(self.n_init)
-            .seed(self.seed)
+    /// The seed every stage draws from.
+    fn seed_value(&self) -> u64 {
+        self.sweep.seed
     }
 
     /// Checks every stage's parameters; [`run`](Self::run) does so before any work, and a
     /// caller can before it loads the corpus.
     pub fn check(&self) -> Result<()> {
-        self.sweep_params().check()?;
+        self.sweep.check()?;
         Error::check_threshold("dedup_threshold", self.dedup_threshold)?;
         self.thresholds.check()?;
         if let Some(llm) = &self.llm {
@@ -189,7 +179,7 @@ impl<'a> AuditBuilder<'a> {
         clock.lap("summaries");
         let n = vectors.rows();
         let map = if self.map && n > 16 {
-            let m = corpus_map(corpus, &vectors, self.seed, self.progress)?;
+            let m = corpus_map(corpus, &vectors, self.seed_value(), self.progress)?;
             clock.lap("map (UMAP)");
             Some(m)
         } else {
@@ -197,7 +187,7 @@ impl<'a> AuditBuilder<'a> {
         };
         let centroid_cosine = centroid_cosines(&vectors, model.labels(), model.n_clusters());
         let duplicates = if self.duplicates && n >= 2 {
-            let d = duplicates(corpus, &vectors, self.dedup_threshold, self.seed)?;
+            let d = duplicates(corpus, &vectors, self.dedup_threshold, self.seed_value())?;
             clock.lap("duplicates");
             Some(d)
         } else {
@@ -210,7 +200,7 @@ impl<'a> AuditBuilder<'a> {
                 &vectors,
                 labels,
                 model.n_clusters(),
-                self.seed,
+                self.seed_value(),
                 self.progress,
             )?;
             clock.lap("noise (UMAP 5-D + HDBSCAN)");
@@ -222,7 +212,7 @@ impl<'a> AuditBuilder<'a> {
             let settings = RetrievalSettings {
                 nprobe: self.thresholds.nprobe,
                 dedup_threshold: self.dedup_threshold,
-                seed: self.seed,
+                seed: self.seed_value(),
             };
             let labels = model.labels();
             let r = retrieval(
@@ -312,8 +302,7 @@ impl<'a> AuditBuilder<'a> {
 
     /// K-Means for every k of the range, scored, with progress per k.
     fn sweep(&self, vectors: &Embeddings) -> Result<KSweep> {
-        self.sweep_params()
-            .fit_with_progress(vectors, self.progress)
+        self.sweep.fit_with_progress(vectors, self.progress)
     }
 
     /// The chosen clustering summarised and labelled (by the LLM when configured, with a note
@@ -350,10 +339,10 @@ impl<'a> AuditBuilder<'a> {
     /// The parameters as `audit.json` states them.
     fn params(&self, rows: usize) -> AuditParams {
         AuditParams {
-            seed: self.seed,
-            k_min: self.k.0,
-            k_max: self.sweep_params().k_max_for(rows),
-            n_init: self.n_init,
+            seed: self.seed_value(),
+            k_min: self.sweep.k_min,
+            k_max: self.sweep.k_max_for(rows),
+            n_init: self.sweep.n_init,
             dedup_threshold: self.dedup_threshold,
             sections: [
                 ("map", self.map),

@@ -16,10 +16,10 @@ pub const WEAK_SILHOUETTE: f64 = 0.1;
 /// Parameters of the K sweep.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KSweepParams {
-    k_min: usize,
-    k_max: usize,
-    n_init: usize,
-    seed: u64,
+    pub(crate) k_min: usize,
+    pub(crate) k_max: usize,
+    pub(crate) n_init: usize,
+    pub(crate) seed: u64,
     silhouette_sample: usize,
 }
 

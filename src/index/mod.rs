@@ -5,24 +5,23 @@
 //!
 //! [`ClusterIndex::params`] trains spherical K-Means (`nlist` cells, default `round(sqrt(n))`;
 //! random rows as the start, 10 iterations) on at most `256 · nlist` rows, as FAISS does, assigns every row to its nearest centroid and
-//! stores the rows grouped by cell, contiguous. A search probes the `nprobe` cells whose
-//! centroids are most similar to the query and scans them exactly; [`ClusterIndex::exact_search`]
-//! scans everything, for comparison. Batches of queries are answered cell by cell: the queries
-//! probing a cell are multiplied with its rows in one blocked product, so the work is matrix
-//! work whatever `nprobe` is. Results are sorted by (score descending, row ascending) and do not
+//! stores the rows grouped by cell, contiguous (a [`crate::neighbors::InvertedFile`] by inner
+//! product, the one HDBSCAN's approximate graph uses by Euclidean distance). A search probes the
+//! `nprobe` cells whose centroids are most similar to the query and scans them exactly;
+//! [`ClusterIndex::exact_search`] scans everything, for comparison. Batches of queries are
+//! answered cell by cell: the queries probing a cell are multiplied with its rows in one blocked
+//! product, so the work is matrix work whatever `nprobe` is. Results are sorted by (score descending, row ascending) and do not
 //! depend on the number of threads. [`ClusterIndex::range_pairs`] finds every pair above a
 //! cosine within and between neighbouring cells.
 
 mod display;
 
-use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::cluster::KMeans;
 use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};
-use crate::kernel::{for_each_tile, Shortlist};
-use crate::linalg::matmul_abt;
+use crate::neighbors::{top_k_tiles, InvertedFile, Measure};
 use crate::rng::Rng;
 
 /// One search result.
@@ -140,24 +139,16 @@ impl ClusterIndexParams {
         for c in centroids.chunks_exact_mut(d) {
             crate::linalg::normalise(c);
         }
-        let cell_of = best_cells(data.as_slice(), &centroids, d, 1)
-            .into_iter()
-            .map(|c| c[0])
-            .collect::<Vec<u32>>();
-        Ok(ClusterIndex::from_cells(data, centroids, cell_of))
+        Ok(ClusterIndex {
+            file: InvertedFile::file(data, centroids, Measure::InnerProduct),
+        })
     }
 }
 
 /// An inverted file over K-Means cells: see the [module docs](self).
 #[derive(Debug, Clone)]
 pub struct ClusterIndex {
-    dim: usize,
-    centroids: Vec<f32>,
-    /// Cell `c` holds positions `offsets[c]..offsets[c + 1]` of `ids` and `vectors`.
-    offsets: Vec<usize>,
-    ids: Vec<u32>,
-    vectors: Vec<f32>,
-    cell_of: Vec<u32>,
+    file: InvertedFile,
 }
 
 impl ClusterIndex {
@@ -166,82 +157,57 @@ impl ClusterIndex {
         ClusterIndexParams::default()
     }
 
-    fn from_cells(data: &Embeddings, centroids: Vec<f32>, cell_of: Vec<u32>) -> ClusterIndex {
-        let d = data.dim();
-        let nlist = centroids.len() / d;
-        let mut offsets = vec![0usize; nlist + 1];
-        for &c in &cell_of {
-            offsets[c as usize + 1] += 1;
-        }
-        for c in 0..nlist {
-            offsets[c + 1] += offsets[c];
-        }
-        let mut next = offsets.clone();
-        let mut ids = vec![0u32; cell_of.len()];
-        for (i, &c) in cell_of.iter().enumerate() {
-            ids[next[c as usize]] = i as u32;
-            next[c as usize] += 1;
-        }
-        let mut vectors = Vec::with_capacity(ids.len() * d);
-        for &i in &ids {
-            vectors.extend_from_slice(data.row(i as usize));
-        }
-        ClusterIndex {
-            dim: d,
-            centroids,
-            offsets,
-            ids,
-            vectors,
-            cell_of,
-        }
-    }
-
     /// Number of cells.
     pub fn nlist(&self) -> usize {
-        self.offsets.len() - 1
+        self.file.nlist()
     }
 
     /// Number of indexed rows.
     pub fn len(&self) -> usize {
-        self.ids.len()
+        self.file.len()
     }
 
     /// Whether the index holds no rows (never true for a built index).
     pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
+        self.file.is_empty()
     }
 
     /// Vector length.
     pub fn dim(&self) -> usize {
-        self.dim
+        self.file.dim()
     }
 
     /// Rows filed under each cell.
     pub fn list_sizes(&self) -> Vec<usize> {
-        self.offsets.windows(2).map(|w| w[1] - w[0]).collect()
+        self.file.list_sizes()
     }
 
     /// The cell of each indexed row.
     pub fn cells(&self) -> &[u32] {
-        &self.cell_of
+        self.file.cells()
     }
 
     /// Unit centroids, `nlist x dim` row-major.
     pub fn centroids(&self) -> &[f32] {
-        &self.centroids
+        self.file.centroids()
     }
 
     /// The rows filed under cell `c`.
     pub fn members(&self, c: usize) -> &[u32] {
-        &self.ids[self.offsets[c]..self.offsets[c + 1]]
+        self.file.members(c)
+    }
+
+    /// The `nprobe` cells nearest each row of `x` (unit rows), nearest first.
+    pub fn probes(&self, x: &Embeddings, nprobe: usize) -> Vec<Vec<u32>> {
+        self.file.probes(x.as_slice(), nprobe)
     }
 
     fn check_queries(&self, queries: &Embeddings, top_k: usize, nprobe: usize) -> Result<()> {
-        if queries.dim() != self.dim {
+        if queries.dim() != self.dim() {
             return Err(Error::param(
                 "query dim",
                 queries.dim(),
-                format!("the index holds {}-dimensional vectors", self.dim),
+                format!("the index holds {}-dimensional vectors", self.dim()),
             ));
         }
         queries.require_unit("cosine search", "")?;
@@ -296,20 +262,15 @@ impl ClusterIndex {
         nprobe: usize,
     ) -> Result<Vec<Vec<Hit>>> {
         self.check_queries(queries, top_k, nprobe)?;
-        let probes = best_cells(queries.as_slice(), &self.centroids, self.dim, nprobe);
-        Ok(self.scan(queries.as_slice(), &probes, top_k))
+        let probes = self.file.probes(queries.as_slice(), nprobe);
+        let lists = self.file.scan(queries.as_slice(), &probes, top_k);
+        Ok(lists.iter().map(|b| self.hits(b)).collect())
     }
 
     /// The exact `top_k` over every indexed row, for each row of `queries` (unit rows).
     pub fn exact_search(&self, queries: &Embeddings, top_k: usize) -> Result<Vec<Vec<Hit>>> {
         self.check_queries(queries, top_k, 1)?;
-        let best = top_k_tiles(
-            queries.as_slice(),
-            &self.vectors,
-            Some(&self.ids),
-            self.dim,
-            top_k,
-        );
+        let best = self.file.exact_scan(queries.as_slice(), top_k);
         Ok(best.iter().map(|b| self.hits(b)).collect())
     }
 
@@ -318,72 +279,7 @@ impl ClusterIndex {
             .map(|&(s, row)| Hit {
                 row: row as usize,
                 score: -s,
-                cluster: self.cell_of[row as usize] as usize,
-            })
-            .collect()
-    }
-
-    /// The queries `qs` (rows of `q`) that probe cell `c` against the cell's rows, in blocks of
-    /// 256 queries: `f(block, dots)` with `dots` row-major `block.len() x cell size` (column
-    /// `p` is index position `offsets[c] + p`).
-    fn cell_products(&self, c: usize, q: &[f32], qs: &[u32], mut f: impl FnMut(&[u32], &[f32])) {
-        let d = self.dim;
-        let (lo, hi) = (self.offsets[c], self.offsets[c + 1]);
-        if qs.is_empty() || lo == hi {
-            return;
-        }
-        let m = hi - lo;
-        let rows = &self.vectors[lo * d..hi * d];
-        let mut dots = Vec::new();
-        for block in qs.chunks(256) {
-            let a = gather(q, d, block);
-            dots.resize(block.len() * m, 0.0);
-            matmul_abt(
-                &mut dots,
-                &a,
-                rows,
-                (block.len(), m, d),
-                false,
-                faer::Par::Seq,
-            );
-            f(block, &dots);
-        }
-    }
-
-    /// For each query (rows of `q`), the `top_k` best rows of its probed cells.
-    fn scan(&self, q: &[f32], probes: &[Vec<u32>], top_k: usize) -> Vec<Vec<Hit>> {
-        let by_cell = invert(probes, self.nlist());
-        // Each cell: its queries against its rows, a shortlist per query.
-        let per_cell: Vec<Vec<QueryShortlist>> = by_cell
-            .par_iter()
-            .enumerate()
-            .map(|(c, qs)| {
-                let ids = &self.ids[self.offsets[c]..self.offsets[c + 1]];
-                let m = ids.len();
-                let mut out = Vec::with_capacity(qs.len());
-                let mut best = Shortlist::new(top_k);
-                self.cell_products(c, q, qs, |block, dots| {
-                    for (r, &qi) in block.iter().enumerate() {
-                        best.clear();
-                        for (p, &s) in dots[r * m..(r + 1) * m].iter().enumerate() {
-                            best.offer(-s, ids[p]);
-                        }
-                        out.push((qi, best.finish_by(|_, s| s).to_vec()));
-                    }
-                });
-                out
-            })
-            .collect();
-        let mut merged: Vec<Vec<(f32, u32)>> = vec![Vec::new(); probes.len()];
-        for (qi, list) in per_cell.into_iter().flatten() {
-            merged[qi as usize].extend(list);
-        }
-        merged
-            .into_par_iter()
-            .map(|mut cand| {
-                cand.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-                cand.truncate(top_k);
-                self.hits(&cand)
+                cluster: self.file.cells()[row as usize] as usize,
             })
             .collect()
     }
@@ -400,44 +296,7 @@ impl ClusterIndex {
                 format!("must be in 1..={} (the number of cells)", self.nlist()),
             ));
         }
-        let d = self.dim;
-        // Queries are the index's own rows, in cell order (position p is row ids[p]).
-        let probes = best_cells(&self.vectors, &self.centroids, d, nprobe);
-        let by_cell = invert(&probes, self.nlist());
-        let loose = (threshold - 1e-5) as f32;
-        let vec_of = |p: usize| &self.vectors[p * d..(p + 1) * d];
-        let mut pairs: Vec<crate::kernel::Pair> = by_cell
-            .par_iter()
-            .enumerate()
-            .flat_map_iter(|(c, qs)| {
-                let (lo, m) = (self.offsets[c], self.offsets[c + 1] - self.offsets[c]);
-                let mut out = Vec::new();
-                self.cell_products(c, &self.vectors, qs, |block, dots| {
-                    for (r, &qp) in block.iter().enumerate() {
-                        let qp = qp as usize;
-                        for (p, &s) in dots[r * m..(r + 1) * m].iter().enumerate() {
-                            let p = lo + p;
-                            // A pair may be met from both ends; duplicates go after the sort.
-                            if s >= loose && qp != p {
-                                let exact = crate::linalg::dot_f64(vec_of(qp), vec_of(p));
-                                if exact >= threshold {
-                                    let (a, b) = (self.ids[qp], self.ids[p]);
-                                    out.push(crate::kernel::Pair {
-                                        row_a: a.min(b) as usize,
-                                        row_b: a.max(b) as usize,
-                                        cosine: exact as f32,
-                                    });
-                                }
-                            }
-                        }
-                    }
-                });
-                out.into_iter()
-            })
-            .collect();
-        pairs.sort_by_key(|p| (p.row_a, p.row_b));
-        pairs.dedup_by_key(|p| (p.row_a, p.row_b));
-        Ok(pairs)
+        Ok(self.file.pairs_above(threshold, nprobe))
     }
 }
 
@@ -448,74 +307,6 @@ pub fn exact_top_k(db: &Embeddings, queries: &Embeddings, top_k: usize) -> Vec<V
         .into_iter()
         .map(|b| b.into_iter().map(|(s, r)| (r as usize, -s)).collect())
         .collect()
-}
-
-/// Per row of `q`, the `k` best rows of `db` as `(-score, id)` sorted ascending, `id` taken
-/// from `ids` (position when None).
-fn top_k_tiles(
-    q: &[f32],
-    db: &[f32],
-    ids: Option<&[u32]>,
-    d: usize,
-    k: usize,
-) -> Vec<Vec<(f32, u32)>> {
-    let m = db.len() / d;
-    let k = k.min(m);
-    let parts = for_each_tile(q, db, d, |_, rows, dots| {
-        let mut best = Shortlist::new(k);
-        (0..rows)
-            .map(|r| {
-                best.clear();
-                for (p, &s) in dots[r * m..(r + 1) * m].iter().enumerate() {
-                    best.offer(-s, ids.map_or(p as u32, |ids| ids[p]));
-                }
-                best.finish_by(|_, s| s).to_vec()
-            })
-            .collect::<Vec<_>>()
-    });
-    parts.concat()
-}
-
-/// A query and its shortlist of `(-score, row)`.
-type QueryShortlist = (u32, Vec<(f32, u32)>);
-
-/// Rows `idx` of the row-major matrix `x`, gathered contiguously.
-fn gather(x: &[f32], d: usize, idx: &[u32]) -> Vec<f32> {
-    let mut v = Vec::with_capacity(idx.len() * d);
-    for &i in idx {
-        v.extend_from_slice(&x[i as usize * d..(i as usize + 1) * d]);
-    }
-    v
-}
-
-/// For each cell, the queries that probe it, ascending.
-fn invert(probes: &[Vec<u32>], nlist: usize) -> Vec<Vec<u32>> {
-    let mut by_cell = vec![Vec::new(); nlist];
-    for (qi, cells) in probes.iter().enumerate() {
-        for &c in cells {
-            by_cell[c as usize].push(qi as u32);
-        }
-    }
-    by_cell
-}
-
-/// For each row of `x`, the `nprobe` centroids with the largest inner product, best first
-/// (ties to the lower cell).
-pub(crate) fn best_cells(x: &[f32], centroids: &[f32], d: usize, nprobe: usize) -> Vec<Vec<u32>> {
-    let nlist = centroids.len() / d;
-    let parts = for_each_tile(x, centroids, d, |_, rows, dots| {
-        let mut best = Shortlist::new(nprobe);
-        (0..rows)
-            .map(|r| {
-                best.clear();
-                for (c, &s) in dots[r * nlist..(r + 1) * nlist].iter().enumerate() {
-                    best.offer(-s, c as u32);
-                }
-                best.finish_by(|_, s| s).iter().map(|&(_, c)| c).collect()
-            })
-            .collect::<Vec<Vec<u32>>>()
-    });
-    parts.concat()
 }
 
 #[cfg(test)]
@@ -561,7 +352,8 @@ mod tests {
         let q = data.row(17).to_vec();
         let hits = index.search(&q, 5, 1).unwrap();
         assert_eq!(hits[0].row, 17);
-        let cell = best_cells(&q, index.centroids(), 8, 1)[0][0] as usize;
+        let qe = Embeddings::new(q.clone(), 8).unwrap();
+        let cell = index.probes(&qe, 1)[0][0] as usize;
         assert!(hits.iter().all(|h| h.cluster == cell));
         // Scores are sorted and are the cosines.
         for w in hits.windows(2) {

@@ -1,19 +1,19 @@
-//! k-nearest-neighbour graphs: exact through the kernel ([`crate::kernel::knn`]), by
-//! NN-descent, or approximate with an inverted file (IVF): rows are bucketed into cells;
-//! each row names its `probes` nearest centroids, and each cell's rows are compared, in one
-//! blocked product, with the rows of every cell its members named. Cost `n x probes x n/cells` instead of `n²`; recall is measured
+//! k-nearest-neighbour graphs and searches: exact through the kernel
+//! ([`crate::kernel::knn`]), by NN-descent, or through an inverted file ([`InvertedFile`]: rows
+//! filed under cells, each query scanning its `probes` nearest cells; cost `n x probes x
+//! n/cells` instead of `n²`). The inverted file is the one the cosine index
+//! ([`crate::index::ClusterIndex`]) and HDBSCAN's approximate graph share. Recall is measured
 //! against the exact graph ([`recall`]) and reported by the callers.
 
+mod ivf;
 mod nndescent;
 
+pub(crate) use ivf::top_k_tiles;
+pub use ivf::{ivf_layout, Entry, InvertedFile, Measure};
 pub(crate) use nndescent::nn_descent;
 pub use nndescent::{NnDescent, NnDescentParams};
 
-use rayon::prelude::*;
-
 use crate::embeddings::Embeddings;
-use crate::kernel::Shortlist;
-use crate::linalg::{matmul_abt, row_sq_norms};
 
 /// A kNN graph: per row, `k` neighbour indices and Euclidean distances, sorted by distance (the
 /// row itself first at distance 0).
@@ -27,9 +27,6 @@ pub struct KnnGraph {
     pub distances: Vec<f32>,
 }
 
-/// A row and its shortlist of `(squared distance, neighbour)`, sorted.
-type RowNeighbours = (u32, Vec<(f32, u32)>);
-
 /// Exact kNN through the kernel.
 pub fn exact(data: &Embeddings, k: usize) -> KnnGraph {
     let k = k.min(data.rows());
@@ -39,203 +36,6 @@ pub fn exact(data: &Embeddings, k: usize) -> KnnGraph {
         indices,
         distances,
     }
-}
-
-/// How an inverted-file graph over `n` rows is cut for `k` neighbours: `(cells, probes)` with
-/// `cells` 4·sqrt(n) when 0 is given, or `None` when the probed cells would hold about every
-/// row anyway (then [`exact`] costs no more).
-pub fn ivf_layout(n: usize, k: usize, cells: usize, probes: usize) -> Option<(usize, usize)> {
-    let cells = if cells == 0 {
-        (4.0 * (n as f64).sqrt()) as usize
-    } else {
-        cells
-    }
-    .clamp(1, n);
-    let probes = probes.clamp(1, cells);
-    (probes < cells && n > 4 * k.min(n)).then_some((cells, probes))
-}
-
-/// Approximate kNN with an inverted file: rows filed into the cells of `labels` (one per row,
-/// each a row of `centroids`), each row probing its `probes` nearest cells; a cell's rows are
-/// compared with the union of the rows its members probe. The caller trains the cells (HDBSCAN
-/// with Mini-Batch K-Means) and picks their number with [`ivf_layout`]. Deterministic.
-pub fn ivf(
-    data: &Embeddings,
-    k: usize,
-    labels: &[usize],
-    centroids: &[f32],
-    probes: usize,
-) -> KnnGraph {
-    let (n, d) = (data.rows(), data.dim());
-    let k = k.min(n);
-    let cells = Cells::new(labels, centroids, d);
-    let x = data.as_slice();
-    let x_sq = row_sq_norms(x, d);
-    let row_cells = nearest_cells(x, &cells, probes.clamp(1, cells.count));
-    let per_cell: Vec<Vec<RowNeighbours>> = (0..cells.count)
-        .into_par_iter()
-        .map(|a| {
-            let rows = &cells.members[a];
-            if rows.is_empty() {
-                return Vec::new();
-            }
-            let cand = cells.candidates(a, &row_cells, k);
-            search_cell(x, &x_sq, d, rows, &cand, k)
-        })
-        .collect();
-    let mut indices = vec![0u32; n * k];
-    let mut distances = vec![0.0f32; n * k];
-    for (i, best) in per_cell.into_iter().flatten() {
-        let i = i as usize;
-        for (r, &(d2, j)) in best.iter().enumerate() {
-            indices[i * k + r] = j;
-            distances[i * k + r] = d2.sqrt();
-        }
-    }
-    KnnGraph {
-        k,
-        indices,
-        distances,
-    }
-}
-
-/// The cells of an inverted file: members, centroids, their squared norms and products.
-struct Cells<'a> {
-    count: usize,
-    d: usize,
-    centroids: &'a [f32],
-    members: Vec<Vec<u32>>,
-    c_sq: Vec<f32>,
-    gram: Vec<f32>,
-}
-
-impl<'a> Cells<'a> {
-    fn new(labels: &[usize], centroids: &'a [f32], d: usize) -> Self {
-        let count = centroids.len() / d;
-        let mut members: Vec<Vec<u32>> = vec![Vec::new(); count];
-        for (i, &c) in labels.iter().enumerate() {
-            members[c].push(i as u32);
-        }
-        let mut gram = vec![0.0f32; count * count];
-        matmul_abt(
-            &mut gram,
-            centroids,
-            centroids,
-            (count, count, d),
-            false,
-            faer::Par::Seq,
-        );
-        Cells {
-            count,
-            d,
-            centroids,
-            members,
-            c_sq: row_sq_norms(centroids, d),
-            gram,
-        }
-    }
-
-    /// The rows cell `a` is compared with: those of every cell its members probe, and, where
-    /// that is fewer than `k`, of the cells nearest `a`'s centroid until `k` rows are in.
-    fn candidates(&self, a: usize, row_cells: &[Vec<u32>], k: usize) -> Vec<u32> {
-        let mut probe: Vec<u32> = self.members[a]
-            .iter()
-            .flat_map(|&i| row_cells[i as usize].iter().copied())
-            .collect();
-        probe.sort_unstable();
-        probe.dedup();
-        let mut cand: Vec<u32> = Vec::new();
-        for &c in &probe {
-            cand.extend_from_slice(&self.members[c as usize]);
-        }
-        if cand.len() < k {
-            let (cells, c_sq, gram) = (self.count, &self.c_sq, &self.gram);
-            let mut order: Vec<usize> = (0..cells)
-                .filter(|c| probe.binary_search(&(*c as u32)).is_err())
-                .collect();
-            order.sort_by(|&p, &q| {
-                let dp = c_sq[p] - 2.0 * gram[a * cells + p];
-                let dq = c_sq[q] - 2.0 * gram[a * cells + q];
-                dp.total_cmp(&dq).then(p.cmp(&q))
-            });
-            for c in order {
-                cand.extend_from_slice(&self.members[c]);
-                if cand.len() >= k {
-                    break;
-                }
-            }
-        }
-        cand
-    }
-}
-
-/// Each row's own `probes` nearest cells; a cell searches the union of its rows' lists, so
-/// rows near a cell boundary still see the cells across it.
-fn nearest_cells(x: &[f32], cells: &Cells<'_>, probes: usize) -> Vec<Vec<u32>> {
-    let (count, c_sq) = (cells.count, &cells.c_sq);
-    let parts = crate::kernel::for_each_tile(x, cells.centroids, cells.d, |_, rows, dots| {
-        (0..rows)
-            .map(|r| {
-                let mut order: Vec<(f32, u32)> = (0..count)
-                    .map(|c| (c_sq[c] - 2.0 * dots[r * count + c], c as u32))
-                    .collect();
-                order.select_nth_unstable_by(probes - 1, |a, b| {
-                    a.0.total_cmp(&b.0).then(a.1.cmp(&b.1))
-                });
-                order.truncate(probes);
-                order.into_iter().map(|(_, c)| c).collect::<Vec<u32>>()
-            })
-            .collect::<Vec<_>>()
-    });
-    parts.concat()
-}
-
-/// The `k` nearest of `cand` for every row of `rows`, in bounded tiles of query rows.
-fn search_cell(
-    x: &[f32],
-    x_sq: &[f32],
-    d: usize,
-    rows: &[u32],
-    cand: &[u32],
-    k: usize,
-) -> Vec<RowNeighbours> {
-    let gather = |ids: &[u32]| -> Vec<f32> {
-        let mut v = Vec::with_capacity(ids.len() * d);
-        for &i in ids {
-            v.extend_from_slice(&x[i as usize * d..(i as usize + 1) * d]);
-        }
-        v
-    };
-    let (qa, cb) = (gather(rows), gather(cand));
-    let m = cand.len();
-    let mut out = Vec::with_capacity(rows.len());
-    for (t, chunk) in rows.chunks(256).enumerate() {
-        let q = &qa[t * 256 * d..(t * 256 + chunk.len()) * d];
-        let mut dots = vec![0.0f32; chunk.len() * m];
-        matmul_abt(
-            &mut dots,
-            q,
-            &cb,
-            (chunk.len(), m, d),
-            false,
-            faer::Par::Seq,
-        );
-        for (r, &i) in chunk.iter().enumerate() {
-            let i = i as usize;
-            let mut best = Shortlist::new(k);
-            for (col, &j) in cand.iter().enumerate() {
-                let d2 = if j as usize == i {
-                    0.0
-                } else {
-                    (x_sq[i] + x_sq[j as usize] - 2.0 * dots[r * m + col]).max(0.0)
-                };
-                best.offer(d2, j);
-            }
-            let best = best.finish(x, d, x_sq, i).to_vec();
-            out.push((i as u32, best));
-        }
-    }
-    out
 }
 
 /// Share of `exact`'s neighbours that `approx` found (rows compared position-free; a neighbour
@@ -314,10 +114,15 @@ mod tests {
         let labels: Vec<usize> = (0..n).map(|r| r % 20).collect();
         let (cells, probes) = ivf_layout(n, 10, 20, 8).unwrap();
         assert_eq!((cells, probes), (20, 8));
-        let ap = ivf(&e, 10, &labels, &centres, probes);
+        let labels: Vec<u32> = labels.iter().map(|&c| c as u32).collect();
+        let file = InvertedFile::with_cells(&e, centres.clone(), labels, Measure::Euclidean);
+        let ap = file.knn_graph(&e, probes, 10);
         let r = recall(&ap, &ex);
         assert!(r > 0.9, "recall {r}");
-        assert_eq!(ap, ivf(&e, 10, &labels, &centres, probes));
+        assert_eq!(ap, file.knn_graph(&e, probes, 10));
+        let all = file.knn_graph(&e, 20, 10);
+        assert_eq!(recall(&all, &ex), 1.0, "every cell probed: exact");
+        assert_eq!(all.indices, ex.indices);
         assert_eq!(ivf_layout(n, 10, 20, 20), None, "every cell probed: exact");
         assert_eq!(ivf_layout(30, 10, 0, 2), None, "small corpus: exact");
         assert!(

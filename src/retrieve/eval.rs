@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};
-use crate::index::{best_cells, exact_top_k, ClusterIndex, Hit};
+use crate::index::{exact_top_k, ClusterIndex, Hit};
 use crate::rng::Rng;
 
 /// Parameters of a retrieval evaluation; build with [`RetrievalEval::params`].
@@ -307,7 +307,8 @@ fn evaluate(data: &Embeddings, params: &RetrievalEvalParams) -> Result<Retrieval
     for (pi, &nprobe) in probes.iter().enumerate() {
         let (found, seconds) = timed(params.repeats, || index.search_batch(&q, k, nprobe))?;
         let hits_total = tally.record(pi, &found, &truth);
-        let scanned: usize = best_cells(q.as_slice(), index.centroids(), q.dim(), nprobe)
+        let scanned: usize = index
+            .probes(&q, nprobe)
             .iter()
             .map(|cells| cells.iter().map(|&c| sizes[c as usize]).sum::<usize>())
             .sum();

@@ -122,7 +122,7 @@ impl HdbscanParams {
     }
 
     /// Find the graph's neighbours approximately, with an inverted file probing this many
-    /// Mini-Batch K-Means cells per row ([`crate::neighbors::ivf`]); 0 (default) searches exactly. Only
+    /// Mini-Batch K-Means cells per row ([`crate::neighbors::InvertedFile`]); 0 (default) searches exactly. Only
     /// used on the kNN-graph route. On debian-30k (min_cluster_size 5) 4, 8 and 12 probes took
     /// 3.4-4.8 s and agreed with the `hdbscan` library at ARI 0.933, 0.954 and 0.958 (exact
     /// neighbours: 7.9 s, 0.966).

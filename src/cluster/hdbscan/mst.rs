@@ -285,28 +285,26 @@ pub(super) fn prim_mst(dist: &[f32], core: &[f32], n: usize) -> Vec<(usize, usiz
     edges
 }
 
-/// The kNN graph through an inverted file of Mini-Batch K-Means cells (4·sqrt(n) of them),
-/// each row probing its `probes` nearest; the exact graph where that would cover every row.
+/// The kNN graph through an inverted file ([`crate::neighbors::InvertedFile`], Euclidean) of
+/// Mini-Batch K-Means cells (4·sqrt(n) of them), each row scanning its `probes` nearest; the
+/// exact graph where that would cover every row.
 pub(super) fn ivf_graph(
     data: &Embeddings,
     k: usize,
     probes: usize,
     seed: u64,
 ) -> Result<crate::neighbors::KnnGraph> {
+    use crate::neighbors::{ivf_layout, InvertedFile, Measure};
     let n = data.rows();
     let k = k.min(n);
-    let Some((cells, probes)) = crate::neighbors::ivf_layout(n, k, 0, probes) else {
+    let Some((cells, probes)) = ivf_layout(n, k, 0, probes) else {
         return Ok(crate::neighbors::exact(data, k));
     };
     let km = crate::cluster::MiniBatchKMeans::params(cells)
         .batch_size(1024.min(n))
         .seed(seed)
         .fit(data)?;
-    Ok(crate::neighbors::ivf(
-        data,
-        k,
-        km.labels(),
-        km.centroids(),
-        probes,
-    ))
+    let cell_of = km.labels().iter().map(|&c| c as u32).collect();
+    let file = InvertedFile::with_cells(data, km.centroids().to_vec(), cell_of, Measure::Euclidean);
+    Ok(file.knn_graph(data, probes, k))
 }
