@@ -7,13 +7,14 @@ use std::time::Instant;
 use super::duplicates::duplicates;
 use super::noise::noise;
 use super::retrieval::{retrieval, RetrievalSettings};
+use super::sampling::{Estimate, Sampling, SamplingSummary, StageRows};
 use super::verdict::{verdict, verdict_notes, VerdictThresholds};
 use super::{
-    Audit, AuditParams, ClusterTree, CorpusMap, CorpusSummary, SweepSummary, Timing, VectorSource,
-    HOVER_CHARS, MAP_MAX_POINTS,
+    Audit, AuditParams, ClusterTree, CorpusMap, CorpusSummary, DuplicatesSummary, NoiseSummary,
+    RetrievalSummary, SweepSummary, Timing, VectorSource, HOVER_CHARS, MAP_MAX_POINTS,
 };
 use crate::cluster::dendrogram::dendrogram;
-use crate::cluster::{Agglomerative, KMeansModel, KSweep, KSweepParams, Linkage};
+use crate::cluster::{Agglomerative, KSweep, KSweepParams, Linkage};
 use crate::embed::{embed_texts, EmbedStats, Embedder, EmbeddingCache};
 use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};
@@ -30,6 +31,7 @@ use crate::rng::Rng;
 pub struct AuditBuilder<'a> {
     /// The K sweep's range, initialisations and seed (the audit's seed, used by every stage).
     sweep: KSweepParams,
+    sampling: Sampling,
     embedder: Option<&'a dyn Embedder>,
     cache: Option<EmbeddingCache>,
     reembed: bool,
@@ -58,6 +60,7 @@ impl Audit {
     pub fn builder<'a>() -> AuditBuilder<'a> {
         AuditBuilder {
             sweep: KSweep::params(),
+            sampling: Sampling::Auto,
             embedder: None,
             cache: None,
             reembed: false,
@@ -87,6 +90,12 @@ impl<'a> AuditBuilder<'a> {
     /// Seed of every stage. Default 42.
     pub fn seed(mut self, seed: u64) -> Self {
         self.sweep = self.sweep.seed(seed);
+        self
+    }
+    /// Which rows the statistic stages (K sweep, map, noise) run on: see [`Sampling`]. Default
+    /// [`Sampling::Auto`].
+    pub fn sampling(mut self, sampling: Sampling) -> Self {
+        self.sampling = sampling;
         self
     }
     /// The embedder for corpora without vectors (or with `reembed`).
@@ -157,6 +166,7 @@ impl<'a> AuditBuilder<'a> {
     /// caller can before it loads the corpus.
     pub fn check(&self) -> Result<()> {
         self.sweep.check()?;
+        self.sampling.check()?;
         Error::check_threshold("dedup_threshold", self.dedup_threshold)?;
         self.thresholds.check()?;
         if let Some(llm) = &self.llm {
@@ -171,21 +181,42 @@ impl<'a> AuditBuilder<'a> {
         let mut clock = Clock::start();
         let (vectors, embedding, source) = self.vectors(corpus)?;
         clock.lap("embed");
-        let sweep = self.sweep(&vectors)?;
+        let n = vectors.rows();
+        let sample_rows = self.sampling.rows(n, self.seed_value());
+        let sample: Cow<'_, Embeddings> = match &sample_rows {
+            Some(rows) => Cow::Owned(vectors.select(rows)),
+            None => Cow::Borrowed(&*vectors),
+        };
+        let sweep = self.sweep(&sample, n)?;
         clock.lap("k sweep");
         let model = sweep.chosen_model();
-        let (clusters, llm_note) = self.clusters(corpus, &vectors, model, &mut clock)?;
+        // Every row to the chosen centroids (the sweep's own labels when it saw every row).
+        let labels = match &sample_rows {
+            Some(_) => {
+                let l = model.predict(&vectors)?;
+                clock.lap("cluster assignment (every row)");
+                l
+            }
+            None => model.labels().to_vec(),
+        };
+        let k = model.n_clusters();
+        let (clusters, llm_note) = self.clusters(corpus, &vectors, &labels, k, &mut clock)?;
         let cluster_tree = cluster_tree(model.centroids(), vectors.dim())?;
         clock.lap("summaries");
-        let n = vectors.rows();
-        let map = if self.map && n > 16 {
-            let m = corpus_map(corpus, &vectors, self.seed_value(), self.progress)?;
+        let map = if self.map && sample.rows() > 16 {
+            let m = corpus_map(
+                corpus,
+                &sample,
+                sample_rows.as_deref(),
+                self.seed_value(),
+                self.progress,
+            )?;
             clock.lap("map (UMAP)");
             Some(m)
         } else {
             None
         };
-        let centroid_cosine = centroid_cosines(&vectors, model.labels(), model.n_clusters());
+        let centroid_cosine = centroid_cosines(&vectors, &labels, k);
         let duplicates = if self.duplicates && n >= 2 {
             let d = duplicates(corpus, &vectors, self.dedup_threshold, self.seed_value())?;
             clock.lap("duplicates");
@@ -193,13 +224,13 @@ impl<'a> AuditBuilder<'a> {
         } else {
             None
         };
-        let noise = if self.noise && n >= 20 {
-            let labels = model.labels();
+        let noise = if self.noise && sample.rows() >= 20 {
             let r = noise(
                 corpus,
-                &vectors,
-                labels,
-                model.n_clusters(),
+                &sample,
+                sample_rows.as_deref(),
+                &labels,
+                k,
                 self.seed_value(),
                 self.progress,
             )?;
@@ -214,12 +245,11 @@ impl<'a> AuditBuilder<'a> {
                 dedup_threshold: self.dedup_threshold,
                 seed: self.seed_value(),
             };
-            let labels = model.labels();
             let r = retrieval(
                 corpus,
                 &vectors,
                 &clusters,
-                labels,
+                &labels,
                 settings,
                 &mut clock.timings,
             )?;
@@ -249,6 +279,15 @@ impl<'a> AuditBuilder<'a> {
             retrieval.as_ref(),
         ));
         notes.extend(sweep_notes(&optimal_k));
+        let sampling = self.sampling_summary(
+            n,
+            sample.rows(),
+            &optimal_k,
+            map.as_ref(),
+            duplicates.as_ref(),
+            noise.as_ref(),
+            retrieval.as_ref(),
+        );
         Ok(Audit {
             version: env!("CARGO_PKG_VERSION").into(),
             corpus: CorpusSummary {
@@ -260,8 +299,9 @@ impl<'a> AuditBuilder<'a> {
             },
             params: self.params(n),
             embedding,
+            sampling,
             optimal_k,
-            labels: model.labels().to_vec(),
+            labels,
             map,
             clusters,
             cluster_tree,
@@ -301,8 +341,11 @@ impl<'a> AuditBuilder<'a> {
     }
 
     /// K-Means for every k of the range, scored, with progress per k.
-    fn sweep(&self, vectors: &Embeddings) -> Result<KSweep> {
-        self.sweep.fit_with_progress(vectors, self.progress)
+    fn sweep(&self, vectors: &Embeddings, population: usize) -> Result<KSweep> {
+        self.sweep
+            .clone()
+            .population(population)
+            .fit_with_progress(vectors, self.progress)
     }
 
     /// The chosen clustering summarised and labelled (by the LLM when configured, with a note
@@ -311,10 +354,11 @@ impl<'a> AuditBuilder<'a> {
         &self,
         corpus: &Corpus,
         vectors: &Embeddings,
-        model: &KMeansModel,
+        labels: &[usize],
+        k: usize,
         clock: &mut Clock,
     ) -> Result<(Vec<ClusterSummary>, Option<String>)> {
-        let mut clusters = summarise_clusters(corpus, vectors, model.labels(), model.n_clusters());
+        let mut clusters = summarise_clusters(corpus, vectors, labels, k);
         let (Some(params), Some(_)) = (&self.llm, &corpus.texts) else {
             return Ok((clusters, None));
         };
@@ -334,6 +378,114 @@ impl<'a> AuditBuilder<'a> {
             )
         });
         Ok((clusters, note))
+    }
+
+    /// What each stage ran on (see [`Sampling`]).
+    #[allow(clippy::too_many_arguments)]
+    fn sampling_summary(
+        &self,
+        n: usize,
+        m: usize,
+        sweep: &SweepSummary,
+        map: Option<&CorpusMap>,
+        duplicates: Option<&DuplicatesSummary>,
+        noise: Option<&NoiseSummary>,
+        retrieval: Option<&RetrievalSummary>,
+    ) -> SamplingSummary {
+        let sampled = m < n;
+        let mut stages = Vec::new();
+        let chosen = sweep.per_k.iter().find(|s| s.k == sweep.chosen_k);
+        stages.push(StageRows {
+            stage: "k sweep".into(),
+            rows: m,
+            every_row: !sampled,
+            estimate: chosen.map(|s| Estimate {
+                value: s.silhouette,
+                standard_error: s.silhouette_se,
+            }),
+            note: format!(
+                "K-Means for k = {}..={} on {m} rows, silhouettes on {} of them; the estimate is the chosen k's silhouette",
+                sweep.per_k.first().map_or(0, |s| s.k),
+                sweep.per_k.last().map_or(0, |s| s.k),
+                sweep.silhouette_rows
+            ),
+        });
+        stages.push(StageRows {
+            stage: "cluster assignment".into(),
+            rows: n,
+            every_row: true,
+            estimate: None,
+            note: if sampled {
+                format!("every row assigned to the nearest of the {} centroids trained on the sample; cluster sizes, summaries, labels and centroid cosines count every row", sweep.chosen_k)
+            } else {
+                "K-Means on every row".into()
+            },
+        });
+        if let Some(map) = map {
+            stages.push(StageRows {
+                stage: "map".into(),
+                rows: m,
+                every_row: !sampled,
+                estimate: None,
+                note: format!(
+                    "2-D UMAP of {m} rows, {} of them plotted; trustworthiness {:.3} (k = 10, on up to 5,000 of them)",
+                    map.plotted, map.trustworthiness
+                ),
+            });
+        }
+        if let Some(d) = duplicates {
+            let recall = d.recall.as_ref().and_then(|r| {
+                r.recall
+                    .map(|p| Estimate::share(p, r.exact_pairs, usize::MAX))
+            });
+            stages.push(StageRows {
+                stage: "duplicates".into(),
+                rows: n,
+                every_row: true,
+                estimate: recall,
+                note: match &d.recall {
+                    Some(r) => format!(
+                        "{} search over every row; the estimate is its pair recall against the exact search, measured on {} random rows ({} exact pairs)",
+                        d.mode, r.rows, r.exact_pairs
+                    ),
+                    None => format!("{} search over every row (every pair compared)", d.mode),
+                },
+            });
+        }
+        if let Some(z) = noise {
+            stages.push(StageRows {
+                stage: "noise".into(),
+                rows: z.rows,
+                every_row: z.rows == n,
+                estimate: Some(Estimate {
+                    value: z.noise_share,
+                    standard_error: z.noise_share_se,
+                }),
+                note: format!(
+                    "5-D UMAP and HDBSCAN on {} rows; the estimate is the noise share (binomial standard error). A sample is sparser than the corpus, so HDBSCAN may call somewhat more of it noise",
+                    z.rows
+                ),
+            });
+        }
+        if let Some(r) = retrieval {
+            stages.push(StageRows {
+                stage: "retrieval".into(),
+                rows: r.n_db,
+                every_row: true,
+                estimate: Some(Estimate::share(r.recall, r.n_queries, usize::MAX)),
+                note: format!(
+                    "index over every row but the {} held-out queries; the estimate is recall@{} at nprobe {} (its standard error bounded as a share over the queries)",
+                    r.n_queries, r.top_k, r.nprobe
+                ),
+            });
+        }
+        SamplingSummary {
+            policy: self.sampling.describe(),
+            rows: n,
+            sample_rows: m,
+            seed: self.seed_value(),
+            stages,
+        }
     }
 
     /// The parameters as `audit.json` states them.
@@ -434,9 +586,11 @@ fn cluster_tree(centroids: &[f32], dim: usize) -> Result<Option<ClusterTree>> {
 fn corpus_map(
     corpus: &Corpus,
     vectors: &Embeddings,
+    sample: Option<&[usize]>,
     seed: u64,
     progress: &dyn Progress,
 ) -> Result<CorpusMap> {
+    let row_of = |i: usize| sample.map_or(i, |s| s[i]);
     let n = vectors.rows();
     let params = Umap::params().n_neighbors(15.min(n - 1)).seed(seed);
     let model = params.fit_with_progress(vectors, progress)?;
@@ -453,10 +607,11 @@ fn corpus_map(
     let hover = rows
         .iter()
         .map(|&i| match &corpus.texts {
-            Some(t) => snippet_of(&t[i], HOVER_CHARS),
-            None => corpus.ids[i].clone(),
+            Some(t) => snippet_of(&t[row_of(i)], HOVER_CHARS),
+            None => corpus.ids[row_of(i)].clone(),
         })
         .collect();
+    let rows: Vec<usize> = rows.into_iter().map(row_of).collect();
     Ok(CorpusMap {
         method: "umap".into(),
         n_neighbors: 15.min(n - 1),
@@ -533,6 +688,7 @@ mod tests {
             k,
             inertia: 1.0,
             silhouette,
+            silhouette_se: 0.0,
             calinski_harabasz: 1.0,
             davies_bouldin: 1.0,
         };

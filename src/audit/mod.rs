@@ -6,6 +6,7 @@ mod display;
 mod duplicates;
 mod noise;
 mod retrieval;
+mod sampling;
 mod verdict;
 
 use serde::Serialize;
@@ -14,7 +15,9 @@ use crate::cluster::dendrogram::Dendrogram;
 use crate::cluster::KScore;
 use crate::embed::EmbedStats;
 use crate::error::{Error, Result};
-use crate::io::frame::{bool_col, f32_col, frame, i32_col, str_col, u32_col};
+use crate::io::frame::{
+    bool_col, f32_col, frame, i32_col, opt_f32_col, opt_i32_col, str_col, u32_col,
+};
 use crate::io::Corpus;
 use crate::label::summary::snippet_of;
 pub use crate::label::summary::{
@@ -26,6 +29,7 @@ pub use builder::AuditBuilder;
 pub use duplicates::{DuplicatesSummary, GroupView, Histogram, PairView, ThresholdCount};
 pub use noise::{NoiseSummary, OutlierDoc};
 pub use retrieval::{ClusterRetrieval, DocCount, HubSummary, ProbeRecall, RetrievalSummary};
+pub use sampling::{Estimate, Sampling, SamplingSummary, StageRows, DEFAULT_SAMPLE};
 pub use verdict::{Check, Verdict, VerdictThresholds};
 
 /// What `audit.json` holds: the [`Audit`] and the path of the report written beside it. Its
@@ -198,6 +202,8 @@ pub struct Audit {
     pub params: AuditParams,
     /// Embedding statistics, when a model ran.
     pub embedding: Option<EmbedStats>,
+    /// Which rows each stage ran on, and the uncertainty that follows.
+    pub sampling: SamplingSummary,
     /// The K sweep.
     pub optimal_k: SweepSummary,
     /// The 2-D map (`None` when disabled or the corpus has 16 rows or fewer).
@@ -230,7 +236,8 @@ pub struct Audit {
 
 impl Audit {
     /// One row per document: row, cluster, label, centroid_cosine, and when those sections ran
-    /// hdbscan_cluster (-1 = noise), outlier_score (GLOSH), duplicate_group (-1 = none), kept.
+    /// hdbscan_cluster (-1 = noise), outlier_score (GLOSH) (both null for rows outside a
+    /// sampled noise section), duplicate_group (-1 = none), kept.
     pub fn to_frame(&self) -> Result<polars::prelude::DataFrame> {
         frame(self.labels.len(), self.frame_columns())
     }
@@ -245,11 +252,15 @@ impl Audit {
             f32_col("centroid_cosine", self.centroid_cosine.iter().copied()),
         ];
         if let Some(noise) = &self.noise {
-            columns.push(i32_col(
-                "hdbscan_cluster",
-                noise.labels.iter().map(|l| l.map_or(-1, |c| c as i32)),
-            ));
-            columns.push(f32_col("outlier_score", noise.scores.iter().copied()));
+            // Rows outside the noise section's sample are null.
+            let mut cluster: Vec<Option<i32>> = vec![None; n];
+            let mut score: Vec<Option<f32>> = vec![None; n];
+            for (s, &row) in noise.row_of().iter().enumerate() {
+                cluster[row] = Some(noise.labels[s].map_or(-1, |c| c as i32));
+                score[row] = Some(noise.scores[s]);
+            }
+            columns.push(opt_i32_col("hdbscan_cluster", cluster));
+            columns.push(opt_f32_col("outlier_score", score));
         }
         if let Some(d) = &self.duplicates {
             columns.push(i32_col(

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use super::sampling::Estimate;
 use super::text_of;
 use crate::cluster::Hdbscan;
 use crate::embeddings::Embeddings;
@@ -40,16 +41,33 @@ pub struct NoiseSummary {
     pub noise: usize,
     /// `noise / rows`: the noise share the verdict checks.
     pub noise_share: f64,
+    /// Rows it ran on (all, or the audit's sample).
+    pub rows: usize,
+    /// The noise share's standard error as an estimate of the whole corpus's (0 on every row).
+    pub noise_share_se: f64,
     /// Noise per K-Means cluster: `(cluster, noise rows, share of the cluster)`.
     pub per_cluster: Vec<(usize, usize, f64)>,
     /// The most outlying documents (highest GLOSH score).
     pub outliers: Vec<OutlierDoc>,
-    /// HDBSCAN cluster of every row (None: noise).
+    /// HDBSCAN cluster of every row it ran on (None: noise).
     #[serde(skip)]
     pub labels: Vec<Option<usize>>,
-    /// GLOSH score of every row.
+    /// GLOSH score of every row it ran on.
     #[serde(skip)]
     pub scores: Vec<f32>,
+    /// The corpus rows it ran on, ascending (`None`: every row).
+    #[serde(skip)]
+    pub sample: Option<Vec<usize>>,
+}
+
+impl NoiseSummary {
+    /// The corpus row of each row it ran on.
+    pub fn row_of(&self) -> Vec<usize> {
+        match &self.sample {
+            Some(rows) => rows.clone(),
+            None => (0..self.labels.len()).collect(),
+        }
+    }
 }
 
 /// HDBSCAN (`min_cluster_size` 10, BERTopic's default) on the 5-D UMAP reduction (cosine, 15
@@ -57,12 +75,14 @@ pub struct NoiseSummary {
 pub(super) fn noise(
     corpus: &Corpus,
     data: &Embeddings,
+    sample: Option<&[usize]>,
     kmeans: &[usize],
     k: usize,
     seed: u64,
     progress: &dyn Progress,
 ) -> Result<NoiseSummary> {
     let n = data.rows();
+    let row_of = |i: usize| sample.map_or(i, |s| s[i]);
     let nn = 15.min(n - 1);
     let reduced = Umap::params()
         .n_components(5)
@@ -86,12 +106,15 @@ pub(super) fn noise(
     order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
     let mut noise_in = vec![0usize; k];
     let mut size = vec![0usize; k];
-    for (i, &c) in kmeans.iter().enumerate() {
+    for (i, label) in labels.iter().enumerate() {
+        let c = kmeans[row_of(i)];
         size[c] += 1;
-        if labels[i].is_none() {
+        if label.is_none() {
             noise_in[c] += 1;
         }
     }
+    let population = corpus.len().max(n);
+    let share = Estimate::share(model.noise() as f64 / n as f64, n, population);
     Ok(NoiseSummary {
         method: format!(
             "UMAP to 5-D (cosine, n_neighbors = {nn}, min_dist = 0), then HDBSCAN (min_cluster_size = {mcs}, MST over the {graph_k} nearest neighbours), as BERTopic"
@@ -99,22 +122,28 @@ pub(super) fn noise(
         min_cluster_size: mcs,
         n_clusters: model.n_clusters(),
         noise: model.noise(),
-        noise_share: model.noise() as f64 / n as f64,
+        noise_share: share.value,
+        rows: n,
+        noise_share_se: share.standard_error,
         per_cluster: (0..k)
             .map(|c| (c, noise_in[c], noise_in[c] as f64 / size[c].max(1) as f64))
             .collect(),
         outliers: order
             .iter()
             .take(15)
-            .map(|&r| OutlierDoc {
-                row: r,
-                id: corpus.ids[r].clone(),
-                text: text_of(corpus, r),
-                score: scores[r],
-                cluster: kmeans[r],
+            .map(|&i| {
+                let r = row_of(i);
+                OutlierDoc {
+                    row: r,
+                    id: corpus.ids[r].clone(),
+                    text: text_of(corpus, r),
+                    score: scores[i],
+                    cluster: kmeans[r],
+                }
             })
             .collect(),
         labels,
         scores,
+        sample: sample.map(<[usize]>::to_vec),
     })
 }

@@ -11,6 +11,38 @@ use crate::linalg::row_sq_norms;
 /// Each labeling gives every row a cluster in `0..k`. A row alone in its cluster scores 0, as in
 /// scikit-learn. Memory: `TILE_ROWS x n` distances plus `n x k` sums per labeling.
 pub fn silhouette_many(data: &Embeddings, labelings: &[&[usize]]) -> Vec<f64> {
+    silhouette_spread(data, labelings)
+        .into_iter()
+        .map(|s| s.mean)
+        .collect()
+}
+
+/// A mean silhouette and the spread of the per-row values behind it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SilhouetteSpread {
+    /// Mean silhouette coefficient.
+    pub mean: f64,
+    /// Standard deviation of the per-row coefficients.
+    pub sd: f64,
+    /// Rows.
+    pub rows: usize,
+}
+
+impl SilhouetteSpread {
+    /// Standard error of the mean as an estimate of the mean over `population` rows the
+    /// `rows` were drawn from at random (with the finite-population correction; 0 when every
+    /// row was scored).
+    pub fn standard_error(&self, population: usize) -> f64 {
+        if self.rows == 0 || population <= self.rows {
+            return 0.0;
+        }
+        let fpc = (population - self.rows) as f64 / (population - 1) as f64;
+        self.sd / (self.rows as f64).sqrt() * fpc.sqrt()
+    }
+}
+
+/// [`silhouette_many`] with the spread of each labeling's per-row coefficients.
+pub fn silhouette_spread(data: &Embeddings, labelings: &[&[usize]]) -> Vec<SilhouetteSpread> {
     let (n, d) = (data.rows(), data.dim());
     let x = data.as_slice();
     let x_sq = row_sq_norms(x, d);
@@ -31,6 +63,7 @@ pub fn silhouette_many(data: &Embeddings, labelings: &[&[usize]]) -> Vec<f64> {
     let parts = for_each_tile(x, x, d, |start, rows, dots| {
         let mut dist = vec![0.0f32; n];
         let mut totals = vec![0.0f64; labelings.len()];
+        let mut squares = vec![0.0f64; labelings.len()];
         let mut sums: Vec<Vec<f64>> = ks.iter().map(|&k| vec![0.0; k]).collect();
         for r in 0..rows {
             let i = start + r;
@@ -58,19 +91,39 @@ pub fn silhouette_many(data: &Embeddings, labelings: &[&[usize]]) -> Vec<f64> {
                     let m = a.max(b);
                     if m > 0.0 {
                         totals[li] += (b - a) / m;
+                        squares[li] += ((b - a) / m).powi(2);
                     }
                 }
             }
         }
-        totals
+        (totals, squares)
     });
-    let mut out = vec![0.0f64; labelings.len()];
-    for t in parts {
-        for (o, v) in out.iter_mut().zip(t) {
+    let mut sum = vec![0.0f64; labelings.len()];
+    let mut sum_sq = vec![0.0f64; labelings.len()];
+    for (t, q) in parts {
+        for (o, v) in sum.iter_mut().zip(t) {
+            *o += v;
+        }
+        for (o, v) in sum_sq.iter_mut().zip(q) {
             *o += v;
         }
     }
-    out.iter().map(|v| v / n as f64).collect()
+    sum.iter()
+        .zip(&sum_sq)
+        .map(|(&s, &q)| {
+            let mean = s / n as f64;
+            let var = if n > 1 {
+                ((q - n as f64 * mean * mean) / (n - 1) as f64).max(0.0)
+            } else {
+                0.0
+            };
+            SilhouetteSpread {
+                mean,
+                sd: var.sqrt(),
+                rows: n,
+            }
+        })
+        .collect()
 }
 
 /// Calinski-Harabasz index: between-cluster over within-cluster dispersion, each divided by its

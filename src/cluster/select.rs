@@ -5,7 +5,7 @@ use crate::progress::{Progress, Silent};
 use serde::Serialize;
 
 use super::kmeans::{KMeans, KMeansModel};
-use super::metrics::{calinski_harabasz, davies_bouldin, silhouette_many};
+use super::metrics::{calinski_harabasz, davies_bouldin, silhouette_spread};
 use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};
 use crate::rng::Rng;
@@ -21,6 +21,7 @@ pub struct KSweepParams {
     pub(crate) n_init: usize,
     pub(crate) seed: u64,
     silhouette_sample: usize,
+    population: Option<usize>,
 }
 
 impl KSweep {
@@ -39,6 +40,7 @@ impl Default for KSweepParams {
             n_init: 10,
             seed: 42,
             silhouette_sample: 10_000,
+            population: None,
         }
     }
 }
@@ -52,6 +54,10 @@ pub struct KScore {
     pub inertia: f64,
     /// Mean silhouette coefficient (Euclidean), in [-1, 1]; higher is better.
     pub silhouette: f64,
+    /// Standard error of `silhouette` as an estimate of the mean over every row swept (or the
+    /// [`population`](KSweepParams::population) they were drawn from); 0 when every one was
+    /// scored.
+    pub silhouette_se: f64,
     /// Calinski-Harabasz index; higher is better.
     pub calinski_harabasz: f64,
     /// Davies-Bouldin index; lower is better.
@@ -124,6 +130,14 @@ impl KSweepParams {
     /// (scikit-learn `silhouette_score(sample_size=...)`). Default 10,000.
     pub fn silhouette_sample(mut self, rows: usize) -> Self {
         self.silhouette_sample = rows;
+        self
+    }
+
+    /// The rows swept are a random sample of this many (the audit's sampling policy): the
+    /// silhouettes' standard errors are then of the whole population's value. Default: the
+    /// rows swept are the population.
+    pub fn population(mut self, rows: usize) -> Self {
+        self.population = Some(rows);
         self
     }
 
@@ -211,14 +225,15 @@ impl KSweepParams {
             })
             .collect();
         let refs: Vec<&[usize]> = labelings.iter().map(Vec::as_slice).collect();
-        let sil = silhouette_many(&sample_data, &refs);
+        let sil = silhouette_spread(&sample_data, &refs);
         let per_k: Vec<KScore> = models
             .iter()
             .zip(sil)
             .map(|(m, s)| KScore {
                 k: m.n_clusters(),
                 inertia: m.inertia(),
-                silhouette: s,
+                silhouette: s.mean,
+                silhouette_se: s.standard_error(self.population.unwrap_or(n).max(n)),
                 calinski_harabasz: calinski_harabasz(data, m.labels()),
                 davies_bouldin: davies_bouldin(data, m.labels()),
             })
@@ -296,6 +311,7 @@ mod tests {
             k,
             inertia,
             silhouette: 0.0,
+            silhouette_se: 0.0,
             calinski_harabasz: 0.0,
             davies_bouldin: 0.0,
         }

@@ -43,3 +43,15 @@ pub(crate) fn bool_col(name: &str, v: impl Iterator<Item = bool>) -> Column {
         .into_series()
         .into_column()
 }
+
+pub(crate) fn opt_i32_col(name: &str, v: Vec<Option<i32>>) -> Column {
+    Int32Chunked::from_iter_options(name.into(), v.into_iter())
+        .into_series()
+        .into_column()
+}
+
+pub(crate) fn opt_f32_col(name: &str, v: Vec<Option<f32>>) -> Column {
+    Float32Chunked::from_iter_options(name.into(), v.into_iter())
+        .into_series()
+        .into_column()
+}

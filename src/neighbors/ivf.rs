@@ -300,7 +300,8 @@ impl InvertedFile {
                 if rows < k && !self.members(a).is_empty() {
                     let d = self.dim;
                     let centre = &self.centroids[a * d..(a + 1) * d];
-                    let order = nearest_cells(centre, &self.centroids, d, self.nlist(), self.measure);
+                    let order =
+                        nearest_cells(centre, &self.centroids, d, self.nlist(), self.measure);
                     for c in order.into_iter().flatten() {
                         if rows >= k {
                             break;

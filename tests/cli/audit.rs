@@ -131,3 +131,57 @@ fn same_input_same_bytes_without_timings() {
     assert!(!page.contains("<section id=\"timings\">"));
     assert!(a.1.contains("\"timings\": []"));
 }
+
+#[test]
+fn audit_sample_flag_states_what_each_stage_ran_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("s.html");
+    let json = dir.path().join("audit.json");
+    let args = |extra: &[&str]| {
+        let mut a = vec![
+            "audit",
+            sample().to_str().unwrap(),
+            "--out",
+            html.to_str().unwrap(),
+            "--json",
+            json.to_str().unwrap(),
+            "--k-max",
+            "4",
+            "--no-retrieval",
+            "--no-duplicates",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect::<Vec<_>>();
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let o = run(&args(&["--sample", "500"])
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v["sampling"]["sample_rows"], 500);
+    assert_eq!(v["sampling"]["rows"], 2000);
+    assert_eq!(v["noise"]["rows"], 500);
+    let sizes: u64 = v["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["size"].as_u64().unwrap())
+        .sum();
+    assert_eq!(sizes, 2000, "every row is assigned");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("What each stage ran on") && page.contains("500 of 2000 rows"));
+    // A sample too small, or both flags: exit 2, nothing written.
+    let bad = dir.path().join("bad.html");
+    for extra in [&["--sample", "10"][..], &["--sample", "500", "--exact"][..]] {
+        let mut a = args(extra);
+        a[3] = bad.to_str().unwrap().to_string();
+        let o = run(&a.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(o.status.code(), Some(2), "{extra:?}: {}", stderr(&o));
+        assert!(!bad.exists());
+    }
+}

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use embedscope::audit::VerdictThresholds;
+use embedscope::audit::{Sampling, VerdictThresholds};
 use embedscope::report::{write_html, ReportOptions};
 use embedscope::Audit;
 
@@ -27,6 +27,14 @@ pub struct AuditArgs {
     /// Seed of every stochastic step.
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// Run the statistic stages (K sweep, map, noise) on a seeded sample of this many rows
+    /// (default: 50,000; every row of a smaller corpus). Per-row stages (cluster assignment,
+    /// duplicates, retrieval's index, the tables) always see every row.
+    #[arg(long, conflicts_with = "exact")]
+    sample: Option<usize>,
+    /// Run every stage on every row, however large the corpus.
+    #[arg(long)]
+    exact: bool,
     /// Embed the texts even when the input carries vectors.
     #[arg(long)]
     reembed: bool,
@@ -108,6 +116,11 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<()> {
         .k_range(args.sweep.k_min, args.sweep.k_max)
         .n_init(args.sweep.n_init)
         .seed(args.seed)
+        .sampling(match (args.exact, args.sample) {
+            (true, _) => Sampling::Exact,
+            (false, Some(m)) => Sampling::Rows(m),
+            (false, None) => Sampling::Auto,
+        })
         .reembed(args.reembed)
         .map(!args.no_map)
         .duplicates(!args.no_duplicates)
