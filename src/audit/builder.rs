@@ -193,7 +193,9 @@ impl<'a> AuditBuilder<'a> {
         // Every row to the chosen centroids (the sweep's own labels when it saw every row).
         let labels = match &sample_rows {
             Some(_) => {
+                self.progress.start("cluster assignment (every row)", 0);
                 let l = model.predict(&vectors)?;
+                self.progress.finish();
                 clock.lap("cluster assignment (every row)");
                 l
             }
@@ -218,7 +220,9 @@ impl<'a> AuditBuilder<'a> {
         };
         let centroid_cosine = centroid_cosines(&vectors, &labels, k);
         let duplicates = if self.duplicates && n >= 2 {
+            self.progress.start("duplicates", 0);
             let d = duplicates(corpus, &vectors, self.dedup_threshold, self.seed_value())?;
+            self.progress.finish();
             clock.lap("duplicates");
             Some(d)
         } else {
@@ -245,14 +249,17 @@ impl<'a> AuditBuilder<'a> {
                 dedup_threshold: self.dedup_threshold,
                 seed: self.seed_value(),
             };
+            self.progress.start("retrieval", 0);
             let r = retrieval(
                 corpus,
                 &vectors,
                 &clusters,
                 &labels,
                 settings,
+                duplicates.as_ref().map(|d| d.pairs.as_slice()),
                 &mut clock.timings,
             )?;
+            self.progress.finish();
             clock.lap("retrieval (all)");
             Some(r)
         } else {

@@ -94,12 +94,14 @@ pub(super) fn noise(
     // The kNN-graph route (memory O(n·k), as the CLI's BERTopic route): the dense all-pairs
     // route would hold 4n² bytes.
     let graph_k = (3 * mcs).max(15).min(n - 1);
+    progress.start("HDBSCAN", 0);
     let model = Hdbscan::params()
         .min_cluster_size(mcs)
         .metric(Metric::Euclidean)
         .knn_graph(graph_k)
         .seed(seed)
         .fit(&reduced.points()?)?;
+    progress.finish();
     let labels = model.labels().to_vec();
     let scores = model.outlier_scores().to_vec();
     let mut order: Vec<usize> = (0..n).collect();

@@ -53,8 +53,11 @@ pub struct DocCount {
 pub struct HubSummary {
     /// The k of the lists.
     pub k: usize,
-    /// Exact lists (else NN-descent).
+    /// Exact lists.
     pub exact: bool,
+    /// Documents counted: every indexed one up to 50,000, else a seeded sample of 50,000
+    /// counted among themselves.
+    pub rows: usize,
     /// Skewness of the k-occurrence distribution.
     pub skewness: f64,
     /// Documents in no other document's top-k.
@@ -112,6 +115,7 @@ pub(super) fn retrieval(
     clusters: &[ClusterSummary],
     kmeans: &[usize],
     settings: RetrievalSettings,
+    duplicate_pairs: Option<&[crate::kernel::Pair]>,
     timings: &mut Vec<Timing>,
 ) -> Result<RetrievalSummary> {
     let RetrievalSettings {
@@ -124,13 +128,17 @@ pub(super) fn retrieval(
         nprobes.push(nprobe);
         nprobes.sort_unstable();
     }
-    let r = RetrievalEval::params()
+    let mut params = RetrievalEval::params()
         .nprobes(nprobes)
         .seed(seed)
         .repeats(1)
         .dedup_threshold(Some(dedup_threshold))
-        .labels(Some(kmeans.to_vec()))
-        .fit(data)?;
+        .labels(Some(kmeans.to_vec()));
+    // The duplicates section's pairs (down to 0.90), not a second search.
+    if let Some(pairs) = duplicate_pairs {
+        params = params.duplicate_pairs(pairs.to_vec());
+    }
+    let r = params.fit(data)?;
     let nprobe = nprobe.min(r.nlist);
     timings.push(Timing {
         stage: format!("retrieval: index build ({} cells)", r.nlist),
@@ -193,6 +201,7 @@ pub(super) fn retrieval(
         hubness: r.hubness.as_ref().map(|h| HubSummary {
             k: h.k,
             exact: h.exact,
+            rows: h.rows,
             skewness: h.skewness,
             orphans: h.orphans,
             orphan_share: h.orphan_share,

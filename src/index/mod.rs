@@ -105,12 +105,20 @@ impl ClusterIndexParams {
 
     /// Trains the cells on `data` (unit rows) and files every row.
     pub fn build(&self, data: &Embeddings) -> Result<ClusterIndex> {
+        let all: Vec<usize> = (0..data.rows()).collect();
+        self.build_rows(data, &all)
+    }
+
+    /// Trains the cells on rows `rows` of `data` (unit rows) and files them: indexed row `p`
+    /// (what hits name) is `data` row `rows[p]`. The index's copy is the only one made.
+    pub fn build_rows(&self, data: &Embeddings, rows: &[usize]) -> Result<ClusterIndex> {
         self.check()?;
-        let (n, d) = (data.rows(), data.dim());
+        let n = rows.len();
         if n == 0 {
             return Err(Error::param("rows", 0, "the corpus is empty"));
         }
         data.require_unit("cosine index", "")?;
+        let d = data.dim();
         let nlist = self.nlist_for(n);
         if nlist > n {
             return Err(Error::param(
@@ -120,13 +128,15 @@ impl ClusterIndexParams {
             ));
         }
         let cap = self.train_per_list.saturating_mul(nlist);
-        let train = if n > cap {
-            let mut rows = Rng::new(self.seed, 0x1f).sample(n, cap);
-            rows.sort_unstable();
-            Some(data.select(&rows))
+        let train_rows: Vec<usize> = if n > cap {
+            let mut picked = Rng::new(self.seed, 0x1f).sample(n, cap);
+            picked.sort_unstable();
+            picked.into_iter().map(|p| rows[p]).collect()
         } else {
-            None
+            rows.to_vec()
         };
+        let whole = train_rows.len() == data.rows();
+        let train = (!whole).then(|| data.select(&train_rows));
         let model = KMeans::params(nlist)
             .n_init(1)
             .init(crate::cluster::KMeansInit::Random)
@@ -134,13 +144,14 @@ impl ClusterIndexParams {
             .spherical(true)
             .seed(self.seed)
             .fit(train.as_ref().unwrap_or(data))?;
+        drop(train);
         // Unit centroids: probing and filing by the largest inner product.
         let mut centroids = model.centroids().to_vec();
         for c in centroids.chunks_exact_mut(d) {
             crate::linalg::normalise(c);
         }
         Ok(ClusterIndex {
-            file: InvertedFile::file(data, centroids, Measure::InnerProduct),
+            file: InvertedFile::file_rows(data, rows, centroids, Measure::InnerProduct),
         })
     }
 }
@@ -274,6 +285,28 @@ impl ClusterIndex {
         Ok(best.iter().map(|b| self.hits(b)).collect())
     }
 
+    /// [`exact_search`](Self::exact_search) over the indexed rows `r` with `skip[r]` false
+    /// (`skip` has one flag per indexed row).
+    pub fn exact_search_skipping(
+        &self,
+        queries: &Embeddings,
+        top_k: usize,
+        skip: &[bool],
+    ) -> Result<Vec<Vec<Hit>>> {
+        self.check_queries(queries, top_k, 1)?;
+        if skip.len() != self.len() {
+            return Err(Error::param(
+                "skip",
+                skip.len(),
+                format!("must flag each of the {} indexed rows", self.len()),
+            ));
+        }
+        let best = self
+            .file
+            .exact_scan_skipping(queries.as_slice(), top_k, skip);
+        Ok(best.iter().map(|b| self.hits(b)).collect())
+    }
+
     fn hits(&self, best: &[(f32, u32)]) -> Vec<Hit> {
         best.iter()
             .map(|&(s, row)| Hit {
@@ -303,10 +336,17 @@ impl ClusterIndex {
 /// The exact `top_k` rows of `db` for each row of `queries` (both unit rows, same dimension):
 /// `(row, cosine)` sorted by (cosine descending, row ascending). Through the kernel's tiles.
 pub fn exact_top_k(db: &Embeddings, queries: &Embeddings, top_k: usize) -> Vec<Vec<(usize, f32)>> {
-    top_k_tiles(queries.as_slice(), db.as_slice(), None, db.dim(), top_k)
-        .into_iter()
-        .map(|b| b.into_iter().map(|(s, r)| (r as usize, -s)).collect())
-        .collect()
+    top_k_tiles(
+        queries.as_slice(),
+        db.as_slice(),
+        None,
+        None,
+        db.dim(),
+        top_k,
+    )
+    .into_iter()
+    .map(|b| b.into_iter().map(|(s, r)| (r as usize, -s)).collect())
+    .collect()
 }
 
 #[cfg(test)]

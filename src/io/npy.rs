@@ -24,7 +24,7 @@ fn malformed(path: &Path, message: impl Into<String>) -> Error {
     }
 }
 
-/// Reads a 2-D `<f4` or `<f8` matrix, streaming the body straight into the f32 buffer (the
+/// Reads a 2-D `<f2`, `<f4` or `<f8` matrix (half floats widened to f32), streaming the body straight into the f32 buffer (the
 /// file is never held twice in memory).
 pub fn read_npy(path: &Path) -> Result<NpyMatrix> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
@@ -80,7 +80,7 @@ pub fn parse_npy(path: &Path, bytes: &[u8]) -> Result<NpyMatrix> {
 struct Header {
     rows: usize,
     cols: usize,
-    /// Bytes per value: 4 (`<f4`) or 8 (`<f8`).
+    /// Bytes per value: 2 (`<f2`), 4 (`<f4`) or 8 (`<f8`).
     width: usize,
     /// Where the data starts.
     offset: usize,
@@ -134,13 +134,14 @@ fn parse_header(path: &Path, bytes: &[u8]) -> Result<Header> {
         ));
     };
     let width = match descr.trim().trim_matches('\'') {
+        "<f2" => 2,
         "<f4" => 4,
         "<f8" => 8,
         other => {
             return Err(malformed(
                 path,
                 format!(
-                    "dtype {other:?} is not supported (expected float32 '<f4' or float64 '<f8')"
+                    "dtype {other:?} is not supported (expected float16 '<f2', float32 '<f4' or float64 '<f8')"
                 ),
             ))
         }
@@ -169,7 +170,13 @@ fn check_body_len(path: &Path, h: &Header, len: usize) -> Result<()> {
 }
 
 fn convert(bytes: &[u8], width: usize, out: &mut Vec<f32>) {
-    if width == 4 {
+    if width == 2 {
+        out.extend(
+            bytes
+                .chunks_exact(2)
+                .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32()),
+        );
+    } else if width == 4 {
         out.extend(
             bytes
                 .chunks_exact(4)
@@ -254,6 +261,31 @@ mod tests {
         v.extend_from_slice(dict.as_bytes());
         v.extend_from_slice(body);
         v
+    }
+
+    #[test]
+    fn reads_half_floats() {
+        let vals = [1.0f32, -0.5, 0.25, 65504.0];
+        let body: Vec<u8> = vals
+            .iter()
+            .flat_map(|&v| half::f16::from_f32(v).to_le_bytes())
+            .collect();
+        let f2 = with_header(
+            "{'descr': '<f2', 'fortran_order': False, 'shape': (2, 2), }\n",
+            &body,
+        );
+        let m = parse_npy(Path::new("h.npy"), &f2).unwrap();
+        assert_eq!((m.rows, m.cols), (2, 2));
+        assert_eq!(m.data, vals.to_vec());
+        // A body one value short is named, not read past.
+        let short = with_header(
+            "{'descr': '<f2', 'fortran_order': False, 'shape': (2, 2), }\n",
+            &body[..6],
+        );
+        let err = parse_npy(Path::new("h.npy"), &short)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("needs 8 bytes, file has 6"), "{err}");
     }
 
     #[test]

@@ -48,11 +48,32 @@ pub struct InvertedFile {
 impl InvertedFile {
     /// Files every row of `data` under its nearest row of `centroids` (`cells x dim`).
     pub fn file(data: &Embeddings, centroids: Vec<f32>, measure: Measure) -> InvertedFile {
-        let cell_of = nearest_cells(data.as_slice(), &centroids, data.dim(), 1, measure)
-            .into_iter()
-            .map(|c| c[0])
-            .collect();
-        InvertedFile::with_cells(data, centroids, cell_of, measure)
+        let all: Vec<usize> = (0..data.rows()).collect();
+        InvertedFile::file_rows(data, &all, centroids, measure)
+    }
+
+    /// Files rows `rows` of `data` (filed row `p` is `data` row `rows[p]`; results name `p`)
+    /// under their nearest centroids. The file's copy of the rows is the only one made.
+    pub fn file_rows(
+        data: &Embeddings,
+        rows: &[usize],
+        centroids: Vec<f32>,
+        measure: Measure,
+    ) -> InvertedFile {
+        let d = data.dim();
+        let mut cell_of = Vec::with_capacity(rows.len());
+        for chunk in rows.chunks(1 << 16) {
+            let mut x = Vec::with_capacity(chunk.len() * d);
+            for &r in chunk {
+                x.extend_from_slice(data.row(r));
+            }
+            cell_of.extend(
+                nearest_cells(&x, &centroids, d, 1, measure)
+                    .into_iter()
+                    .map(|c| c[0]),
+            );
+        }
+        InvertedFile::build(d, |p| data.row(rows[p]), centroids, cell_of, measure)
     }
 
     /// Files row `i` of `data` under cell `cell_of[i]` (the caller's assignment, e.g. K-Means
@@ -63,7 +84,17 @@ impl InvertedFile {
         cell_of: Vec<u32>,
         measure: Measure,
     ) -> InvertedFile {
-        let d = data.dim();
+        InvertedFile::build(data.dim(), |i| data.row(i), centroids, cell_of, measure)
+    }
+
+    /// Files row `row(p)` under `cell_of[p]` for every `p`, copying the rows in cell order.
+    fn build<'a>(
+        d: usize,
+        row: impl Fn(usize) -> &'a [f32],
+        centroids: Vec<f32>,
+        cell_of: Vec<u32>,
+        measure: Measure,
+    ) -> InvertedFile {
         let nlist = centroids.len() / d;
         let mut offsets = vec![0usize; nlist + 1];
         for &c in &cell_of {
@@ -80,7 +111,7 @@ impl InvertedFile {
         }
         let mut vectors = Vec::with_capacity(ids.len() * d);
         for &i in &ids {
-            vectors.extend_from_slice(data.row(i as usize));
+            vectors.extend_from_slice(row(i as usize));
         }
         let euclidean = measure == Measure::Euclidean;
         InvertedFile {
@@ -193,7 +224,12 @@ impl InvertedFile {
     /// The exact `k` nearest filed rows for each row of `q`, as [`scan`](Self::scan) with every
     /// cell probed, through the kernel's tiles.
     pub fn exact_scan(&self, q: &[f32], k: usize) -> Vec<Vec<Entry>> {
-        top_k_tiles(q, &self.vectors, Some(&self.ids), self.dim, k)
+        top_k_tiles(q, &self.vectors, Some(&self.ids), None, self.dim, k)
+    }
+
+    /// [`exact_scan`](Self::exact_scan) over the filed rows `r` with `skip[r]` false.
+    pub fn exact_scan_skipping(&self, q: &[f32], k: usize, skip: &[bool]) -> Vec<Vec<Entry>> {
+        top_k_tiles(q, &self.vectors, Some(&self.ids), Some(skip), self.dim, k)
     }
 
     /// The approximate `k`-NN graph of the filed rows themselves (Euclidean; `data` is what
@@ -396,11 +432,13 @@ impl InvertedFile {
 }
 
 /// Per row of `q`, the `k` rows of `db` with the largest inner product as `(-dot, id)` sorted
-/// ascending, `id` taken from `ids` (position when None). Through the kernel's tiles.
+/// ascending, `id` taken from `ids` (position when None), ids with `skip[id]` left out.
+/// Through the kernel's tiles.
 pub(crate) fn top_k_tiles(
     q: &[f32],
     db: &[f32],
     ids: Option<&[u32]>,
+    skip: Option<&[bool]>,
     d: usize,
     k: usize,
 ) -> Vec<Vec<Entry>> {
@@ -412,7 +450,10 @@ pub(crate) fn top_k_tiles(
             .map(|r| {
                 best.clear();
                 for (p, &s) in dots[r * m..(r + 1) * m].iter().enumerate() {
-                    best.offer(-s, ids.map_or(p as u32, |ids| ids[p]));
+                    let id = ids.map_or(p as u32, |ids| ids[p]);
+                    if skip.is_none_or(|skip| !skip[id as usize]) {
+                        best.offer(-s, id);
+                    }
                 }
                 best.finish_by(|_, s| s).to_vec()
             })

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};
-use crate::index::{exact_top_k, ClusterIndex, Hit};
+use crate::index::{ClusterIndex, Hit};
 use crate::rng::Rng;
 
 /// Parameters of a retrieval evaluation; build with [`RetrievalEval::params`].
@@ -21,6 +21,7 @@ pub struct RetrievalEvalParams {
     hubness: bool,
     dedup_threshold: Option<f64>,
     labels: Option<Vec<usize>>,
+    known_pairs: Option<Vec<crate::kernel::Pair>>,
 }
 
 impl Default for RetrievalEvalParams {
@@ -35,6 +36,7 @@ impl Default for RetrievalEvalParams {
             hubness: true,
             dedup_threshold: Some(0.95),
             labels: None,
+            known_pairs: None,
         }
     }
 }
@@ -88,6 +90,15 @@ impl RetrievalEvalParams {
     /// after deduplication (default 0.95; None skips it).
     pub fn dedup_threshold(mut self, t: Option<f64>) -> Self {
         self.dedup_threshold = t;
+        self
+    }
+    /// Near-duplicate pairs of the corpus already found (rows of the data evaluated, any
+    /// threshold at or below [`dedup_threshold`](Self::dedup_threshold), every pair at or above
+    /// it present, as [`crate::dedup::Dedup`] returns them): the duplicate impact uses them
+    /// instead of searching again. Default: it searches ([`crate::dedup::Dedup`]'s automatic
+    /// mode: exact up to [`crate::dedup::CLUSTERED_ABOVE_ROWS`] rows, clustered above).
+    pub fn duplicate_pairs(mut self, pairs: Vec<crate::kernel::Pair>) -> Self {
+        self.known_pairs = Some(pairs);
         self
     }
     /// A group of every corpus row (say its K-Means cluster): recall is also reported per
@@ -175,8 +186,12 @@ pub struct Occurrence {
 pub struct Hubness {
     /// The `k` of the top-k lists.
     pub k: usize,
-    /// Whether the neighbour lists are exact (else NN-descent, above 50,000 rows).
+    /// Whether the neighbour lists are exact (always, since the sample bounds the work).
     pub exact: bool,
+    /// Documents whose lists were counted: every indexed one up to 50,000, else a seeded
+    /// sample of 50,000 counted among themselves (hubness is a statistic of the corpus: see
+    /// the audit's sampling policy).
+    pub rows: usize,
     /// Skewness of the k-occurrence distribution (Radovanović et al.; above 1 means strong
     /// hubs).
     pub skewness: f64,
@@ -279,7 +294,12 @@ fn evaluate(data: &Embeddings, params: &RetrievalEvalParams) -> Result<Retrieval
         held[q] = true;
     }
     let db_rows: Vec<usize> = (0..n).filter(|&i| !held[i]).collect();
-    let (db, q) = (data.select(&db_rows), data.select(&query_rows));
+    // The index holds the only copy of the indexed rows; `db` reads them from `data`.
+    let db = Rows {
+        data,
+        rows: &db_rows,
+    };
+    let q = data.select(&query_rows);
     let k = params.top_k.min(db.rows());
 
     let mut ip = ClusterIndex::params().seed(params.seed);
@@ -287,7 +307,7 @@ fn evaluate(data: &Embeddings, params: &RetrievalEvalParams) -> Result<Retrieval
         ip = ip.nlist(nlist);
     }
     let started = Instant::now();
-    let index = ip.build(&db)?;
+    let index = ip.build_rows(data, &db_rows)?;
     let build_seconds = started.elapsed().as_secs_f64();
     let nlist = index.nlist();
     let sizes = index.list_sizes();
@@ -323,11 +343,36 @@ fn evaluate(data: &Embeddings, params: &RetrievalEvalParams) -> Result<Retrieval
     }
     let (per_cluster, per_label) = tally.tables(&sizes);
 
-    let hubness = params
-        .hubness
-        .then(|| hubness(&db, k, params.seed, &db_rows));
+    let hubness = params.hubness.then(|| hubness(&db, k, params.seed));
     let dedup = match params.dedup_threshold {
-        Some(t) => Some(dedup_impact(&db, &q, &truth, t, k)?),
+        Some(t) => {
+            // Pairs among the indexed rows, by db position.
+            let found;
+            let known = match &params.known_pairs {
+                Some(known) => known,
+                None => {
+                    found = crate::dedup::Dedup::params(t)
+                        .seed(params.seed)
+                        .recall_sample(0)
+                        .run(data, None)?
+                        .pairs;
+                    &found
+                }
+            };
+            let mut pos = vec![usize::MAX; n];
+            for (p, &r) in db_rows.iter().enumerate() {
+                pos[r] = p;
+            }
+            let pairs: Vec<(usize, usize)> = known
+                .iter()
+                .filter(|p| f64::from(p.cosine) >= t)
+                .filter_map(|p| {
+                    let (a, b) = (*pos.get(p.row_a)?, *pos.get(p.row_b)?);
+                    (a != usize::MAX && b != usize::MAX).then_some((a, b))
+                })
+                .collect();
+            Some(dedup_impact(&db, &index, &q, &truth, t, k, &pairs)?)
+        }
         None => None,
     };
     Ok(RetrievalEval {
@@ -476,17 +521,25 @@ fn timed<T>(repeats: usize, mut f: impl FnMut() -> Result<T>) -> Result<(T, f64)
     ))
 }
 
-/// k-occurrence of every row of `db` over the top-`k` lists of all other rows (exact up to
-/// 50,000 rows, NN-descent above); rows reported through `rows` (db position -> corpus row).
-fn hubness(db: &Embeddings, k: usize, seed: u64, rows: &[usize]) -> Hubness {
+/// Rows the hubness count runs on: every row up to this many, a seeded sample above.
+const HUBNESS_MAX_ROWS: usize = 50_000;
+
+/// k-occurrence of every row of `db` over the exact top-`k` lists of all other rows, or of a
+/// seeded sample of [`HUBNESS_MAX_ROWS`] rows among themselves above that; rows reported
+/// as corpus rows.
+fn hubness(db: &Rows<'_>, k: usize, seed: u64) -> Hubness {
+    let picked: Vec<usize> = if db.rows() > HUBNESS_MAX_ROWS {
+        let mut s = Rng::new(seed, 0x4b0).sample(db.rows(), HUBNESS_MAX_ROWS);
+        s.sort_unstable();
+        s
+    } else {
+        (0..db.rows()).collect()
+    };
+    let rows: Vec<usize> = picked.iter().map(|&p| db.rows[p]).collect();
+    let db = db.data.select(&rows);
     let n = db.rows();
     let k = k.min(n - 1).max(1);
-    let exact = n <= 50_000;
-    let graph = if exact {
-        crate::neighbors::exact(db, k + 1)
-    } else {
-        crate::neighbors::nn_descent(db, &crate::neighbors::NnDescent::params(k + 1).seed(seed))
-    };
+    let graph = crate::neighbors::exact(&db, k + 1);
     let kk = graph.k;
     let mut count = vec![0usize; n];
     for i in 0..n {
@@ -511,7 +564,8 @@ fn hubness(db: &Embeddings, k: usize, seed: u64, rows: &[usize]) -> Hubness {
     let orphans: Vec<usize> = (0..n).filter(|&i| count[i] == 0).collect();
     Hubness {
         k,
-        exact,
+        exact: true,
+        rows: n,
         skewness,
         max_count: count[order[0]],
         orphans: orphans.len(),
@@ -531,7 +585,7 @@ fn hubness(db: &Embeddings, k: usize, seed: u64, rows: &[usize]) -> Hubness {
 
 /// Redundant slots in result lists over `db`: a slot is redundant when its document is a near
 /// duplicate (cosine `>= threshold`) of a better-ranked one.
-fn slot_share(db: &Embeddings, lists: &[Vec<usize>], threshold: f64) -> SlotShare {
+fn slot_share(db: &Rows<'_>, lists: &[Vec<usize>], threshold: f64) -> SlotShare {
     let (mut redundant, mut slots, mut affected, mut distinct) = (0usize, 0usize, 0usize, 0usize);
     for list in lists {
         let mut any = false;
@@ -559,31 +613,53 @@ fn slot_share(db: &Embeddings, lists: &[Vec<usize>], threshold: f64) -> SlotShar
 /// The share of exact top-k slots taken by near duplicates of a better hit, on `db` and on
 /// `db` deduplicated at `threshold` (keep the first of each group).
 fn dedup_impact(
-    db: &Embeddings,
+    db: &Rows<'_>,
+    index: &ClusterIndex,
     q: &Embeddings,
     truth: &[Vec<Hit>],
     threshold: f64,
     k: usize,
+    pairs: &[(usize, usize)],
 ) -> Result<DedupImpact> {
     let before: Vec<Vec<usize>> = truth
         .iter()
         .map(|h| h.iter().map(|h| h.row).collect())
         .collect();
-    let pairs = crate::dedup::near_duplicates(db, threshold)?;
-    let groups = crate::dedup::groups(db.rows(), pairs.iter().map(|p| (p.row_a, p.row_b)));
+    let groups = crate::dedup::groups(db.rows(), pairs.iter().copied());
     let keep = crate::dedup::keepers(&groups, crate::dedup::Keep::First, None, None)?;
     let kept = crate::dedup::kept_rows(db.rows(), &groups, &keep);
-    let slim = db.select(&kept);
-    let after: Vec<Vec<usize>> = exact_top_k(&slim, q, k)
+    let mut removed = vec![true; db.rows()];
+    for &r in &kept {
+        removed[r] = false;
+    }
+    // The exact top-k over the kept rows only (db positions, as `before`).
+    let after: Vec<Vec<usize>> = index
+        .exact_search_skipping(q, k, &removed)?
         .into_iter()
-        .map(|l| l.into_iter().map(|(r, _)| r).collect())
+        .map(|l| l.into_iter().map(|h| h.row).collect())
         .collect();
     Ok(DedupImpact {
         threshold,
         removed_rows: db.rows() - kept.len(),
         before: slot_share(db, &before, threshold),
-        after: slot_share(&slim, &after, threshold),
+        after: slot_share(db, &after, threshold),
     })
+}
+
+/// Rows of `data` by position: the indexed rows without a copy of them.
+struct Rows<'a> {
+    data: &'a Embeddings,
+    rows: &'a [usize],
+}
+
+impl Rows<'_> {
+    fn rows(&self) -> usize {
+        self.rows.len()
+    }
+
+    fn row(&self, p: usize) -> &[f32] {
+        self.data.row(self.rows[p])
+    }
 }
 
 #[cfg(test)]
@@ -679,7 +755,11 @@ mod tests {
 
     #[test]
     fn slot_share_counts_duplicates_of_better_hits() {
-        let db = Embeddings::new(vec![1.0, 0.0, 1.0, 0.001, 0.0, 1.0], 2).unwrap();
+        let data = Embeddings::new(vec![1.0, 0.0, 1.0, 0.001, 0.0, 1.0], 2).unwrap();
+        let db = Rows {
+            data: &data,
+            rows: &[0, 1, 2],
+        };
         let s = slot_share(&db, &[vec![0, 1, 2], vec![2, 0]], 0.95);
         assert_eq!(s.queries_affected, 1);
         assert!((s.redundant_share - 0.2).abs() < 1e-12);
