@@ -46,6 +46,27 @@ impl Embeddings {
         })
     }
 
+    /// Stacks unit-row blocks of one dimension (the shards of a dataset) without normalising
+    /// again, so the rows are bit for bit those of each block.
+    pub(crate) fn concat(parts: Vec<Embeddings>) -> Embeddings {
+        let dim = parts[0].dim;
+        assert!(
+            parts.iter().all(|p| p.dim == dim && p.unit),
+            "unit rows of one dimension"
+        );
+        let rows = parts.iter().map(|p| p.rows).sum();
+        let mut data = Vec::with_capacity(rows * dim);
+        for p in parts {
+            data.extend_from_slice(&p.data);
+        }
+        Embeddings {
+            data,
+            rows,
+            dim,
+            unit: true,
+        }
+    }
+
     /// Validates points whose length carries meaning (finite, non-empty, equal dimensions) and
     /// keeps them as they are: the coordinates of a projection (a 5-D UMAP reduction before
     /// HDBSCAN, as BERTopic does). Cosine metrics refuse such rows ([`is_unit`](Self::is_unit)).

@@ -196,48 +196,93 @@ pub fn knn_between(a: &[f32], b: &[f32], d: usize, k: usize) -> (Vec<u32>, Vec<f
     knn_tiles(a, b, d, k, false)
 }
 
+/// Columns of `b` per block in [`shortlists`]: a tile's buffer holds `TILE_ROWS x COL_BLOCK`
+/// values (32 MB) however many rows `b` has.
+pub const COL_BLOCK: usize = 32_768;
+
+/// Per row `i` of `a` (`n x d`), the `k` smallest `(key, id) = key(i, j, dot)` over the rows
+/// `j` of `b` (`m x d`) that `key` does not skip (`None`), sorted. Row tiles run in
+/// parallel; each is multiplied with `b` one block of [`COL_BLOCK`] rows at a time, so memory
+/// stays `TILE_ROWS x COL_BLOCK` per thread: a thousand queries against ten million rows
+/// need no more than against ten thousand. The result does not depend on the blocking.
+pub(crate) fn shortlists<K>(
+    a: &[f32],
+    b: &[f32],
+    d: usize,
+    k: usize,
+    key: K,
+) -> Vec<Vec<(f32, u32)>>
+where
+    K: Fn(usize, usize, f32) -> Option<(f32, u32)> + Sync,
+{
+    let n = a.len() / d;
+    let m = b.len() / d;
+    let k = k.min(m);
+    let tiles = n.div_ceil(TILE_ROWS);
+    let parts: Vec<Vec<Vec<(f32, u32)>>> = (0..tiles)
+        .into_par_iter()
+        .map(|t| {
+            let start = t * TILE_ROWS;
+            let rows = TILE_ROWS.min(n - start);
+            let mut best: Vec<Shortlist> = (0..rows).map(|_| Shortlist::new(k)).collect();
+            let mut buf = Vec::new();
+            for c0 in (0..m).step_by(COL_BLOCK) {
+                let cols = COL_BLOCK.min(m - c0);
+                buf.resize(rows * cols, 0.0);
+                matmul_abt(
+                    &mut buf,
+                    &a[start * d..(start + rows) * d],
+                    &b[c0 * d..(c0 + cols) * d],
+                    (rows, cols, d),
+                    false,
+                    Par::Seq,
+                );
+                for (r, list) in best.iter_mut().enumerate() {
+                    let i = start + r;
+                    for (c, &dot) in buf[r * cols..(r + 1) * cols].iter().enumerate() {
+                        if let Some((v, id)) = key(i, c0 + c, dot) {
+                            list.offer(v, id);
+                        }
+                    }
+                }
+            }
+            best.into_iter().map(|b| b.best).collect()
+        })
+        .collect();
+    parts.concat()
+}
+
 /// [`knn`] (`same`: `a` and `b` are one matrix, a row is 0 from itself) and [`knn_between`].
 fn knn_tiles(a: &[f32], b: &[f32], d: usize, k: usize, same: bool) -> (Vec<u32>, Vec<f32>) {
     let m = b.len() / d;
     let k = k.min(m);
     let (sa, sb) = (row_sq_norms(a, d), row_sq_norms(b, d));
-    let parts = for_each_tile(a, b, d, |start, rows, dots| {
-        let mut idx = Vec::with_capacity(rows * k);
-        let mut dist = Vec::with_capacity(rows * k);
-        let mut best = Shortlist::new(k);
-        for r in 0..rows {
-            let i = start + r;
-            best.clear();
-            for (j, &dot) in dots[r * m..(r + 1) * m].iter().enumerate() {
-                let d2 = if same && j == i {
-                    0.0
-                } else {
-                    (sa[i] + sb[j] - 2.0 * dot).max(0.0)
-                };
-                best.offer(d2, j as u32);
-            }
-            let ai = &a[i * d..(i + 1) * d];
-            // Tiny distances exactly (the GEMM form loses their low digits).
-            for &(d2, j) in best.finish_by(|j, d2| {
-                let j = j as usize;
-                if d2 < 1e-3 * (sa[i] + sb[j]) {
-                    crate::linalg::sq_dist(ai, &b[j * d..(j + 1) * d])
-                } else {
-                    d2
-                }
-            }) {
-                idx.push(j);
-                dist.push(d2.sqrt());
-            }
-        }
-        (idx, dist)
+    let lists = shortlists(a, b, d, k, |i, j, dot| {
+        let d2 = if same && j == i {
+            0.0
+        } else {
+            (sa[i] + sb[j] - 2.0 * dot).max(0.0)
+        };
+        Some((d2, j as u32))
     });
     let n = a.len() / d;
     let mut idx = Vec::with_capacity(n * k);
     let mut dist = Vec::with_capacity(n * k);
-    for (i, dd) in parts {
-        idx.extend(i);
-        dist.extend(dd);
+    for (i, list) in lists.into_iter().enumerate() {
+        let mut best = Shortlist { k, best: list };
+        let ai = &a[i * d..(i + 1) * d];
+        // Tiny distances exactly (the GEMM form loses their low digits).
+        for &(d2, j) in best.finish_by(|j, d2| {
+            let j = j as usize;
+            if d2 < 1e-3 * (sa[i] + sb[j]) {
+                crate::linalg::sq_dist(ai, &b[j * d..(j + 1) * d])
+            } else {
+                d2
+            }
+        }) {
+            idx.push(j);
+            dist.push(d2.sqrt());
+        }
     }
     (idx, dist)
 }

@@ -11,6 +11,7 @@ pub(crate) mod frame;
 mod jsonl;
 pub mod npy;
 mod parquet;
+mod shards;
 mod sink;
 mod tables;
 
@@ -18,6 +19,7 @@ use std::path::{Path, PathBuf};
 
 pub use atomic::write_atomic;
 pub use parquet::{vector_batches, write_vectors_parquet, VectorBatches};
+pub use shards::shard_paths;
 pub(crate) use tables::write_parquet;
 pub use tables::{
     read_assignments, write_assignments, write_coordinates, write_corpus_rows, write_groups,
@@ -129,7 +131,9 @@ impl Format {
     }
 }
 
-/// Loads a corpus file. See [`LoadOptions`] for the columns read.
+/// Loads a corpus file, or a Parquet dataset in shards (a folder of `.parquet` files, or a
+/// glob such as `data/train-*.parquet`; see [`shard_paths`]). See [`LoadOptions`] for the
+/// columns read.
 ///
 /// ```no_run
 /// use embedscope::io::{load, LoadOptions};
@@ -138,6 +142,15 @@ impl Format {
 /// # Ok::<(), embedscope::Error>(())
 /// ```
 pub fn load(path: &Path, options: &LoadOptions) -> Result<Corpus> {
+    if shards::is_sharded(path) {
+        let corpus = shards::load(path, options)?;
+        if corpus.is_empty() {
+            return Err(Error::EmptyCorpus {
+                path: path.to_path_buf(),
+            });
+        }
+        return Ok(corpus);
+    }
     let format = Format::from_path(path)?;
     if !path.is_file() {
         return Err(Error::FileNotFound {

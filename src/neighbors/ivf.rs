@@ -442,24 +442,11 @@ pub(crate) fn top_k_tiles(
     d: usize,
     k: usize,
 ) -> Vec<Vec<Entry>> {
-    let m = db.len() / d;
-    let k = k.min(m);
-    let parts = for_each_tile(q, db, d, |_, rows, dots| {
-        let mut best = Shortlist::new(k);
-        (0..rows)
-            .map(|r| {
-                best.clear();
-                for (p, &s) in dots[r * m..(r + 1) * m].iter().enumerate() {
-                    let id = ids.map_or(p as u32, |ids| ids[p]);
-                    if skip.is_none_or(|skip| !skip[id as usize]) {
-                        best.offer(-s, id);
-                    }
-                }
-                best.finish_by(|_, s| s).to_vec()
-            })
-            .collect::<Vec<_>>()
-    });
-    parts.concat()
+    crate::kernel::shortlists(q, db, d, k, |_, p, s| {
+        let id = ids.map_or(p as u32, |ids| ids[p]);
+        skip.is_none_or(|skip| !skip[id as usize])
+            .then_some((-s, id))
+    })
 }
 
 /// For each row of `x`, the `nprobe` nearest rows of `centroids`, nearest first (ties to the

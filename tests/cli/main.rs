@@ -9,6 +9,7 @@ mod audit;
 mod cluster;
 mod embed;
 mod errors;
+mod shards;
 
 /// A file of `tests/fixtures/inputs`.
 fn input(name: &str) -> std::path::PathBuf {
