@@ -536,9 +536,28 @@ impl Clock {
             stage: stage.into(),
             seconds: self.since.elapsed().as_secs_f64(),
             qps: None,
+            peak_mib: peak_rss_mib(),
         });
         self.since = Instant::now();
     }
+}
+
+/// The process's peak resident memory since the last call, in MiB: Linux's `VmHWM`, then
+/// reset through `/proc/self/clear_refs` so the next call sees the next stage's peak alone.
+/// `None` where that is not available.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    // A failed reset leaves the peak since the start: still an upper bound.
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    Some(kb / 1024.0)
 }
 
 /// What the K sweep's scores say about the structure: weak (every silhouette below 0.1), or

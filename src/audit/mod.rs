@@ -189,6 +189,10 @@ pub struct Timing {
     /// Queries per second, for search stages.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub qps: Option<f64>,
+    /// Peak resident memory during the stage, MiB (Linux; the first stage includes loading
+    /// the corpus).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peak_mib: Option<f64>,
 }
 
 /// Everything an audit found. Owns its data, so a notebook can keep it.

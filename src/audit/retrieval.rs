@@ -144,17 +144,20 @@ pub(super) fn retrieval(
         stage: format!("retrieval: index build ({} cells)", r.nlist),
         seconds: r.build_seconds,
         qps: None,
+        peak_mib: None,
     });
     timings.push(Timing {
         stage: format!("retrieval: exact search, {} queries", r.n_queries),
         seconds: r.n_queries as f64 / r.exact_qps,
         qps: Some(r.exact_qps),
+        peak_mib: None,
     });
     for p in &r.per_nprobe {
         timings.push(Timing {
             stage: format!("retrieval: nprobe {}, {} queries", p.nprobe, r.n_queries),
             seconds: p.seconds,
             qps: Some(p.qps),
+            peak_mib: None,
         });
     }
     let recall = r
