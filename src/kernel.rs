@@ -252,6 +252,44 @@ where
     parts.concat()
 }
 
+/// [`for_each_tile`] with `b` cut into blocks of [`COL_BLOCK`] rows: `f(first_row, rows,
+/// first_col, cols, dots)` per tile and block, `dots` row-major `rows x cols`; results in
+/// (tile, block) order. Memory stays `TILE_ROWS x COL_BLOCK` per thread however long `b` is
+/// (a sample of rows against a corpus of millions).
+pub fn for_each_tile_block<T, F>(a: &[f32], b: &[f32], d: usize, f: F) -> Vec<T>
+where
+    T: Send,
+    F: Fn(usize, usize, usize, usize, &[f32]) -> T + Sync,
+{
+    let n = a.len() / d;
+    let m = b.len() / d;
+    let tiles = n.div_ceil(TILE_ROWS);
+    let parts: Vec<Vec<T>> = (0..tiles)
+        .into_par_iter()
+        .map(|t| {
+            let start = t * TILE_ROWS;
+            let rows = TILE_ROWS.min(n - start);
+            let mut buf = Vec::new();
+            let mut out = Vec::new();
+            for c0 in (0..m).step_by(COL_BLOCK) {
+                let cols = COL_BLOCK.min(m - c0);
+                buf.resize(rows * cols, 0.0);
+                matmul_abt(
+                    &mut buf,
+                    &a[start * d..(start + rows) * d],
+                    &b[c0 * d..(c0 + cols) * d],
+                    (rows, cols, d),
+                    false,
+                    Par::Seq,
+                );
+                out.push(f(start, rows, c0, cols, &buf));
+            }
+            out
+        })
+        .collect();
+    parts.into_iter().flatten().collect()
+}
+
 /// [`knn`] (`same`: `a` and `b` are one matrix, a row is 0 from itself) and [`knn_between`].
 fn knn_tiles(a: &[f32], b: &[f32], d: usize, k: usize, same: bool) -> (Vec<u32>, Vec<f32>) {
     let m = b.len() / d;

@@ -315,9 +315,15 @@ pub(crate) fn near_duplicates_clustered(
         ip = ip.nlist(nlist);
     }
     let nlist = ip.nlist_for(data.rows()).min(data.rows());
-    let index = ip.nlist(nlist).build(data)?;
+    // The cells of the index, but a file of row ids: no second copy of the corpus.
+    let centroids = ip.nlist(nlist).train(data)?;
+    let file = crate::neighbors::InvertedFile::file_ids(
+        data,
+        centroids,
+        crate::neighbors::Measure::InnerProduct,
+    );
     Ok((
-        index.range_pairs(threshold, params.nprobe.clamp(1, nlist))?,
+        file.pairs_above_in(data, threshold, params.nprobe.clamp(1, nlist)),
         nlist,
     ))
 }
@@ -352,20 +358,26 @@ pub fn pair_recall_sample(
     rows.sort_unstable();
     let q = data.select(&rows);
     let loose = (threshold - 1e-5) as f32;
-    let exact: Vec<(usize, usize)> =
-        crate::kernel::for_each_tile(q.as_slice(), data.as_slice(), d, |start, nr, dots| {
+    // The sample against every row, one block of rows at a time (bounded memory at millions).
+    let exact: Vec<(usize, usize)> = crate::kernel::for_each_tile_block(
+        q.as_slice(),
+        data.as_slice(),
+        d,
+        |start, nr, c0, cols, dots| {
             let mut out = Vec::new();
             for r in 0..nr {
                 let i = rows[start + r];
-                for (j, &v) in dots[r * n..(r + 1) * n].iter().enumerate() {
+                for (c, &v) in dots[r * cols..(r + 1) * cols].iter().enumerate() {
+                    let j = c0 + c;
                     if v >= loose && j != i && dot_f64(data.row(i), data.row(j)) >= threshold {
                         out.push((i.min(j), i.max(j)));
                     }
                 }
             }
             out
-        })
-        .concat();
+        },
+    )
+    .concat();
     let mut exact = exact;
     exact.sort_unstable();
     exact.dedup();

@@ -112,6 +112,21 @@ impl ClusterIndexParams {
     /// Trains the cells on rows `rows` of `data` (unit rows) and files them: indexed row `p`
     /// (what hits name) is `data` row `rows[p]`. The index's copy is the only one made.
     pub fn build_rows(&self, data: &Embeddings, rows: &[usize]) -> Result<ClusterIndex> {
+        let centroids = self.train_rows(data, rows)?;
+        Ok(ClusterIndex {
+            file: InvertedFile::file_rows(data, rows, centroids, Measure::InnerProduct),
+        })
+    }
+
+    /// The unit centroids [`build`](Self::build) would file `data` under (the clustered
+    /// duplicate search files row ids under them, without a copy of the vectors).
+    pub fn train(&self, data: &Embeddings) -> Result<Vec<f32>> {
+        let all: Vec<usize> = (0..data.rows()).collect();
+        self.train_rows(data, &all)
+    }
+
+    /// Spherical K-Means on (a sample of) rows `rows` of `data`: unit centroids, `nlist x dim`.
+    fn train_rows(&self, data: &Embeddings, rows: &[usize]) -> Result<Vec<f32>> {
         self.check()?;
         let n = rows.len();
         if n == 0 {
@@ -150,9 +165,7 @@ impl ClusterIndexParams {
         for c in centroids.chunks_exact_mut(d) {
             crate::linalg::normalise(c);
         }
-        Ok(ClusterIndex {
-            file: InvertedFile::file_rows(data, rows, centroids, Measure::InnerProduct),
-        })
+        Ok(centroids)
     }
 }
 

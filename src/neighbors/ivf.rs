@@ -73,7 +73,23 @@ impl InvertedFile {
                     .map(|c| c[0]),
             );
         }
-        InvertedFile::build(d, |p| data.row(rows[p]), centroids, cell_of, measure)
+        InvertedFile::build(d, |p| data.row(rows[p]), centroids, cell_of, measure, true)
+    }
+
+    /// Files every row of `data` under its nearest centroid, keeping only the row ids: no copy
+    /// of the vectors. Its searches take `data` again ([`pairs_above_in`](Self::pairs_above_in)),
+    /// gathering one cell's rows at a time.
+    pub fn file_ids(data: &Embeddings, centroids: Vec<f32>, measure: Measure) -> InvertedFile {
+        let d = data.dim();
+        let mut cell_of = Vec::with_capacity(data.rows());
+        for chunk in data.as_slice().chunks(d << 16) {
+            cell_of.extend(
+                nearest_cells(chunk, &centroids, d, 1, measure)
+                    .into_iter()
+                    .map(|c| c[0]),
+            );
+        }
+        InvertedFile::build(d, |i| data.row(i), centroids, cell_of, measure, false)
     }
 
     /// Files row `i` of `data` under cell `cell_of[i]` (the caller's assignment, e.g. K-Means
@@ -84,16 +100,25 @@ impl InvertedFile {
         cell_of: Vec<u32>,
         measure: Measure,
     ) -> InvertedFile {
-        InvertedFile::build(data.dim(), |i| data.row(i), centroids, cell_of, measure)
+        InvertedFile::build(
+            data.dim(),
+            |i| data.row(i),
+            centroids,
+            cell_of,
+            measure,
+            true,
+        )
     }
 
-    /// Files row `row(p)` under `cell_of[p]` for every `p`, copying the rows in cell order.
+    /// Files row `row(p)` under `cell_of[p]` for every `p`, copying the rows in cell order when
+    /// `copy` (else the file holds ids only).
     fn build<'a>(
         d: usize,
         row: impl Fn(usize) -> &'a [f32],
         centroids: Vec<f32>,
         cell_of: Vec<u32>,
         measure: Measure,
+        copy: bool,
     ) -> InvertedFile {
         let nlist = centroids.len() / d;
         let mut offsets = vec![0usize; nlist + 1];
@@ -109,16 +134,22 @@ impl InvertedFile {
             ids[next[c as usize]] = i as u32;
             next[c as usize] += 1;
         }
-        let mut vectors = Vec::with_capacity(ids.len() * d);
-        for &i in &ids {
-            vectors.extend_from_slice(row(i as usize));
+        let mut vectors = Vec::with_capacity(if copy { ids.len() * d } else { 0 });
+        if copy {
+            for &i in &ids {
+                vectors.extend_from_slice(row(i as usize));
+            }
         }
         let euclidean = measure == Measure::Euclidean;
         InvertedFile {
             measure,
             dim: d,
-            sq: if euclidean {
+            sq: if euclidean && copy {
                 row_sq_norms(&vectors, d)
+            } else if euclidean {
+                ids.iter()
+                    .map(|&i| row_sq_norms(row(i as usize), d)[0])
+                    .collect()
             } else {
                 Vec::new()
             },
@@ -178,6 +209,7 @@ impl InvertedFile {
     /// For each query (rows of `q`), the `k` nearest rows of the cells it probes (`probes`, one
     /// list per query), as `(key, row)` sorted.
     pub fn scan(&self, q: &[f32], probes: &[Vec<u32>], k: usize) -> Vec<Vec<Entry>> {
+        assert!(self.holds_vectors(), "a search needs the filed vectors");
         let by_cell = invert(probes, self.nlist());
         let per_cell: Vec<Vec<(u32, Vec<Entry>)>> = by_cell
             .par_iter()
@@ -187,7 +219,10 @@ impl InvertedFile {
                 let (ids, m) = (&self.ids[lo..hi], hi - lo);
                 let mut out = Vec::with_capacity(qs.len());
                 let mut best = Shortlist::new(k);
-                self.cell_products(c, q, qs, |block, dots| {
+                let d = self.dim;
+                let rows = &self.vectors[lo * d..hi * d];
+                let q_of = |qi: u32| &q[qi as usize * d..(qi as usize + 1) * d];
+                self.cell_products(rows, m, q_of, qs, |block, dots| {
                     for (r, &qi) in block.iter().enumerate() {
                         best.clear();
                         let dots = &dots[r * m..(r + 1) * m];
@@ -359,6 +394,37 @@ impl InvertedFile {
     /// cell probed this is the exact set. Pairs are `row_a < row_b`, sorted, each once; the
     /// cosine is recomputed in f64.
     pub fn pairs_above(&self, threshold: f64, nprobe: usize) -> Vec<Pair> {
+        assert!(
+            self.holds_vectors(),
+            "a file of ids searches with pairs_above_in"
+        );
+        let d = self.dim;
+        self.pairs_by(|p| &self.vectors[p * d..(p + 1) * d], threshold, nprobe)
+    }
+
+    /// [`pairs_above`](Self::pairs_above) for a file of ids ([`file_ids`](Self::file_ids)) over
+    /// the `data` it was filed from.
+    pub fn pairs_above_in(&self, data: &Embeddings, threshold: f64, nprobe: usize) -> Vec<Pair> {
+        assert_eq!(
+            (data.rows(), data.dim()),
+            (self.len(), self.dim),
+            "the filed rows"
+        );
+        self.pairs_by(|p| data.row(self.ids[p] as usize), threshold, nprobe)
+    }
+
+    /// Whether the file holds its rows' vectors (else ids only).
+    fn holds_vectors(&self) -> bool {
+        self.vectors.len() == self.ids.len() * self.dim
+    }
+
+    /// The pair search with `row(p)` the vector at position `p`.
+    fn pairs_by<'a>(
+        &self,
+        row: impl Fn(usize) -> &'a [f32] + Sync,
+        threshold: f64,
+        nprobe: usize,
+    ) -> Vec<Pair> {
         assert_eq!(
             self.measure,
             Measure::InnerProduct,
@@ -366,35 +432,61 @@ impl InvertedFile {
         );
         let d = self.dim;
         // Queries are the filed rows, in cell order (position p is row ids[p]).
-        let by_cell = invert(&self.probes(&self.vectors, nprobe), self.nlist());
+        let n = self.len();
+        let mut probes = Vec::with_capacity(n);
+        for start in (0..n).step_by(1 << 16) {
+            let end = (start + (1 << 16)).min(n);
+            let x: Vec<f32> = (start..end).flat_map(|p| row(p).iter().copied()).collect();
+            probes.extend(self.probes(&x, nprobe));
+        }
+        let by_cell = invert(&probes, self.nlist());
+        drop(probes);
         let loose = (threshold - 1e-5) as f32;
-        let vec_of = |p: usize| &self.vectors[p * d..(p + 1) * d];
         let mut pairs: Vec<Pair> = by_cell
             .par_iter()
             .enumerate()
             .flat_map_iter(|(c, qs)| {
-                let (lo, m) = (self.offsets[c], self.offsets[c + 1] - self.offsets[c]);
+                let (lo, hi) = (self.offsets[c], self.offsets[c + 1]);
+                let m = hi - lo;
                 let mut out = Vec::new();
-                self.cell_products(c, &self.vectors, qs, |block, dots| {
-                    for (r, &qp) in block.iter().enumerate() {
-                        let qp = qp as usize;
-                        for (p, &s) in dots[r * m..(r + 1) * m].iter().enumerate() {
-                            let p = lo + p;
-                            // A pair may be met from both ends; duplicates go after the sort.
-                            if s >= loose && qp != p {
-                                let exact = crate::linalg::dot_f64(vec_of(qp), vec_of(p));
-                                if exact >= threshold {
-                                    let (a, b) = (self.ids[qp], self.ids[p]);
-                                    out.push(Pair {
-                                        row_a: a.min(b) as usize,
-                                        row_b: a.max(b) as usize,
-                                        cosine: exact as f32,
-                                    });
+                if qs.is_empty() || m == 0 {
+                    return out.into_iter();
+                }
+                let gathered;
+                let rows: &[f32] = if self.holds_vectors() {
+                    &self.vectors[lo * d..hi * d]
+                } else {
+                    gathered = (lo..hi)
+                        .flat_map(|p| row(p).iter().copied())
+                        .collect::<Vec<f32>>();
+                    &gathered
+                };
+                self.cell_products(
+                    rows,
+                    m,
+                    |qp| row(qp as usize),
+                    qs,
+                    |block, dots| {
+                        for (r, &qp) in block.iter().enumerate() {
+                            let qp = qp as usize;
+                            for (p, &s) in dots[r * m..(r + 1) * m].iter().enumerate() {
+                                let p = lo + p;
+                                // A pair may be met from both ends; duplicates go after the sort.
+                                if s >= loose && qp != p {
+                                    let exact = crate::linalg::dot_f64(row(qp), row(p));
+                                    if exact >= threshold {
+                                        let (a, b) = (self.ids[qp], self.ids[p]);
+                                        out.push(Pair {
+                                            row_a: a.min(b) as usize,
+                                            row_b: a.max(b) as usize,
+                                            cosine: exact as f32,
+                                        });
+                                    }
                                 }
                             }
                         }
-                    }
-                });
+                    },
+                );
                 out.into_iter()
             })
             .collect();
@@ -403,20 +495,27 @@ impl InvertedFile {
         pairs
     }
 
-    /// The queries `qs` (rows of `q`) that probe cell `c` against the cell's rows, in blocks of
-    /// 256 queries: `f(block, dots)` with `dots` row-major `block.len() x cell size` (column
-    /// `p` is position `offsets[c] + p`).
-    fn cell_products(&self, c: usize, q: &[f32], qs: &[u32], mut f: impl FnMut(&[u32], &[f32])) {
+    /// The queries `qs` (`q_of(qi)` each) against a cell's `m` rows `rows`, in blocks of 256
+    /// queries: `f(block, dots)` with `dots` row-major `block.len() x m`.
+    fn cell_products<'q>(
+        &self,
+        rows: &[f32],
+        m: usize,
+        q_of: impl Fn(u32) -> &'q [f32],
+        qs: &[u32],
+        mut f: impl FnMut(&[u32], &[f32]),
+    ) {
         let d = self.dim;
-        let (lo, hi) = (self.offsets[c], self.offsets[c + 1]);
-        if qs.is_empty() || lo == hi {
+        if qs.is_empty() || m == 0 {
             return;
         }
-        let m = hi - lo;
-        let rows = &self.vectors[lo * d..hi * d];
         let mut dots = Vec::new();
+        let mut a = Vec::new();
         for block in qs.chunks(256) {
-            let a = gather(q, d, block);
+            a.clear();
+            for &qi in block {
+                a.extend_from_slice(q_of(qi));
+            }
             dots.resize(block.len() * m, 0.0);
             matmul_abt(
                 &mut dots,
@@ -480,15 +579,6 @@ fn nearest_cells(
             .collect::<Vec<Vec<u32>>>()
     });
     parts.concat()
-}
-
-/// Rows `idx` of the row-major matrix `x`, gathered contiguously.
-fn gather(x: &[f32], d: usize, idx: &[u32]) -> Vec<f32> {
-    let mut v = Vec::with_capacity(idx.len() * d);
-    for &i in idx {
-        v.extend_from_slice(&x[i as usize * d..(i as usize + 1) * d]);
-    }
-    v
 }
 
 /// For each cell, the queries that probe it, ascending.

@@ -131,4 +131,27 @@ mod tests {
         );
         assert_eq!(recall(&ex, &ex), 1.0);
     }
+
+    #[test]
+    fn a_file_of_ids_finds_the_pairs_the_full_file_finds() {
+        let mut rng = Rng::new(5, 0);
+        let (n, d) = (1200, 12);
+        let centres: Vec<f32> = (0..8 * d).map(|_| rng.next_f64() as f32 - 0.5).collect();
+        let v: Vec<f32> = (0..n * d)
+            .map(|i| centres[(i / d % 8) * d + i % d] + 0.05 * (rng.next_f64() as f32 - 0.5))
+            .collect();
+        let e = Embeddings::new(v, d).unwrap();
+        let mut c = centres.clone();
+        for row in c.chunks_exact_mut(d) {
+            crate::linalg::normalise(row);
+        }
+        let full = InvertedFile::file(&e, c.clone(), Measure::InnerProduct);
+        let ids = InvertedFile::file_ids(&e, c, Measure::InnerProduct);
+        assert_eq!(ids.cells(), full.cells());
+        for nprobe in [1, 3, 8] {
+            let a = full.pairs_above(0.97, nprobe);
+            assert!(!a.is_empty());
+            assert_eq!(ids.pairs_above_in(&e, 0.97, nprobe), a);
+        }
+    }
 }
