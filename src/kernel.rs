@@ -215,41 +215,27 @@ pub(crate) fn shortlists<K>(
 where
     K: Fn(usize, usize, f32) -> Option<(f32, u32)> + Sync,
 {
-    let n = a.len() / d;
-    let m = b.len() / d;
-    let k = k.min(m);
-    let tiles = n.div_ceil(TILE_ROWS);
-    let parts: Vec<Vec<Vec<(f32, u32)>>> = (0..tiles)
-        .into_par_iter()
-        .map(|t| {
-            let start = t * TILE_ROWS;
-            let rows = TILE_ROWS.min(n - start);
-            let mut best: Vec<Shortlist> = (0..rows).map(|_| Shortlist::new(k)).collect();
-            let mut buf = Vec::new();
-            for c0 in (0..m).step_by(COL_BLOCK) {
-                let cols = COL_BLOCK.min(m - c0);
-                buf.resize(rows * cols, 0.0);
-                matmul_abt(
-                    &mut buf,
-                    &a[start * d..(start + rows) * d],
-                    &b[c0 * d..(c0 + cols) * d],
-                    (rows, cols, d),
-                    false,
-                    Par::Seq,
-                );
-                for (r, list) in best.iter_mut().enumerate() {
-                    let i = start + r;
-                    for (c, &dot) in buf[r * cols..(r + 1) * cols].iter().enumerate() {
-                        if let Some((v, id)) = key(i, c0 + c, dot) {
-                            list.offer(v, id);
-                        }
+    let k = k.min(b.len() / d);
+    tile_blocks(
+        a,
+        b,
+        d,
+        |_, rows| (0..rows).map(|_| Shortlist::new(k)).collect::<Vec<_>>(),
+        |best, start, _, c0, cols, dots| {
+            for (r, list) in best.iter_mut().enumerate() {
+                let i = start + r;
+                for (c, &dot) in dots[r * cols..(r + 1) * cols].iter().enumerate() {
+                    if let Some((v, id)) = key(i, c0 + c, dot) {
+                        list.offer(v, id);
                     }
                 }
             }
-            best.into_iter().map(|b| b.best).collect()
-        })
-        .collect();
-    parts.concat()
+        },
+    )
+    .into_iter()
+    .flatten()
+    .map(|list| list.best)
+    .collect()
 }
 
 /// [`for_each_tile`] with `b` cut into blocks of [`COL_BLOCK`] rows: `f(first_row, rows,
@@ -261,16 +247,36 @@ where
     T: Send,
     F: Fn(usize, usize, usize, usize, &[f32]) -> T + Sync,
 {
+    tile_blocks(
+        a,
+        b,
+        d,
+        |_, _| Vec::new(),
+        |out, start, rows, c0, cols, dots| out.push(f(start, rows, c0, cols, dots)),
+    )
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// The loop under [`shortlists`] and [`for_each_tile_block`]: row tiles of `a` in parallel,
+/// each with a state `init(first_row, rows)` that `step(state, first_row, rows, first_col,
+/// cols, dots)` updates block by block of [`COL_BLOCK`] rows of `b`; the states in tile order.
+fn tile_blocks<S, I, F>(a: &[f32], b: &[f32], d: usize, init: I, step: F) -> Vec<S>
+where
+    S: Send,
+    I: Fn(usize, usize) -> S + Sync,
+    F: Fn(&mut S, usize, usize, usize, usize, &[f32]) + Sync,
+{
     let n = a.len() / d;
     let m = b.len() / d;
-    let tiles = n.div_ceil(TILE_ROWS);
-    let parts: Vec<Vec<T>> = (0..tiles)
+    (0..n.div_ceil(TILE_ROWS))
         .into_par_iter()
         .map(|t| {
             let start = t * TILE_ROWS;
             let rows = TILE_ROWS.min(n - start);
+            let mut state = init(start, rows);
             let mut buf = Vec::new();
-            let mut out = Vec::new();
             for c0 in (0..m).step_by(COL_BLOCK) {
                 let cols = COL_BLOCK.min(m - c0);
                 buf.resize(rows * cols, 0.0);
@@ -282,12 +288,11 @@ where
                     false,
                     Par::Seq,
                 );
-                out.push(f(start, rows, c0, cols, &buf));
+                step(&mut state, start, rows, c0, cols, &buf);
             }
-            out
+            state
         })
-        .collect();
-    parts.into_iter().flatten().collect()
+        .collect()
 }
 
 /// [`knn`] (`same`: `a` and `b` are one matrix, a row is 0 from itself) and [`knn_between`].

@@ -142,26 +142,21 @@ impl Format {
 /// # Ok::<(), embedscope::Error>(())
 /// ```
 pub fn load(path: &Path, options: &LoadOptions) -> Result<Corpus> {
-    if shards::is_sharded(path) {
-        let corpus = shards::load(path, options)?;
-        if corpus.is_empty() {
-            return Err(Error::EmptyCorpus {
+    let corpus = if shards::is_sharded(path) {
+        shards::load(path, options)?
+    } else {
+        let format = Format::from_path(path)?;
+        if !path.is_file() {
+            return Err(Error::FileNotFound {
                 path: path.to_path_buf(),
             });
         }
-        return Ok(corpus);
-    }
-    let format = Format::from_path(path)?;
-    if !path.is_file() {
-        return Err(Error::FileNotFound {
-            path: path.to_path_buf(),
-        });
-    }
-    let corpus = match format {
-        Format::Jsonl => jsonl::load(path, options)?,
-        Format::Csv => csv_table::load(path, options)?,
-        Format::Parquet => parquet::load(path, options)?,
-        Format::Npy => load_npy(path)?,
+        match format {
+            Format::Jsonl => jsonl::load(path, options)?,
+            Format::Csv => csv_table::load(path, options)?,
+            Format::Parquet => parquet::load(path, options)?,
+            Format::Npy => load_npy(path)?,
+        }
     };
     if corpus.is_empty() {
         return Err(Error::EmptyCorpus {

@@ -10,7 +10,7 @@ use super::sink::{resolve_columns, Location, Sink};
 use super::{Corpus, LoadOptions};
 use crate::error::{Error, Result};
 
-fn polars_error(path: &Path, e: PolarsError) -> Error {
+pub(crate) fn polars_error(path: &Path, e: PolarsError) -> Error {
     Error::Malformed {
         path: path.to_path_buf(),
         location: "file".into(),

@@ -106,11 +106,7 @@ fn schema_of(path: &Path) -> Result<Vec<(String, String)>> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let schema = ParquetReader::new(file)
         .schema()
-        .map_err(|e| Error::Malformed {
-            path: path.to_path_buf(),
-            location: "file".into(),
-            message: format!("cannot read as Parquet: {e}"),
-        })?;
+        .map_err(|e| super::parquet::polars_error(path, e))?;
     Ok(schema
         .iter()
         .map(|(name, field)| (name.to_string(), format!("{:?}", field.dtype())))
@@ -123,30 +119,33 @@ pub(crate) fn load(path: &Path, options: &LoadOptions) -> Result<Corpus> {
     let shards = shard_paths(path)?;
     let first = &shards[0];
     let first_schema = schema_of(first)?;
+    // A column of `shard` that differs from the first shard's.
+    let column_error = |shard: &Path, name: &str, message: String| Error::Malformed {
+        path: shard.to_path_buf(),
+        location: format!("column `{name}`"),
+        message,
+    };
     // Every shard's schema first, before reading any data.
     for shard in &shards[1..] {
         let schema = schema_of(shard)?;
         for (name, ty) in &first_schema {
             match schema.iter().find(|(n, _)| n == name) {
                 None => {
-                    return Err(Error::Malformed {
-                        path: shard.clone(),
-                        location: format!("column `{name}`"),
-                        message: format!(
+                    return Err(column_error(
+                        shard,
+                        name,
+                        format!(
                             "missing, but the first shard {} has it: every shard must have the same columns",
                             first.display()
                         ),
-                    })
+                    ))
                 }
                 Some((_, t)) if t != ty => {
-                    return Err(Error::Malformed {
-                        path: shard.clone(),
-                        location: format!("column `{name}`"),
-                        message: format!(
-                            "has type {t}, but {ty} in the first shard {}",
-                            first.display()
-                        ),
-                    })
+                    return Err(column_error(
+                        shard,
+                        name,
+                        format!("has type {t}, but {ty} in the first shard {}", first.display()),
+                    ))
                 }
                 Some(_) => {}
             }
@@ -155,14 +154,14 @@ pub(crate) fn load(path: &Path, options: &LoadOptions) -> Result<Corpus> {
             .iter()
             .find(|(n, _)| !first_schema.iter().any(|(f, _)| f == n))
         {
-            return Err(Error::Malformed {
-                path: shard.clone(),
-                location: format!("column `{name}`"),
-                message: format!(
+            return Err(column_error(
+                shard,
+                name,
+                format!(
                     "is not in the first shard {}: every shard must have the same columns",
                     first.display()
                 ),
-            });
+            ));
         }
     }
     let names: Vec<String> = first_schema.iter().map(|(n, _)| n.clone()).collect();
@@ -177,16 +176,16 @@ pub(crate) fn load(path: &Path, options: &LoadOptions) -> Result<Corpus> {
         if let Some(v) = &c.vectors {
             if let Some(p) = parts.first() {
                 if v.dim() != p.dim() {
-                    return Err(Error::Malformed {
-                        path: shard.clone(),
-                        location: format!("column `{}`", vector_col.as_deref().unwrap_or("vector")),
-                        message: format!(
+                    return Err(column_error(
+                        shard,
+                        vector_col.as_deref().unwrap_or("vector"),
+                        format!(
                             "vectors of {} dimensions, but {} in the first shard {}",
                             v.dim(),
                             p.dim(),
                             first.display()
                         ),
-                    });
+                    ));
                 }
             }
         }

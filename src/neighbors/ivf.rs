@@ -60,36 +60,44 @@ impl InvertedFile {
         centroids: Vec<f32>,
         measure: Measure,
     ) -> InvertedFile {
-        let d = data.dim();
-        let mut cell_of = Vec::with_capacity(rows.len());
-        for chunk in rows.chunks(1 << 16) {
-            let mut x = Vec::with_capacity(chunk.len() * d);
-            for &r in chunk {
-                x.extend_from_slice(data.row(r));
-            }
-            cell_of.extend(
-                nearest_cells(&x, &centroids, d, 1, measure)
-                    .into_iter()
-                    .map(|c| c[0]),
-            );
-        }
-        InvertedFile::build(d, |p| data.row(rows[p]), centroids, cell_of, measure, true)
+        InvertedFile::file_by(
+            data.dim(),
+            rows.len(),
+            |p| data.row(rows[p]),
+            centroids,
+            measure,
+            true,
+        )
     }
 
     /// Files every row of `data` under its nearest centroid, keeping only the row ids: no copy
     /// of the vectors. Its searches take `data` again ([`pairs_above_in`](Self::pairs_above_in)),
     /// gathering one cell's rows at a time.
     pub fn file_ids(data: &Embeddings, centroids: Vec<f32>, measure: Measure) -> InvertedFile {
-        let d = data.dim();
-        let mut cell_of = Vec::with_capacity(data.rows());
-        for chunk in data.as_slice().chunks(d << 16) {
-            cell_of.extend(
-                nearest_cells(chunk, &centroids, d, 1, measure)
-                    .into_iter()
-                    .map(|c| c[0]),
-            );
-        }
-        InvertedFile::build(d, |i| data.row(i), centroids, cell_of, measure, false)
+        InvertedFile::file_by(
+            data.dim(),
+            data.rows(),
+            |i| data.row(i),
+            centroids,
+            measure,
+            false,
+        )
+    }
+
+    /// Files the `n` rows `row(p)` under their nearest centroids ([`build`](Self::build)).
+    fn file_by<'a>(
+        d: usize,
+        n: usize,
+        row: impl Fn(usize) -> &'a [f32],
+        centroids: Vec<f32>,
+        measure: Measure,
+        copy: bool,
+    ) -> InvertedFile {
+        let cell_of = nearest_cells_by(n, d, &row, &centroids, 1, measure)
+            .into_iter()
+            .map(|c| c[0])
+            .collect();
+        InvertedFile::build(d, row, centroids, cell_of, measure, copy)
     }
 
     /// Files row `i` of `data` under cell `cell_of[i]` (the caller's assignment, e.g. K-Means
@@ -432,13 +440,7 @@ impl InvertedFile {
         );
         let d = self.dim;
         // Queries are the filed rows, in cell order (position p is row ids[p]).
-        let n = self.len();
-        let mut probes = Vec::with_capacity(n);
-        for start in (0..n).step_by(1 << 16) {
-            let end = (start + (1 << 16)).min(n);
-            let x: Vec<f32> = (start..end).flat_map(|p| row(p).iter().copied()).collect();
-            probes.extend(self.probes(&x, nprobe));
-        }
+        let probes = nearest_cells_by(self.len(), d, &row, &self.centroids, nprobe, self.measure);
         let by_cell = invert(&probes, self.nlist());
         drop(probes);
         let loose = (threshold - 1e-5) as f32;
@@ -579,6 +581,28 @@ fn nearest_cells(
             .collect::<Vec<Vec<u32>>>()
     });
     parts.concat()
+}
+
+/// [`nearest_cells`] for the `n` rows `row(p)`, gathered 65,536 at a time (bounded memory
+/// whatever `n`).
+fn nearest_cells_by<'a>(
+    n: usize,
+    d: usize,
+    row: impl Fn(usize) -> &'a [f32],
+    centroids: &[f32],
+    nprobe: usize,
+    measure: Measure,
+) -> Vec<Vec<u32>> {
+    let mut out = Vec::with_capacity(n);
+    let mut x = Vec::new();
+    for start in (0..n).step_by(1 << 16) {
+        x.clear();
+        for p in start..(start + (1 << 16)).min(n) {
+            x.extend_from_slice(row(p));
+        }
+        out.extend(nearest_cells(&x, centroids, d, nprobe, measure));
+    }
+    out
 }
 
 /// For each cell, the queries that probe it, ascending.

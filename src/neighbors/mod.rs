@@ -100,15 +100,21 @@ mod tests {
     use super::*;
     use crate::rng::Rng;
 
+    /// `n` rows of `d` around `k` random centres (row `r` around centre `r % k`, uniform noise of
+    /// width `spread`), unit length; and the centres.
+    fn planted(n: usize, d: usize, k: usize, spread: f32, seed: u64) -> (Embeddings, Vec<f32>) {
+        let mut rng = Rng::new(seed, 0);
+        let centres: Vec<f32> = (0..k * d).map(|_| rng.next_f64() as f32 - 0.5).collect();
+        let v: Vec<f32> = (0..n * d)
+            .map(|i| centres[(i / d % k) * d + i % d] + spread * (rng.next_f64() as f32 - 0.5))
+            .collect();
+        (Embeddings::new(v, d).unwrap(), centres)
+    }
+
     #[test]
     fn ivf_recall_and_determinism() {
-        let mut rng = Rng::new(1, 0);
         let (n, d) = (3000, 16);
-        let centres: Vec<f32> = (0..20 * d).map(|_| rng.next_f64() as f32 - 0.5).collect();
-        let v: Vec<f32> = (0..n * d)
-            .map(|i| centres[(i / d % 20) * d + i % d] + 0.2 * (rng.next_f64() as f32 - 0.5))
-            .collect();
-        let e = Embeddings::new(v, d).unwrap();
+        let (e, centres) = planted(n, d, 20, 0.2, 1);
         let ex = exact(&e, 10);
         // The planted cells: row r was drawn around centre r % 20.
         let labels: Vec<usize> = (0..n).map(|r| r % 20).collect();
@@ -134,14 +140,9 @@ mod tests {
 
     #[test]
     fn a_file_of_ids_finds_the_pairs_the_full_file_finds() {
-        let mut rng = Rng::new(5, 0);
-        let (n, d) = (1200, 12);
-        let centres: Vec<f32> = (0..8 * d).map(|_| rng.next_f64() as f32 - 0.5).collect();
-        let v: Vec<f32> = (0..n * d)
-            .map(|i| centres[(i / d % 8) * d + i % d] + 0.05 * (rng.next_f64() as f32 - 0.5))
-            .collect();
-        let e = Embeddings::new(v, d).unwrap();
-        let mut c = centres.clone();
+        let d = 12;
+        let (e, centres) = planted(1200, d, 8, 0.05, 5);
+        let mut c = centres;
         for row in c.chunks_exact_mut(d) {
             crate::linalg::normalise(row);
         }
