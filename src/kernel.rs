@@ -11,6 +11,7 @@ use faer::Par;
 use rayon::prelude::*;
 
 use crate::linalg::{matmul_abt, refine_sq_dist, row_sq_norms};
+use crate::matrix::View;
 
 /// Rows of `a` per tile.
 pub const TILE_ROWS: usize = 256;
@@ -29,13 +30,14 @@ pub struct Pair {
 
 /// For each tile of rows of `a` (`n x d`), computes the dot products with every row of `b`
 /// (`m x d`) into a `tile x m` buffer and hands `(first_row, rows, dots)` to `f`; returns the
-/// per-tile results in tile order.
-pub fn for_each_tile<T, F>(a: &[f32], b: &[f32], d: usize, f: F) -> Vec<T>
+/// per-tile results in tile order. `a` may be half floats ([`View::F16`]): each tile is widened
+/// as it is multiplied.
+pub fn for_each_tile<'a, T, F>(a: impl Into<View<'a>>, b: &[f32], d: usize, f: F) -> Vec<T>
 where
     T: Send,
     F: Fn(usize, usize, &[f32]) -> T + Sync,
 {
-    tiles(a, d, |_| b, f)
+    tiles(a.into(), d, |_| b, f)
 }
 
 /// [`for_each_tile`] over the upper triangle of `x` against itself: the tile of rows
@@ -47,11 +49,12 @@ where
     T: Send,
     F: Fn(usize, usize, &[f32]) -> T + Sync,
 {
-    tiles(x, d, |start| &x[start * d..], f)
+    tiles(View::F32(x), d, |start| &x[start * d..], f)
 }
 
-/// The tile loop: row tiles of `a` in parallel, each multiplied with `b_for(first row)`.
-fn tiles<'b, T, F, B>(a: &[f32], d: usize, b_for: B, f: F) -> Vec<T>
+/// The tile loop: row tiles of `a` in parallel (widened when half), each multiplied with
+/// `b_for(first row)`.
+fn tiles<'b, T, F, B>(a: View<'_>, d: usize, b_for: B, f: F) -> Vec<T>
 where
     T: Send,
     F: Fn(usize, usize, &[f32]) -> T + Sync,
@@ -61,29 +64,32 @@ where
     let tiles = n.div_ceil(TILE_ROWS);
     (0..tiles)
         .into_par_iter()
-        .map_init(Vec::new, |buf: &mut Vec<f32>, t| {
-            let start = t * TILE_ROWS;
-            let rows = TILE_ROWS.min(n - start);
-            let b = b_for(start);
-            let m = b.len() / d;
-            buf.resize(rows * m, 0.0);
-            matmul_abt(
-                buf,
-                &a[start * d..(start + rows) * d],
-                b,
-                (rows, m, d),
-                false,
-                Par::Seq,
-            );
-            f(start, rows, buf)
-        })
+        .map_init(
+            || (Vec::new(), Vec::new()),
+            |(buf, wide): &mut (Vec<f32>, Vec<f32>), t| {
+                let start = t * TILE_ROWS;
+                let rows = TILE_ROWS.min(n - start);
+                let b = b_for(start);
+                let m = b.len() / d;
+                buf.resize(rows * m, 0.0);
+                matmul_abt(
+                    buf,
+                    a.rows(start, start + rows, d).to_f32(wide),
+                    b,
+                    (rows, m, d),
+                    false,
+                    Par::Seq,
+                );
+                f(start, rows, buf)
+            },
+        )
         .collect()
 }
 
-/// For every row of `x`, the nearest row of `c` in squared Euclidean distance, and that
-/// distance: `‖x‖² + ‖c‖² − 2x·c`, clamped at 0. Ties go to the lower index.
-pub fn nearest(
-    x: &[f32],
+/// For every row of `x` (f32 or half), the nearest row of `c` in squared Euclidean distance,
+/// and that distance: `‖x‖² + ‖c‖² − 2x·c`, clamped at 0. Ties go to the lower index.
+pub fn nearest<'a>(
+    x: impl Into<View<'a>>,
     x_sq: &[f32],
     c: &[f32],
     c_sq: &[f32],
@@ -106,8 +112,15 @@ pub struct Nearest {
     pub second_sq_dist: f32,
 }
 
-/// For every row of `x`, the nearest and second-nearest rows of `c` (squared Euclidean).
-pub fn nearest_two(x: &[f32], x_sq: &[f32], c: &[f32], c_sq: &[f32], d: usize) -> Vec<Nearest> {
+/// For every row of `x` (f32 or half), the nearest and second-nearest rows of `c` (squared
+/// Euclidean).
+pub fn nearest_two<'a>(
+    x: impl Into<View<'a>>,
+    x_sq: &[f32],
+    c: &[f32],
+    c_sq: &[f32],
+    d: usize,
+) -> Vec<Nearest> {
     let m = c_sq.len();
     let parts = for_each_tile(x, c, d, |start, rows, dots| {
         (0..rows)
@@ -205,9 +218,9 @@ pub const COL_BLOCK: usize = 32_768;
 /// parallel; each is multiplied with `b` one block of [`COL_BLOCK`] rows at a time, so memory
 /// stays `TILE_ROWS x COL_BLOCK` per thread: a thousand queries against ten million rows
 /// need no more than against ten thousand. The result does not depend on the blocking.
-pub(crate) fn shortlists<K>(
+pub(crate) fn shortlists<'b, K>(
     a: &[f32],
-    b: &[f32],
+    b: impl Into<View<'b>>,
     d: usize,
     k: usize,
     key: K,
@@ -215,6 +228,7 @@ pub(crate) fn shortlists<K>(
 where
     K: Fn(usize, usize, f32) -> Option<(f32, u32)> + Sync,
 {
+    let b = b.into();
     let k = k.min(b.len() / d);
     tile_blocks(
         a,
@@ -241,15 +255,16 @@ where
 /// [`for_each_tile`] with `b` cut into blocks of [`COL_BLOCK`] rows: `f(first_row, rows,
 /// first_col, cols, dots)` per tile and block, `dots` row-major `rows x cols`; results in
 /// (tile, block) order. Memory stays `TILE_ROWS x COL_BLOCK` per thread however long `b` is
-/// (a sample of rows against a corpus of millions).
-pub fn for_each_tile_block<T, F>(a: &[f32], b: &[f32], d: usize, f: F) -> Vec<T>
+/// (a sample of rows against a corpus of millions); `b` may be half floats, widened a block
+/// at a time.
+pub fn for_each_tile_block<'b, T, F>(a: &[f32], b: impl Into<View<'b>>, d: usize, f: F) -> Vec<T>
 where
     T: Send,
     F: Fn(usize, usize, usize, usize, &[f32]) -> T + Sync,
 {
     tile_blocks(
         a,
-        b,
+        b.into(),
         d,
         |_, _| Vec::new(),
         |out, start, rows, c0, cols, dots| out.push(f(start, rows, c0, cols, dots)),
@@ -262,7 +277,7 @@ where
 /// The loop under [`shortlists`] and [`for_each_tile_block`]: row tiles of `a` in parallel,
 /// each with a state `init(first_row, rows)` that `step(state, first_row, rows, first_col,
 /// cols, dots)` updates block by block of [`COL_BLOCK`] rows of `b`; the states in tile order.
-fn tile_blocks<S, I, F>(a: &[f32], b: &[f32], d: usize, init: I, step: F) -> Vec<S>
+fn tile_blocks<S, I, F>(a: &[f32], b: View<'_>, d: usize, init: I, step: F) -> Vec<S>
 where
     S: Send,
     I: Fn(usize, usize) -> S + Sync,
@@ -276,14 +291,14 @@ where
             let start = t * TILE_ROWS;
             let rows = TILE_ROWS.min(n - start);
             let mut state = init(start, rows);
-            let mut buf = Vec::new();
+            let (mut buf, mut wide) = (Vec::new(), Vec::new());
             for c0 in (0..m).step_by(COL_BLOCK) {
                 let cols = COL_BLOCK.min(m - c0);
                 buf.resize(rows * cols, 0.0);
                 matmul_abt(
                     &mut buf,
                     &a[start * d..(start + rows) * d],
-                    &b[c0 * d..(c0 + cols) * d],
+                    b.rows(c0, c0 + cols, d).to_f32(&mut wide),
                     (rows, cols, d),
                     false,
                     Par::Seq,

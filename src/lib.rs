@@ -74,7 +74,7 @@
 //! # let data = corpus.vectors.unwrap();
 //! let pairs = dedup::near_duplicates(&data, 0.95)?;
 //! let index = ClusterIndex::params().build(&data)?;
-//! let hits = index.search(data.row(0), 10, 3)?;
+//! let hits = index.search(&data.row(0), 10, 3)?;
 //! let eval = RetrievalEval::params().fit(&data)?;
 //! println!("recall@10 at nprobe 1: {}", eval.per_nprobe[0].recall);
 //! # Ok::<(), embedscope::Error>(())
@@ -108,6 +108,7 @@ pub mod io;
 pub mod kernel;
 pub mod label;
 mod linalg;
+pub mod matrix;
 mod metric;
 pub mod neighbors;
 pub mod progress;
@@ -120,4 +121,6 @@ mod union_find;
 pub use audit::Audit;
 pub use embeddings::Embeddings;
 pub use error::{EmbeddingsError, Error, Result};
+/// Half floats, as [`Embeddings::new_half`] takes them.
+pub use half::f16;
 pub use io::Corpus;

@@ -277,27 +277,6 @@ pub(crate) fn normalise(row: &mut [f32]) -> bool {
     true
 }
 
-/// The mean direction of each group's rows (`labels[i]` in `0..k`), unit length in f64: sums in
-/// row order, then divided by their norm (an empty group stays zero).
-pub(crate) fn mean_directions(x: &[f32], d: usize, labels: &[usize], k: usize) -> Vec<f64> {
-    let mut sums = vec![0.0f64; k * d];
-    for (row, &c) in x.chunks_exact(d).zip(labels) {
-        for (s, &v) in sums[c * d..(c + 1) * d].iter_mut().zip(row) {
-            *s += f64::from(v);
-        }
-    }
-    for c in sums.chunks_exact_mut(d) {
-        let norm = c
-            .iter()
-            .map(|v| v * v)
-            .sum::<f64>()
-            .sqrt()
-            .max(f64::MIN_POSITIVE);
-        c.iter_mut().for_each(|v| *v /= norm);
-    }
-    sums
-}
-
 /// Squared Euclidean distance summed in order, for few dimensions (UMAP's layout coordinates),
 /// where [`sq_dist`]'s lanes would buy nothing and the order of the sum must stay put.
 #[inline]

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 /// Top-level modules of `src/`, lowest first. A module may use only modules listed before it.
 const LAYERS: &[&str] = &[
     // Basics: errors, randomness, progress, the distance, union-find, display building
-    // blocks, arithmetic, the similarity kernel, the vector matrix, HTTP.
+    // blocks, arithmetic, f32/f16 storage, the similarity kernel, the vector matrix, HTTP.
     "error",
     "rng",
     "progress",
@@ -17,6 +17,7 @@ const LAYERS: &[&str] = &[
     "union_find",
     "display",
     "linalg",
+    "matrix",
     "kernel",
     "embeddings",
     "http",

@@ -36,7 +36,7 @@ fn csv_reads_texts_and_vectors() {
     assert_eq!(c.ids, ["a", "b"]);
     let v = c.vectors.unwrap();
     assert_eq!((v.rows(), v.dim()), (2, 2));
-    assert_eq!(v.row(1), &[0.0, 1.0]);
+    assert_eq!(&*v.row(1), &[0.0, 1.0]);
 }
 
 #[test]
@@ -50,7 +50,7 @@ fn parquet_reads_lists_normalises_and_labels() {
     assert_eq!(c.labels.unwrap(), ["x", "y", "x"]);
     let v = c.vectors.unwrap();
     assert_eq!(
-        v.row(2),
+        &*v.row(2),
         &[0.0, 0.0, 1.0],
         "rows are L2-normalised once on load"
     );
@@ -81,7 +81,7 @@ fn npy_round_trip_through_load() {
     drop(f);
     let c = load(&p, &LoadOptions::default()).unwrap();
     assert!(c.texts.is_none());
-    assert_eq!(c.vectors.unwrap().row(0), &[0.6, 0.8]);
+    assert_eq!(&*c.vectors.unwrap().row(0), &[0.6, 0.8]);
 }
 
 /// Every bad file in `tests/fixtures/inputs` and what its error must say: the file, the line
@@ -189,7 +189,7 @@ fn float16_npy_gives_the_same_clusters_as_float32() {
     let v = c.vectors.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("debian-2k-f16.npy");
-    write_f16_npy(&path, v.as_slice(), v.rows(), v.dim());
+    write_f16_npy(&path, &v.as_f32(), v.rows(), v.dim());
     assert_eq!(
         std::fs::metadata(&path).unwrap().len() as usize,
         128 + v.rows() * v.dim() * 2,
@@ -204,7 +204,7 @@ fn float16_npy_gives_the_same_clusters_as_float32() {
         .map(|i| {
             v.row(i)
                 .iter()
-                .zip(h.row(i))
+                .zip(h.row(i).iter())
                 .map(|(a, b)| f64::from(*a) * f64::from(*b))
                 .sum::<f64>()
         })

@@ -35,7 +35,13 @@ fn reference(name: &str) -> Embeddings {
 
 fn cosines(a: &Embeddings, b: &Embeddings) -> Vec<f32> {
     (0..a.rows())
-        .map(|i| a.row(i).iter().zip(b.row(i)).map(|(x, y)| x * y).sum())
+        .map(|i| {
+            a.row(i)
+                .iter()
+                .zip(b.row(i).iter())
+                .map(|(x, y)| x * y)
+                .sum()
+        })
         .collect()
 }
 

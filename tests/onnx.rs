@@ -30,7 +30,13 @@ fn int8_onnx_agrees_with_sentence_transformers() {
     assert!(model.model_id().starts_with("onnx:all-MiniLM-L6-v2-int8@"));
     let (got, _) = embed_texts(&model, &texts, None, &Silent).unwrap();
     let cos: Vec<f32> = (0..got.rows())
-        .map(|i| got.row(i).iter().zip(want.row(i)).map(|(a, b)| a * b).sum())
+        .map(|i| {
+            got.row(i)
+                .iter()
+                .zip(want.row(i).iter())
+                .map(|(a, b)| a * b)
+                .sum()
+        })
         .collect();
     let min = cos.iter().copied().fold(f32::INFINITY, f32::min);
     let mean = cos.iter().sum::<f32>() / cos.len() as f32;
@@ -135,7 +141,11 @@ fn cls_pooling_is_read_from_the_folder() {
     let (b, _) = embed_texts(&onnx, &texts, None, &Silent).unwrap();
     let (m, _) = embed_texts(&mean, &texts, None, &Silent).unwrap();
     let cos = |x: &Embeddings, y: &Embeddings, i: usize| -> f32 {
-        x.row(i).iter().zip(y.row(i)).map(|(p, q)| p * q).sum()
+        x.row(i)
+            .iter()
+            .zip(y.row(i).iter())
+            .map(|(p, q)| p * q)
+            .sum()
     };
     let min_cls = (0..40)
         .map(|i| cos(&a, &b, i))

@@ -21,7 +21,6 @@ use crate::error::{Error, Result};
 use crate::io::Corpus;
 use crate::label::llm::LlmParams;
 use crate::label::summary::{apply_llm_labels, snippet_of, summarise_clusters, ClusterSummary};
-use crate::linalg::mean_directions;
 use crate::metric::Metric;
 use crate::progress::{Progress, Silent};
 use crate::project::{trustworthiness_sample, Umap};
@@ -302,6 +301,7 @@ impl<'a> AuditBuilder<'a> {
                 rows: corpus.len(),
                 has_texts: corpus.texts.is_some(),
                 dim: vectors.dim(),
+                float16: vectors.is_half(),
                 vectors: source,
             },
             params: self.params(n),
@@ -654,18 +654,17 @@ fn corpus_map(
 /// Each row's cosine to its cluster's mean direction.
 fn centroid_cosines(data: &Embeddings, labels: &[usize], k: usize) -> Vec<f32> {
     let d = data.dim();
-    let sums = mean_directions(data.as_slice(), d, labels, k);
-    labels
-        .iter()
-        .enumerate()
-        .map(|(i, &c)| {
-            data.row(i)
-                .iter()
-                .zip(&sums[c * d..(c + 1) * d])
-                .map(|(&a, &b)| f64::from(a) * b)
-                .sum::<f64>() as f32
-        })
-        .collect()
+    let sums = data.view().mean_directions(d, labels, k);
+    let mut out = vec![0.0f32; labels.len()];
+    data.view().for_each_row(d, |i, row| {
+        let c = labels[i];
+        out[i] = row
+            .iter()
+            .zip(&sums[c * d..(c + 1) * d])
+            .map(|(&a, &b)| f64::from(a) * b)
+            .sum::<f64>() as f32;
+    });
+    out
 }
 
 #[cfg(test)]

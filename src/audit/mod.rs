@@ -143,6 +143,9 @@ pub struct CorpusSummary {
     pub has_texts: bool,
     /// Vector dimension.
     pub dim: usize,
+    /// Whether the vectors were held as half floats (read from float16 input: half the memory;
+    /// every product still in f32).
+    pub float16: bool,
     /// Where the vectors came from.
     pub vectors: VectorSource,
 }

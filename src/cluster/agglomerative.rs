@@ -167,8 +167,8 @@ impl AgglomerativeParams {
 /// Condensed upper-triangle distances, row tiles in parallel, each tile one GEMM.
 fn condensed_distances(data: &Embeddings, metric: Metric) -> Vec<f32> {
     let (n, d) = (data.rows(), data.dim());
-    let x = data.as_slice();
-    let sq = row_sq_norms(x, d);
+    let x = data.as_f32();
+    let sq = row_sq_norms(&x, d);
     let mut out = vec![0.0f32; n * n.saturating_sub(1) / 2];
     // Row i's entries (j > i) start at i*(2n-i-1)/2; split the buffer into per-tile chunks.
     const TILE: usize = 128;
@@ -202,7 +202,7 @@ fn condensed_distances(data: &Embeddings, metric: Metric) -> Vec<f32> {
             let i = start + r;
             for j in i + 1..n {
                 let dot = dots[r * cols + (j - start)];
-                let d2 = refine_sq_dist(x, d, &sq, i, j, (sq[i] + sq[j] - 2.0 * dot).max(0.0));
+                let d2 = refine_sq_dist(&x, d, &sq, i, j, (sq[i] + sq[j] - 2.0 * dot).max(0.0));
                 chunk[at] = match metric {
                     Metric::Euclidean => d2.sqrt(),
                     // For unit rows, 1 - cos = |x - y|² / 2.
@@ -321,7 +321,7 @@ mod tests {
                 let want: f32 = e
                     .row(i)
                     .iter()
-                    .zip(e.row(j))
+                    .zip(e.row(j).iter())
                     .map(|(a, b)| (a - b) * (a - b))
                     .sum::<f32>()
                     .sqrt();

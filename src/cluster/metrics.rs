@@ -44,8 +44,8 @@ impl SilhouetteSpread {
 /// [`silhouette_many`] with the spread of each labeling's per-row coefficients.
 pub fn silhouette_spread(data: &Embeddings, labelings: &[&[usize]]) -> Vec<SilhouetteSpread> {
     let (n, d) = (data.rows(), data.dim());
-    let x = data.as_slice();
-    let x_sq = row_sq_norms(x, d);
+    let x = data.as_f32();
+    let x_sq = row_sq_norms(&x, d);
     let ks: Vec<usize> = labelings
         .iter()
         .map(|l| l.iter().copied().max().map_or(0, |m| m + 1))
@@ -60,7 +60,7 @@ pub fn silhouette_spread(data: &Embeddings, labelings: &[&[usize]]) -> Vec<Silho
         })
         .collect();
     // Per tile: for each labeling, the sum of silhouette values of the tile's rows.
-    let parts = for_each_tile(x, x, d, |start, rows, dots| {
+    let parts = for_each_tile(&*x, &x, d, |start, rows, dots| {
         let mut dist = vec![0.0f32; n];
         let mut totals = vec![0.0f64; labelings.len()];
         let mut squares = vec![0.0f64; labelings.len()];
@@ -136,7 +136,7 @@ pub fn calinski_harabasz(data: &Embeddings, labels: &[usize]) -> f64 {
         return 0.0;
     }
     let mut mean = vec![0.0f64; d];
-    for row in data.as_slice().chunks_exact(d) {
+    for row in data.as_f32().chunks_exact(d) {
         mean.iter_mut()
             .zip(row)
             .for_each(|(m, v)| *m += f64::from(*v));
@@ -217,7 +217,7 @@ fn centroids(data: &Embeddings, labels: &[usize]) -> (Vec<f64>, Vec<usize>) {
         sizes[c] += 1;
         sums[c * d..(c + 1) * d]
             .iter_mut()
-            .zip(data.row(i))
+            .zip(data.row(i).iter())
             .for_each(|(s, v)| *s += f64::from(*v));
     }
     for c in 0..k {
@@ -245,7 +245,7 @@ mod tests {
         let dist = |i: usize, j: usize| -> f64 {
             e.row(i)
                 .iter()
-                .zip(e.row(j))
+                .zip(e.row(j).iter())
                 .map(|(a, b)| f64::from(a - b).powi(2))
                 .sum::<f64>()
                 .sqrt()

@@ -123,7 +123,7 @@ impl MiniBatchKMeansParams {
             batch.clear();
             for _ in 0..self.batch_size.min(n) {
                 let r = rng.below(n);
-                batch.extend_from_slice(data.row(r));
+                batch.extend_from_slice(&data.row(r));
             }
             model.step(&batch, d, &mut rng);
             if model.converged() {
@@ -217,8 +217,8 @@ impl MiniBatchKMeansModel {
             ));
         }
         let mut rng = Rng::new(params.seed, 0x5eed);
-        let x = first.as_slice();
-        let centers = kmeans_plus_plus(x, &row_sq_norms(x, d), d, k, &mut rng);
+        let x = first.as_f32();
+        let centers = kmeans_plus_plus(&x, &row_sq_norms(&x, d), d, k, &mut rng);
         Ok(MiniBatchKMeansModel {
             params,
             dim: d,
@@ -251,7 +251,7 @@ impl MiniBatchKMeansModel {
             ));
         }
         let mut rng = m.rng.clone();
-        m.step(batch.as_slice(), batch.dim(), &mut rng);
+        m.step(&batch.as_f32(), batch.dim(), &mut rng);
         m.rng = rng;
         Ok(m)
     }
@@ -345,10 +345,10 @@ impl MiniBatchKMeansModel {
     /// Labels of a batch of rows (nearest centre) and their summed squared distances.
     pub fn predict(&self, batch: &Embeddings) -> (Vec<usize>, f64) {
         let d = self.dim;
-        let x = batch.as_slice();
+        let x = batch.as_f32();
         let (labels, dists) = nearest(
-            x,
-            &row_sq_norms(x, d),
+            &*x,
+            &row_sq_norms(&x, d),
             &self.centers,
             &row_sq_norms(&self.centers, d),
             d,
@@ -397,15 +397,15 @@ impl MiniBatchKMeansModel {
     /// Assigns every row of `data` to its nearest centre and returns the fitted model.
     pub fn finish(&self, data: &Embeddings) -> KMeansModel {
         let d = self.dim;
-        let x = data.as_slice();
+        let x = data.as_f32();
         let (labels, _) = nearest(
-            x,
-            &row_sq_norms(x, d),
+            &*x,
+            &row_sq_norms(&x, d),
             &self.centers,
             &row_sq_norms(&self.centers, d),
             d,
         );
-        KMeansModel::from_parts(x, d, self.centers.clone(), labels, self.steps)
+        KMeansModel::from_parts(&x, d, self.centers.clone(), labels, self.steps)
     }
 }
 

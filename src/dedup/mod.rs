@@ -51,10 +51,10 @@ pub fn scan(data: &Embeddings, threshold: f64) -> Result<Scan> {
     check_threshold(threshold)?;
     data.require_unit("cosine threshold", &threshold.to_string())?;
     let (n, d) = (data.rows(), data.dim());
-    let x = data.as_slice();
+    let x = data.as_f32();
     let loose = (threshold - 1e-5) as f32;
     let col_max: Vec<AtomicU32> = (0..n).map(|_| AtomicU32::new(0)).collect();
-    let parts = for_each_upper_tile(x, d, |start, rows, dots| {
+    let parts = for_each_upper_tile(&x, d, |start, rows, dots| {
         let m = n - start;
         let mut pairs = Vec::new();
         let mut row_max = vec![f32::NEG_INFINITY; rows];
@@ -76,7 +76,7 @@ pub fn scan(data: &Embeddings, threshold: f64) -> Result<Scan> {
                     for (o, &v) in chunk.iter().enumerate() {
                         if v >= loose {
                             let j = i + 1 + ci * 16 + o;
-                            let exact = dot_f64(data.row(i), data.row(j));
+                            let exact = dot_f64(&x[i * d..(i + 1) * d], &x[j * d..(j + 1) * d]);
                             if exact >= threshold {
                                 pairs.push(Pair {
                                     row_a: i,
@@ -323,7 +323,11 @@ pub(crate) fn near_duplicates_clustered(
         crate::neighbors::Measure::InnerProduct,
     );
     Ok((
-        file.pairs_above_in(data, threshold, params.nprobe.clamp(1, nlist)),
+        file.pairs_above_in(
+            crate::neighbors::FiledRows { data, rows: None },
+            threshold,
+            params.nprobe.clamp(1, nlist),
+        ),
         nlist,
     ))
 }
@@ -359,25 +363,23 @@ pub fn pair_recall_sample(
     let q = data.select(&rows);
     let loose = (threshold - 1e-5) as f32;
     // The sample against every row, one block of rows at a time (bounded memory at millions).
-    let exact: Vec<(usize, usize)> = crate::kernel::for_each_tile_block(
-        q.as_slice(),
-        data.as_slice(),
-        d,
-        |start, nr, c0, cols, dots| {
+    let qx = q.as_f32();
+    let exact: Vec<(usize, usize)> =
+        crate::kernel::for_each_tile_block(&qx, data.view(), d, |start, nr, c0, cols, dots| {
             let mut out = Vec::new();
             for r in 0..nr {
                 let i = rows[start + r];
+                let qi = &qx[(start + r) * d..(start + r + 1) * d];
                 for (c, &v) in dots[r * cols..(r + 1) * cols].iter().enumerate() {
                     let j = c0 + c;
-                    if v >= loose && j != i && dot_f64(data.row(i), data.row(j)) >= threshold {
+                    if v >= loose && j != i && dot_f64(qi, &data.row(j)) >= threshold {
                         out.push((i.min(j), i.max(j)));
                     }
                 }
             }
             out
-        },
-    )
-    .concat();
+        })
+        .concat();
     let mut exact = exact;
     exact.sort_unstable();
     exact.dedup();
@@ -461,7 +463,7 @@ pub fn keepers(
                     let d = data.dim();
                     let mut mean = vec![0.0f64; d];
                     for &i in g {
-                        for (m, &v) in mean.iter_mut().zip(data.row(i)) {
+                        for (m, &v) in mean.iter_mut().zip(data.row(i).iter()) {
                             *m += f64::from(v);
                         }
                     }
@@ -525,7 +527,7 @@ mod tests {
             let mut want = Vec::new();
             for i in 0..n {
                 for j in i + 1..n {
-                    if dot_f64(data.row(i), data.row(j)) >= t {
+                    if dot_f64(&data.row(i), &data.row(j)) >= t {
                         want.push((i, j));
                     }
                 }
@@ -546,7 +548,7 @@ mod tests {
             let cos = |j: usize| -> f32 {
                 data.row(i)
                     .iter()
-                    .zip(data.row(j))
+                    .zip(data.row(j).iter())
                     .map(|(a, b)| a * b)
                     .sum()
             };

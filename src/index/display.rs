@@ -2,7 +2,7 @@
 
 use crate::display::{block, evcxr_display, facts, Rich};
 
-impl Rich for super::ClusterIndex {
+impl Rich for super::ClusterIndex<'_> {
     /// Rows, cells and the spread of cell sizes.
     fn to_html(&self) -> String {
         let mut sizes = self.list_sizes();
@@ -25,4 +25,4 @@ impl Rich for super::ClusterIndex {
         )
     }
 }
-evcxr_display!(super::ClusterIndex);
+evcxr_display!(super::ClusterIndex<'_>);

@@ -13,6 +13,10 @@
 //! product, so the work is matrix work whatever `nprobe` is. Results are sorted by (score descending, row ascending) and do not
 //! depend on the number of threads. [`ClusterIndex::range_pairs`] finds every pair above a
 //! cosine within and between neighbouring cells.
+//!
+//! [`ClusterIndexParams::build_over`] files row ids only and reads the corpus again when it
+//! searches (one probed cell gathered at a time): no second copy of millions of rows, at the
+//! cost of gathering each probed cell's rows per search.
 
 mod display;
 
@@ -21,7 +25,7 @@ use serde::Serialize;
 use crate::cluster::KMeans;
 use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};
-use crate::neighbors::{top_k_tiles, InvertedFile, Measure};
+use crate::neighbors::{top_k_tiles, FiledRows, InvertedFile, Measure};
 use crate::rng::Rng;
 
 /// One search result.
@@ -104,17 +108,37 @@ impl ClusterIndexParams {
     }
 
     /// Trains the cells on `data` (unit rows) and files every row.
-    pub fn build(&self, data: &Embeddings) -> Result<ClusterIndex> {
+    pub fn build(&self, data: &Embeddings) -> Result<ClusterIndex<'static>> {
         let all: Vec<usize> = (0..data.rows()).collect();
         self.build_rows(data, &all)
     }
 
     /// Trains the cells on rows `rows` of `data` (unit rows) and files them: indexed row `p`
     /// (what hits name) is `data` row `rows[p]`. The index's copy is the only one made.
-    pub fn build_rows(&self, data: &Embeddings, rows: &[usize]) -> Result<ClusterIndex> {
+    pub fn build_rows(&self, data: &Embeddings, rows: &[usize]) -> Result<ClusterIndex<'static>> {
         let centroids = self.train_rows(data, rows)?;
         Ok(ClusterIndex {
             file: InvertedFile::file_rows(data, rows, centroids, Measure::InnerProduct),
+            from: None,
+        })
+    }
+
+    /// [`build_rows`](Self::build_rows) without a copy: the index files row ids and borrows
+    /// `data`, gathering a probed cell's rows (widened when half) as it searches. Same cells,
+    /// same results; what an index over millions of rows uses.
+    pub fn build_over<'a>(
+        &self,
+        data: &'a Embeddings,
+        rows: &'a [usize],
+    ) -> Result<ClusterIndex<'a>> {
+        let centroids = self.train_rows(data, rows)?;
+        let from = FiledRows {
+            data,
+            rows: Some(rows),
+        };
+        Ok(ClusterIndex {
+            file: InvertedFile::file_rows_ids(from, centroids, Measure::InnerProduct),
+            from: Some(from),
         })
     }
 
@@ -169,16 +193,28 @@ impl ClusterIndexParams {
     }
 }
 
-/// An inverted file over K-Means cells: see the [module docs](self).
+/// An inverted file over K-Means cells: see the [module docs](self). `'a` is the corpus an
+/// index of ids ([`ClusterIndexParams::build_over`]) reads; an index with its own copy is
+/// `ClusterIndex<'static>`.
 #[derive(Debug, Clone)]
-pub struct ClusterIndex {
+pub struct ClusterIndex<'a> {
     file: InvertedFile,
+    /// Where an index of ids reads its rows (None: the file holds them).
+    from: Option<FiledRows<'a>>,
 }
 
-impl ClusterIndex {
+impl ClusterIndex<'static> {
     /// Parameters with their defaults.
     pub fn params() -> ClusterIndexParams {
         ClusterIndexParams::default()
+    }
+}
+
+impl ClusterIndex<'_> {
+    /// Whether the index holds its own copy of the rows (else it reads the corpus it was built
+    /// over).
+    pub fn holds_rows(&self) -> bool {
+        self.from.is_none()
     }
 
     /// Number of cells.
@@ -223,7 +259,7 @@ impl ClusterIndex {
 
     /// The `nprobe` cells nearest each row of `x` (unit rows), nearest first.
     pub fn probes(&self, x: &Embeddings, nprobe: usize) -> Vec<Vec<u32>> {
-        self.file.probes(x.as_slice(), nprobe)
+        self.file.probes(&x.as_f32(), nprobe)
     }
 
     fn check_queries(&self, queries: &Embeddings, top_k: usize, nprobe: usize) -> Result<()> {
@@ -286,15 +322,23 @@ impl ClusterIndex {
         nprobe: usize,
     ) -> Result<Vec<Vec<Hit>>> {
         self.check_queries(queries, top_k, nprobe)?;
-        let probes = self.file.probes(queries.as_slice(), nprobe);
-        let lists = self.file.scan(queries.as_slice(), &probes, top_k);
+        let q = queries.as_f32();
+        let probes = self.file.probes(&q, nprobe);
+        let lists = match self.from {
+            Some(from) => self.file.scan_in(from, &q, &probes, top_k),
+            None => self.file.scan(&q, &probes, top_k),
+        };
         Ok(lists.iter().map(|b| self.hits(b)).collect())
     }
 
     /// The exact `top_k` over every indexed row, for each row of `queries` (unit rows).
     pub fn exact_search(&self, queries: &Embeddings, top_k: usize) -> Result<Vec<Vec<Hit>>> {
         self.check_queries(queries, top_k, 1)?;
-        let best = self.file.exact_scan(queries.as_slice(), top_k);
+        let q = queries.as_f32();
+        let best = match self.from {
+            Some(from) => self.file.exact_scan_in(from, &q, top_k, None),
+            None => self.file.exact_scan(&q, top_k),
+        };
         Ok(best.iter().map(|b| self.hits(b)).collect())
     }
 
@@ -314,9 +358,11 @@ impl ClusterIndex {
                 format!("must flag each of the {} indexed rows", self.len()),
             ));
         }
-        let best = self
-            .file
-            .exact_scan_skipping(queries.as_slice(), top_k, skip);
+        let q = queries.as_f32();
+        let best = match self.from {
+            Some(from) => self.file.exact_scan_in(from, &q, top_k, Some(skip)),
+            None => self.file.exact_scan_skipping(&q, top_k, skip),
+        };
         Ok(best.iter().map(|b| self.hits(b)).collect())
     }
 
@@ -342,24 +388,20 @@ impl ClusterIndex {
                 format!("must be in 1..={} (the number of cells)", self.nlist()),
             ));
         }
-        Ok(self.file.pairs_above(threshold, nprobe))
+        Ok(match self.from {
+            Some(from) => self.file.pairs_above_in(from, threshold, nprobe),
+            None => self.file.pairs_above(threshold, nprobe),
+        })
     }
 }
 
 /// The exact `top_k` rows of `db` for each row of `queries` (both unit rows, same dimension):
 /// `(row, cosine)` sorted by (cosine descending, row ascending). Through the kernel's tiles.
 pub fn exact_top_k(db: &Embeddings, queries: &Embeddings, top_k: usize) -> Vec<Vec<(usize, f32)>> {
-    top_k_tiles(
-        queries.as_slice(),
-        db.as_slice(),
-        None,
-        None,
-        db.dim(),
-        top_k,
-    )
-    .into_iter()
-    .map(|b| b.into_iter().map(|(s, r)| (r as usize, -s)).collect())
-    .collect()
+    top_k_tiles(&queries.as_f32(), db.view(), None, None, db.dim(), top_k)
+        .into_iter()
+        .map(|b| b.into_iter().map(|(s, r)| (r as usize, -s)).collect())
+        .collect()
 }
 
 #[cfg(test)]
@@ -374,7 +416,7 @@ mod tests {
 
     fn naive_top_k(data: &Embeddings, q: &[f32], k: usize) -> Vec<usize> {
         let mut s: Vec<(f64, usize)> = (0..data.rows())
-            .map(|i| (crate::linalg::dot_f64(data.row(i), q), i))
+            .map(|i| (crate::linalg::dot_f64(&data.row(i), q), i))
             .collect();
         s.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         s.into_iter().take(k).map(|(_, i)| i).collect()
@@ -391,7 +433,7 @@ mod tests {
         for (qi, (a, e)) in all.iter().zip(&exact).enumerate() {
             let rows = |h: &[Hit]| h.iter().map(|h| h.row).collect::<Vec<_>>();
             assert_eq!(rows(a), rows(e));
-            assert_eq!(rows(e), naive_top_k(&data, queries.row(qi), 10));
+            assert_eq!(rows(e), naive_top_k(&data, &queries.row(qi), 10));
             for h in a {
                 assert_eq!(h.cluster, index.cells()[h.row] as usize);
             }
@@ -412,7 +454,7 @@ mod tests {
         for w in hits.windows(2) {
             assert!(w[0].score >= w[1].score);
         }
-        let c = crate::linalg::dot_f64(data.row(hits[1].row), &q);
+        let c = crate::linalg::dot_f64(&data.row(hits[1].row), &q);
         assert!((f64::from(hits[1].score) - c).abs() < 1e-5);
     }
 

@@ -167,13 +167,18 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Corpus> {
 }
 
 fn load_npy(path: &Path) -> Result<Corpus> {
-    let m = npy::read_npy(path)?;
-    if m.rows == 0 {
+    let (values, rows, cols) = npy::read_npy_values(path)?;
+    if rows == 0 {
         return Err(Error::EmptyCorpus {
             path: path.to_path_buf(),
         });
     }
-    let vectors = Embeddings::new(m.data, m.cols).map_err(|e| Error::Malformed {
+    // Half floats stay half: half the memory for every pass over the corpus.
+    let vectors = match values {
+        npy::NpyValues::F32(v) => Embeddings::new(v, cols),
+        npy::NpyValues::F16(v) => Embeddings::new_half(v, cols),
+    }
+    .map_err(|e| Error::Malformed {
         path: path.to_path_buf(),
         location: e
             .row()
@@ -182,7 +187,7 @@ fn load_npy(path: &Path) -> Result<Corpus> {
     })?;
     Ok(Corpus {
         source: path.to_path_buf(),
-        ids: (0..m.rows).map(|i| i.to_string()).collect(),
+        ids: (0..rows).map(|i| i.to_string()).collect(),
         texts: None,
         labels: None,
         vectors: Some(vectors),

@@ -24,9 +24,29 @@ fn malformed(path: &Path, message: impl Into<String>) -> Error {
     }
 }
 
-/// Reads a 2-D `<f2`, `<f4` or `<f8` matrix (half floats widened to f32), streaming the body straight into the f32 buffer (the
-/// file is never held twice in memory).
+/// A `.npy` matrix's values as they are kept: half floats (`<f2`) stay half (half the memory
+/// of f32), single and double precision become f32.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NpyValues {
+    /// `<f4` or `<f8` values.
+    F32(Vec<f32>),
+    /// `<f2` values.
+    F16(Vec<half::f16>),
+}
+
+/// Reads a 2-D `<f2`, `<f4` or `<f8` matrix (half floats widened to f32).
 pub fn read_npy(path: &Path) -> Result<NpyMatrix> {
+    let (values, rows, cols) = read_npy_values(path)?;
+    let data = match values {
+        NpyValues::F32(v) => v,
+        NpyValues::F16(v) => v.iter().map(|x| x.to_f32()).collect(),
+    };
+    Ok(NpyMatrix { data, rows, cols })
+}
+
+/// Reads a 2-D `<f2`, `<f4` or `<f8` matrix as `(values, rows, cols)`, half floats kept half,
+/// streaming the body straight into the one buffer (the file is never held twice in memory).
+pub fn read_npy_values(path: &Path) -> Result<(NpyValues, usize, usize)> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let file_len = file.metadata().map_err(|e| Error::io(path, e))?.len() as usize;
     let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
@@ -44,23 +64,35 @@ pub fn read_npy(path: &Path) -> Result<NpyMatrix> {
             .map_err(|e| Error::io(path, e))?;
     }
     let h = parse_header(path, &head)?;
-    check_body_len(path, &h, file_len - h.offset)?;
-    let mut data = Vec::with_capacity(h.rows * h.cols);
+    check_body_len(path, &h, file_len.saturating_sub(h.offset))?;
     let mut buf = vec![0u8; (1 << 20) / h.width * h.width];
     let mut left = h.rows * h.cols * h.width;
-    while left > 0 {
-        let take = left.min(buf.len());
-        reader
-            .read_exact(&mut buf[..take])
-            .map_err(|e| Error::io(path, e))?;
-        convert(&buf[..take], h.width, &mut data);
-        left -= take;
-    }
-    Ok(NpyMatrix {
-        data,
-        rows: h.rows,
-        cols: h.cols,
-    })
+    let mut chunks = |each: &mut dyn FnMut(&[u8])| -> Result<()> {
+        while left > 0 {
+            let take = left.min(buf.len());
+            reader
+                .read_exact(&mut buf[..take])
+                .map_err(|e| Error::io(path, e))?;
+            each(&buf[..take]);
+            left -= take;
+        }
+        Ok(())
+    };
+    let values = if h.width == 2 {
+        let mut data = Vec::with_capacity(h.rows * h.cols);
+        chunks(&mut |b| {
+            data.extend(
+                b.chunks_exact(2)
+                    .map(|b| half::f16::from_le_bytes([b[0], b[1]])),
+            )
+        })?;
+        NpyValues::F16(data)
+    } else {
+        let mut data = Vec::with_capacity(h.rows * h.cols);
+        chunks(&mut |b| convert(b, h.width, &mut data))?;
+        NpyValues::F32(data)
+    };
+    Ok((values, h.rows, h.cols))
 }
 
 /// Parses the bytes of a `.npy` file; `path` only names the file in errors.

@@ -65,6 +65,9 @@ pub(crate) fn load(path: &Path, options: &LoadOptions) -> Result<Corpus> {
     };
 
     let mut sink = Sink::new(path, cols);
+    if vectors.as_ref().is_some_and(|v| v.half) {
+        sink.keep_half();
+    }
     for row in 0..n {
         let vector = match &vectors {
             Some(v) => v[row]
@@ -87,6 +90,8 @@ pub(crate) fn load(path: &Path, options: &LoadOptions) -> Result<Corpus> {
 struct FlatVectors {
     values: Vec<f32>,
     ranges: Vec<Option<(usize, usize)>>,
+    /// The column held half floats (widened here; exact).
+    half: bool,
 }
 
 impl FlatVectors {
@@ -118,6 +123,10 @@ fn read_vectors(path: &Path, df: &DataFrame, c: &str) -> Result<FlatVectors> {
         DataType::Array(inner, _) => inner.is_primitive_numeric(),
         _ => false,
     };
+    let half = matches!(
+        series.dtype(),
+        DataType::List(inner) | DataType::Array(inner, _) if **inner == DataType::Float16
+    );
     if !inner_is_numeric {
         return Err(bad_type());
     }
@@ -155,7 +164,11 @@ fn read_vectors(path: &Path, df: &DataFrame, c: &str) -> Result<FlatVectors> {
             row += 1;
         }
     }
-    Ok(FlatVectors { values, ranges })
+    Ok(FlatVectors {
+        values,
+        ranges,
+        half,
+    })
 }
 
 /// Writes `id` and `embedding` (list of f32) columns to a Parquet file, atomically.
@@ -209,7 +222,7 @@ pub(crate) fn write_corpus_parquet(
         let d = vectors.dim();
         let mut flat = Vec::with_capacity(rows.len() * d);
         for &r in rows {
-            flat.extend_from_slice(vectors.row(r));
+            flat.extend_from_slice(&vectors.row(r));
         }
         let values = Float32Chunked::from_vec(PlSmallStr::EMPTY, flat);
         let offsets: Vec<i64> = (0..=rows.len()).map(|r| (r * d) as i64).collect();
@@ -336,7 +349,17 @@ impl VectorBatches {
             }
         }
         let dim = dim.unwrap_or(0);
-        crate::Embeddings::new(flat.values, dim).map_err(|e| Error::Malformed {
+        let built = if flat.half {
+            let v = flat
+                .values
+                .iter()
+                .map(|&x| half::f16::from_f32(x))
+                .collect();
+            crate::Embeddings::new_half(v, dim)
+        } else {
+            crate::Embeddings::new(flat.values, dim)
+        };
+        built.map_err(|e| Error::Malformed {
             path: path.to_path_buf(),
             location: e
                 .row()
@@ -378,11 +401,11 @@ mod tests {
         write_vectors_parquet(&path, &ids, &v).unwrap();
         let c = load(&path, &LoadOptions::default()).unwrap();
         assert_eq!(c.ids, ids);
-        let back = c.vectors.as_ref().unwrap().as_slice();
+        let back = c.vectors.as_ref().unwrap().as_f32();
         // Loading normalises the (already unit) rows once more: equal to the last bit or so.
         assert!(back
             .iter()
-            .zip(v.as_slice())
+            .zip(v.as_f32().iter())
             .all(|(a, b)| (a - b).abs() < 1e-6));
         // In slices of 4 rows: 4 + 4 + 2, the same values in the same order.
         let batches = vector_batches(&path, None, 4).unwrap();
@@ -392,8 +415,12 @@ mod tests {
             parts.iter().map(Embeddings::rows).collect::<Vec<_>>(),
             [4, 4, 2]
         );
-        let joined: Vec<f32> = parts.iter().flat_map(|p| p.as_slice().to_vec()).collect();
-        assert_eq!(joined, back, "batches hold exactly what a whole read holds");
+        let joined: Vec<f32> = parts.iter().flat_map(|p| p.as_f32().to_vec()).collect();
+        assert_eq!(
+            joined,
+            back.to_vec(),
+            "batches hold exactly what a whole read holds"
+        );
     }
 
     #[test]

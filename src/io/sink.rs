@@ -40,6 +40,8 @@ pub(crate) struct Sink<'a> {
     texts: Vec<String>,
     labels: Vec<String>,
     vectors: Vec<f32>,
+    /// Keep the vectors as half floats (they were read from half floats).
+    half: bool,
     dim: Option<(usize, Location)>,
     locations: Vec<Location>,
 }
@@ -53,6 +55,7 @@ impl<'a> Sink<'a> {
             texts: Vec::new(),
             labels: Vec::new(),
             vectors: Vec::new(),
+            half: false,
             dim: None,
             locations: Vec::new(),
         }
@@ -121,6 +124,12 @@ impl<'a> Sink<'a> {
         Ok(())
     }
 
+    /// The vectors were read from half floats: keep them half ([`Embeddings::new_half`]); the
+    /// values round-trip exactly.
+    pub fn keep_half(&mut self) {
+        self.half = true;
+    }
+
     pub fn finish(self) -> Result<Corpus> {
         let path: PathBuf = self.path.to_path_buf();
         if self.ids.is_empty() {
@@ -136,7 +145,18 @@ impl<'a> Sink<'a> {
                     });
                 }
                 let locations = self.locations;
-                Some(Embeddings::new(self.vectors, dim).map_err(|e| {
+                let built = if self.half {
+                    let v = self
+                        .vectors
+                        .iter()
+                        .map(|&x| half::f16::from_f32(x))
+                        .collect();
+                    drop(self.vectors);
+                    Embeddings::new_half(v, dim)
+                } else {
+                    Embeddings::new(self.vectors, dim)
+                };
+                Some(built.map_err(|e| {
                     Error::Malformed {
                         path: path.clone(),
                         location: e

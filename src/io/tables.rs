@@ -230,7 +230,7 @@ pub fn write_corpus_rows(
             let d = v.dim();
             let mut flat = Vec::with_capacity(rows.len() * d);
             for &r in rows {
-                flat.extend_from_slice(v.row(r));
+                flat.extend_from_slice(&v.row(r));
             }
             write_atomic(path, |w| super::npy::write_npy(w, &flat, rows.len(), d))
         }

@@ -9,7 +9,6 @@ use super::{keywords, short_label, Keyword, KeywordParams};
 use crate::embeddings::Embeddings;
 use crate::error::Result;
 use crate::io::Corpus;
-use crate::linalg::mean_directions;
 
 /// Characters of a document kept in summaries.
 const SNIPPET_CHARS: usize = 300;
@@ -97,22 +96,22 @@ pub fn summarise_clusters_with(
     for (i, &c) in labels.iter().enumerate() {
         members[c].push(i);
     }
-    let dirs: Vec<Vec<f32>> = mean_directions(data.as_slice(), d, labels, k)
+    let dirs: Vec<Vec<f32>> = data
+        .view()
+        .mean_directions(d, labels, k)
         .chunks_exact(d)
         .map(|c| c.iter().map(|&v| v as f32).collect())
         .collect();
+    // Each row's cosine to its cluster's direction, in one pass over the rows.
+    let mut cosine = vec![0.0f32; n];
+    data.view().for_each_row(d, |i, row| {
+        cosine[i] = row.iter().zip(&dirs[labels[i]]).map(|(a, b)| a * b).sum();
+    });
     (0..k)
         .map(|c| {
             let dir = &dirs[c];
-            let mut scored: Vec<(f32, usize)> = members[c]
-                .iter()
-                .map(|&i| {
-                    (
-                        data.row(i).iter().zip(dir.iter()).map(|(a, b)| a * b).sum(),
-                        i,
-                    )
-                })
-                .collect();
+            let mut scored: Vec<(f32, usize)> =
+                members[c].iter().map(|&i| (cosine[i], i)).collect();
             let cohesion = if scored.is_empty() {
                 0.0
             } else {

@@ -16,6 +16,7 @@ use super::KnnGraph;
 use crate::embeddings::Embeddings;
 use crate::kernel::{for_each_tile, Pair, Shortlist};
 use crate::linalg::{matmul_abt, row_sq_norms};
+use crate::matrix::View;
 
 /// How rows and centroids are compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +30,77 @@ pub enum Measure {
 
 /// A shortlist entry: `(key, row)`, smaller key nearer (see [`Measure`]).
 pub type Entry = (f32, u32);
+
+/// The rows a file was filed from, which a file of ids ([`InvertedFile::file_ids`],
+/// [`InvertedFile::file_rows_ids`]) reads again when it searches: filed position `p` is row
+/// `rows[p]` of `data` (row `p` when `rows` is `None`). Half-float rows are widened as they are
+/// gathered.
+#[derive(Debug, Clone, Copy)]
+pub struct FiledRows<'a> {
+    /// The matrix.
+    pub data: &'a Embeddings,
+    /// Which of its rows were filed, in filed order (all of them when `None`).
+    pub rows: Option<&'a [usize]>,
+}
+
+impl FiledRows<'_> {
+    /// Number of filed rows.
+    pub fn len(&self) -> usize {
+        self.rows.map_or(self.data.rows(), <[usize]>::len)
+    }
+
+    /// Whether no row was filed.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The `data` row at filed position `p`.
+    pub fn row_of(&self, p: usize) -> usize {
+        self.rows.map_or(p, |r| r[p])
+    }
+
+    /// The vector at filed position `p` (widened when half).
+    pub fn row(&self, p: usize) -> std::borrow::Cow<'_, [f32]> {
+        self.data.row(self.row_of(p))
+    }
+
+    /// Appends the vector at filed position `p` (as f32) to `out`.
+    fn gather(&self, p: usize, out: &mut Vec<f32>) {
+        self.data.gather_into(std::iter::once(self.row_of(p)), out);
+    }
+}
+
+/// Where a search reads filed rows: the file's own copy (in cell order) or the rows it was
+/// filed from.
+#[derive(Clone, Copy)]
+enum Source<'a> {
+    Own(&'a [f32]),
+    Filed(FiledRows<'a>, &'a [u32]),
+}
+
+impl Source<'_> {
+    /// Appends the vector at cell-order position `p` to `out`.
+    fn gather(&self, p: usize, d: usize, out: &mut Vec<f32>) {
+        match self {
+            Source::Own(v) => out.extend_from_slice(&v[p * d..(p + 1) * d]),
+            Source::Filed(f, ids) => f.gather(ids[p] as usize, out),
+        }
+    }
+
+    /// Positions `lo..hi` (one cell), borrowed from the copy or gathered into `buf`.
+    fn cell<'b>(&'b self, lo: usize, hi: usize, d: usize, buf: &'b mut Vec<f32>) -> &'b [f32] {
+        match self {
+            Source::Own(v) => &v[lo * d..hi * d],
+            Source::Filed(..) => {
+                buf.clear();
+                for p in lo..hi {
+                    self.gather(p, d, buf);
+                }
+                buf
+            }
+        }
+    }
+}
 
 /// Rows filed under cells: see the [module docs](self).
 #[derive(Debug, Clone)]
@@ -60,44 +132,43 @@ impl InvertedFile {
         centroids: Vec<f32>,
         measure: Measure,
     ) -> InvertedFile {
-        InvertedFile::file_by(
-            data.dim(),
-            rows.len(),
-            |p| data.row(rows[p]),
-            centroids,
-            measure,
-            true,
-        )
+        let from = FiledRows {
+            data,
+            rows: Some(rows),
+        };
+        InvertedFile::file_by(from, centroids, measure, true)
     }
 
     /// Files every row of `data` under its nearest centroid, keeping only the row ids: no copy
     /// of the vectors. Its searches take `data` again ([`pairs_above_in`](Self::pairs_above_in)),
     /// gathering one cell's rows at a time.
     pub fn file_ids(data: &Embeddings, centroids: Vec<f32>, measure: Measure) -> InvertedFile {
-        InvertedFile::file_by(
-            data.dim(),
-            data.rows(),
-            |i| data.row(i),
-            centroids,
-            measure,
-            false,
-        )
+        InvertedFile::file_by(FiledRows { data, rows: None }, centroids, measure, false)
     }
 
-    /// Files the `n` rows `row(p)` under their nearest centroids ([`build`](Self::build)).
-    fn file_by<'a>(
-        d: usize,
-        n: usize,
-        row: impl Fn(usize) -> &'a [f32],
+    /// [`file_rows`](Self::file_rows) keeping only positions: the searches read `from` again
+    /// ([`scan_in`](Self::scan_in), [`exact_scan_in`](Self::exact_scan_in)). What an index over
+    /// millions of rows files when the corpus itself must stay the only copy.
+    pub fn file_rows_ids(
+        from: FiledRows<'_>,
+        centroids: Vec<f32>,
+        measure: Measure,
+    ) -> InvertedFile {
+        InvertedFile::file_by(from, centroids, measure, false)
+    }
+
+    /// Files the rows of `from` under their nearest centroids ([`build`](Self::build)).
+    fn file_by(
+        from: FiledRows<'_>,
         centroids: Vec<f32>,
         measure: Measure,
         copy: bool,
     ) -> InvertedFile {
-        let cell_of = nearest_cells_by(n, d, &row, &centroids, 1, measure)
+        let cell_of = nearest_cells_by(from, &centroids, 1, measure)
             .into_iter()
             .map(|c| c[0])
             .collect();
-        InvertedFile::build(d, row, centroids, cell_of, measure, copy)
+        InvertedFile::build(from, centroids, cell_of, measure, copy)
     }
 
     /// Files row `i` of `data` under cell `cell_of[i]` (the caller's assignment, e.g. K-Means
@@ -108,26 +179,20 @@ impl InvertedFile {
         cell_of: Vec<u32>,
         measure: Measure,
     ) -> InvertedFile {
-        InvertedFile::build(
-            data.dim(),
-            |i| data.row(i),
-            centroids,
-            cell_of,
-            measure,
-            true,
-        )
+        let from = FiledRows { data, rows: None };
+        InvertedFile::build(from, centroids, cell_of, measure, true)
     }
 
-    /// Files row `row(p)` under `cell_of[p]` for every `p`, copying the rows in cell order when
-    /// `copy` (else the file holds ids only).
-    fn build<'a>(
-        d: usize,
-        row: impl Fn(usize) -> &'a [f32],
+    /// Files position `p` of `from` under `cell_of[p]` for every `p`, copying the rows in cell
+    /// order when `copy` (else the file holds ids only).
+    fn build(
+        from: FiledRows<'_>,
         centroids: Vec<f32>,
         cell_of: Vec<u32>,
         measure: Measure,
         copy: bool,
     ) -> InvertedFile {
+        let d = from.data.dim();
         let nlist = centroids.len() / d;
         let mut offsets = vec![0usize; nlist + 1];
         for &c in &cell_of {
@@ -145,10 +210,11 @@ impl InvertedFile {
         let mut vectors = Vec::with_capacity(if copy { ids.len() * d } else { 0 });
         if copy {
             for &i in &ids {
-                vectors.extend_from_slice(row(i as usize));
+                from.gather(i as usize, &mut vectors);
             }
         }
         let euclidean = measure == Measure::Euclidean;
+        let mut one = Vec::with_capacity(d);
         InvertedFile {
             measure,
             dim: d,
@@ -156,7 +222,11 @@ impl InvertedFile {
                 row_sq_norms(&vectors, d)
             } else if euclidean {
                 ids.iter()
-                    .map(|&i| row_sq_norms(row(i as usize), d)[0])
+                    .map(|&i| {
+                        one.clear();
+                        from.gather(i as usize, &mut one);
+                        row_sq_norms(&one, d)[0]
+                    })
                     .collect()
             } else {
                 Vec::new()
@@ -211,13 +281,42 @@ impl InvertedFile {
 
     /// For each row of `x`, its `nprobe` nearest cells, nearest first (ties to the lower cell).
     pub fn probes(&self, x: &[f32], nprobe: usize) -> Vec<Vec<u32>> {
-        nearest_cells(x, &self.centroids, self.dim, nprobe, self.measure)
+        nearest_cells(
+            View::F32(x),
+            &self.centroids,
+            self.dim,
+            nprobe,
+            self.measure,
+        )
     }
 
     /// For each query (rows of `q`), the `k` nearest rows of the cells it probes (`probes`, one
     /// list per query), as `(key, row)` sorted.
     pub fn scan(&self, q: &[f32], probes: &[Vec<u32>], k: usize) -> Vec<Vec<Entry>> {
-        assert!(self.holds_vectors(), "a search needs the filed vectors");
+        assert!(self.holds_vectors(), "a file of ids searches with scan_in");
+        self.scan_from(Source::Own(&self.vectors), q, probes, k)
+    }
+
+    /// [`scan`](Self::scan) for a file of ids, reading each probed cell's rows from `from`
+    /// (what it was filed from), one cell at a time.
+    pub fn scan_in(
+        &self,
+        from: FiledRows<'_>,
+        q: &[f32],
+        probes: &[Vec<u32>],
+        k: usize,
+    ) -> Vec<Vec<Entry>> {
+        self.check_filed(from);
+        self.scan_from(Source::Filed(from, &self.ids), q, probes, k)
+    }
+
+    fn scan_from(
+        &self,
+        src: Source<'_>,
+        q: &[f32],
+        probes: &[Vec<u32>],
+        k: usize,
+    ) -> Vec<Vec<Entry>> {
         let by_cell = invert(probes, self.nlist());
         let per_cell: Vec<Vec<(u32, Vec<Entry>)>> = by_cell
             .par_iter()
@@ -228,9 +327,16 @@ impl InvertedFile {
                 let mut out = Vec::with_capacity(qs.len());
                 let mut best = Shortlist::new(k);
                 let d = self.dim;
-                let rows = &self.vectors[lo * d..hi * d];
-                let q_of = |qi: u32| &q[qi as usize * d..(qi as usize + 1) * d];
-                self.cell_products(rows, m, q_of, qs, |block, dots| {
+                let mut buf = Vec::new();
+                let rows = if qs.is_empty() {
+                    &[][..]
+                } else {
+                    src.cell(lo, hi, d, &mut buf)
+                };
+                let q_of = |qi: u32, out: &mut Vec<f32>| {
+                    out.extend_from_slice(&q[qi as usize * d..(qi as usize + 1) * d])
+                };
+                self.cell_products(rows, m, q_of, qs, |block, _, dots| {
                     for (r, &qi) in block.iter().enumerate() {
                         best.clear();
                         let dots = &dots[r * m..(r + 1) * m];
@@ -267,12 +373,60 @@ impl InvertedFile {
     /// The exact `k` nearest filed rows for each row of `q`, as [`scan`](Self::scan) with every
     /// cell probed, through the kernel's tiles.
     pub fn exact_scan(&self, q: &[f32], k: usize) -> Vec<Vec<Entry>> {
-        top_k_tiles(q, &self.vectors, Some(&self.ids), None, self.dim, k)
+        top_k_tiles(
+            q,
+            View::F32(&self.vectors),
+            Some(&self.ids),
+            None,
+            self.dim,
+            k,
+        )
     }
 
     /// [`exact_scan`](Self::exact_scan) over the filed rows `r` with `skip[r]` false.
     pub fn exact_scan_skipping(&self, q: &[f32], k: usize, skip: &[bool]) -> Vec<Vec<Entry>> {
-        top_k_tiles(q, &self.vectors, Some(&self.ids), Some(skip), self.dim, k)
+        top_k_tiles(
+            q,
+            View::F32(&self.vectors),
+            Some(&self.ids),
+            Some(skip),
+            self.dim,
+            k,
+        )
+    }
+
+    /// [`exact_scan`](Self::exact_scan) (with `skip` over filed positions, as
+    /// [`exact_scan_skipping`](Self::exact_scan_skipping)) for a file of ids: one pass over
+    /// `from`'s matrix in row order, a block of columns at a time, half floats widened per block.
+    pub fn exact_scan_in(
+        &self,
+        from: FiledRows<'_>,
+        q: &[f32],
+        k: usize,
+        skip: Option<&[bool]>,
+    ) -> Vec<Vec<Entry>> {
+        self.check_filed(from);
+        // The filed position of each data row (u32::MAX: not filed).
+        let position: Option<Vec<u32>> = from.rows.map(|rows| {
+            let mut at = vec![u32::MAX; from.data.rows()];
+            for (p, &r) in rows.iter().enumerate() {
+                at[r] = p as u32;
+            }
+            at
+        });
+        crate::kernel::shortlists(q, from.data.view(), self.dim, k, |_, r, s| {
+            let p = position.as_ref().map_or(r as u32, |at| at[r]);
+            (p != u32::MAX && skip.is_none_or(|skip| !skip[p as usize])).then_some((-s, p))
+        })
+    }
+
+    /// Panics unless `from` has as many rows as were filed, of the file's dimension.
+    fn check_filed(&self, from: FiledRows<'_>) {
+        assert_eq!(
+            (from.len(), from.data.dim()),
+            (self.len(), self.dim),
+            "the filed rows"
+        );
     }
 
     /// The approximate `k`-NN graph of the filed rows themselves (Euclidean; `data` is what
@@ -290,7 +444,8 @@ impl InvertedFile {
         );
         let (n, d) = (self.len(), self.dim);
         let k = k.min(n);
-        let (x, x_sq) = (data.as_slice(), row_sq_norms(data.as_slice(), d));
+        let x = data.as_f32();
+        let (x, x_sq) = (&*x, row_sq_norms(&x, d));
         let own = self.probes(x, probes.clamp(1, self.nlist()));
         let shared = self.cell_unions(&own, k);
         drop(own);
@@ -339,7 +494,7 @@ impl InvertedFile {
                             };
                             best.offer(d2, j);
                         }
-                        out.push((i, best.finish(x, d, &x_sq, i as usize).to_vec()));
+                        out.push((i, best.finish(&*x, d, &x_sq, i as usize).to_vec()));
                     }
                 }
                 out
@@ -379,8 +534,13 @@ impl InvertedFile {
                 if rows < k && !self.members(a).is_empty() {
                     let d = self.dim;
                     let centre = &self.centroids[a * d..(a + 1) * d];
-                    let order =
-                        nearest_cells(centre, &self.centroids, d, self.nlist(), self.measure);
+                    let order = nearest_cells(
+                        View::F32(centre),
+                        &self.centroids,
+                        d,
+                        self.nlist(),
+                        self.measure,
+                    );
                     for c in order.into_iter().flatten() {
                         if rows >= k {
                             break;
@@ -406,19 +566,14 @@ impl InvertedFile {
             self.holds_vectors(),
             "a file of ids searches with pairs_above_in"
         );
-        let d = self.dim;
-        self.pairs_by(|p| &self.vectors[p * d..(p + 1) * d], threshold, nprobe)
+        self.pairs_by(Source::Own(&self.vectors), threshold, nprobe)
     }
 
     /// [`pairs_above`](Self::pairs_above) for a file of ids ([`file_ids`](Self::file_ids)) over
     /// the `data` it was filed from.
-    pub fn pairs_above_in(&self, data: &Embeddings, threshold: f64, nprobe: usize) -> Vec<Pair> {
-        assert_eq!(
-            (data.rows(), data.dim()),
-            (self.len(), self.dim),
-            "the filed rows"
-        );
-        self.pairs_by(|p| data.row(self.ids[p] as usize), threshold, nprobe)
+    pub fn pairs_above_in(&self, from: FiledRows<'_>, threshold: f64, nprobe: usize) -> Vec<Pair> {
+        self.check_filed(from);
+        self.pairs_by(Source::Filed(from, &self.ids), threshold, nprobe)
     }
 
     /// Whether the file holds its rows' vectors (else ids only).
@@ -426,13 +581,8 @@ impl InvertedFile {
         self.vectors.len() == self.ids.len() * self.dim
     }
 
-    /// The pair search with `row(p)` the vector at position `p`.
-    fn pairs_by<'a>(
-        &self,
-        row: impl Fn(usize) -> &'a [f32] + Sync,
-        threshold: f64,
-        nprobe: usize,
-    ) -> Vec<Pair> {
+    /// The pair search over the rows of `src`.
+    fn pairs_by(&self, src: Source<'_>, threshold: f64, nprobe: usize) -> Vec<Pair> {
         assert_eq!(
             self.measure,
             Measure::InnerProduct,
@@ -440,7 +590,17 @@ impl InvertedFile {
         );
         let d = self.dim;
         // Queries are the filed rows, in cell order (position p is row ids[p]).
-        let probes = nearest_cells_by(self.len(), d, &row, &self.centroids, nprobe, self.measure);
+        let probes = match src {
+            Source::Own(v) => nearest_cells(View::F32(v), &self.centroids, d, nprobe, self.measure),
+            Source::Filed(from, ids) => {
+                let order: Vec<usize> = ids.iter().map(|&p| from.row_of(p as usize)).collect();
+                let in_cell_order = FiledRows {
+                    data: from.data,
+                    rows: Some(&order),
+                };
+                nearest_cells_by(in_cell_order, &self.centroids, nprobe, self.measure)
+            }
+        };
         let by_cell = invert(&probes, self.nlist());
         drop(probes);
         let loose = (threshold - 1e-5) as f32;
@@ -454,28 +614,23 @@ impl InvertedFile {
                 if qs.is_empty() || m == 0 {
                     return out.into_iter();
                 }
-                let gathered;
-                let rows: &[f32] = if self.holds_vectors() {
-                    &self.vectors[lo * d..hi * d]
-                } else {
-                    gathered = (lo..hi)
-                        .flat_map(|p| row(p).iter().copied())
-                        .collect::<Vec<f32>>();
-                    &gathered
-                };
+                let mut buf = Vec::new();
+                let rows = src.cell(lo, hi, d, &mut buf);
                 self.cell_products(
                     rows,
                     m,
-                    |qp| row(qp as usize),
+                    |qp, out| src.gather(qp as usize, d, out),
                     qs,
-                    |block, dots| {
+                    |block, a, dots| {
                         for (r, &qp) in block.iter().enumerate() {
                             let qp = qp as usize;
-                            for (p, &s) in dots[r * m..(r + 1) * m].iter().enumerate() {
-                                let p = lo + p;
+                            let q_row = &a[r * d..(r + 1) * d];
+                            for (c, &s) in dots[r * m..(r + 1) * m].iter().enumerate() {
+                                let p = lo + c;
                                 // A pair may be met from both ends; duplicates go after the sort.
                                 if s >= loose && qp != p {
-                                    let exact = crate::linalg::dot_f64(row(qp), row(p));
+                                    let exact =
+                                        crate::linalg::dot_f64(q_row, &rows[c * d..(c + 1) * d]);
                                     if exact >= threshold {
                                         let (a, b) = (self.ids[qp], self.ids[p]);
                                         out.push(Pair {
@@ -497,15 +652,16 @@ impl InvertedFile {
         pairs
     }
 
-    /// The queries `qs` (`q_of(qi)` each) against a cell's `m` rows `rows`, in blocks of 256
-    /// queries: `f(block, dots)` with `dots` row-major `block.len() x m`.
-    fn cell_products<'q>(
+    /// The queries `qs` (`q_of(qi, out)` appends each) against a cell's `m` rows `rows`, in
+    /// blocks of 256 queries: `f(block, queries, dots)` with the block's query rows and `dots`
+    /// row-major `block.len() x m`.
+    fn cell_products(
         &self,
         rows: &[f32],
         m: usize,
-        q_of: impl Fn(u32) -> &'q [f32],
+        q_of: impl Fn(u32, &mut Vec<f32>),
         qs: &[u32],
-        mut f: impl FnMut(&[u32], &[f32]),
+        mut f: impl FnMut(&[u32], &[f32], &[f32]),
     ) {
         let d = self.dim;
         if qs.is_empty() || m == 0 {
@@ -516,7 +672,7 @@ impl InvertedFile {
         for block in qs.chunks(256) {
             a.clear();
             for &qi in block {
-                a.extend_from_slice(q_of(qi));
+                q_of(qi, &mut a);
             }
             dots.resize(block.len() * m, 0.0);
             matmul_abt(
@@ -527,7 +683,7 @@ impl InvertedFile {
                 false,
                 faer::Par::Seq,
             );
-            f(block, &dots);
+            f(block, &a, &dots);
         }
     }
 }
@@ -537,7 +693,7 @@ impl InvertedFile {
 /// Through the kernel's tiles.
 pub(crate) fn top_k_tiles(
     q: &[f32],
-    db: &[f32],
+    db: View<'_>,
     ids: Option<&[u32]>,
     skip: Option<&[bool]>,
     d: usize,
@@ -553,7 +709,7 @@ pub(crate) fn top_k_tiles(
 /// For each row of `x`, the `nprobe` nearest rows of `centroids`, nearest first (ties to the
 /// lower cell).
 fn nearest_cells(
-    x: &[f32],
+    x: View<'_>,
     centroids: &[f32],
     d: usize,
     nprobe: usize,
@@ -583,24 +739,25 @@ fn nearest_cells(
     parts.concat()
 }
 
-/// [`nearest_cells`] for the `n` rows `row(p)`, gathered 65,536 at a time (bounded memory
-/// whatever `n`).
-fn nearest_cells_by<'a>(
-    n: usize,
-    d: usize,
-    row: impl Fn(usize) -> &'a [f32],
+/// [`nearest_cells`] for the rows of `from`: the matrix read in place (tiles widened when
+/// half) when every row was filed, else gathered 65,536 rows at a time (bounded memory
+/// whatever the number of rows).
+fn nearest_cells_by(
+    from: FiledRows<'_>,
     centroids: &[f32],
     nprobe: usize,
     measure: Measure,
 ) -> Vec<Vec<u32>> {
+    let (n, d) = (from.len(), from.data.dim());
+    let Some(rows) = from.rows else {
+        return nearest_cells(from.data.view(), centroids, d, nprobe, measure);
+    };
     let mut out = Vec::with_capacity(n);
     let mut x = Vec::new();
-    for start in (0..n).step_by(1 << 16) {
+    for chunk in rows.chunks(1 << 16) {
         x.clear();
-        for p in start..(start + (1 << 16)).min(n) {
-            x.extend_from_slice(row(p));
-        }
-        out.extend(nearest_cells(&x, centroids, d, nprobe, measure));
+        from.data.gather_into(chunk.iter().copied(), &mut x);
+        out.extend(nearest_cells(View::F32(&x), centroids, d, nprobe, measure));
     }
     out
 }

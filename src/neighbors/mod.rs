@@ -9,7 +9,7 @@ mod ivf;
 mod nndescent;
 
 pub(crate) use ivf::top_k_tiles;
-pub use ivf::{ivf_layout, Entry, InvertedFile, Measure};
+pub use ivf::{ivf_layout, Entry, FiledRows, InvertedFile, Measure};
 pub(crate) use nndescent::nn_descent;
 pub use nndescent::{NnDescent, NnDescentParams};
 
@@ -30,7 +30,7 @@ pub struct KnnGraph {
 /// Exact kNN through the kernel.
 pub fn exact(data: &Embeddings, k: usize) -> KnnGraph {
     let k = k.min(data.rows());
-    let (indices, distances) = crate::kernel::knn(data.as_slice(), data.dim(), k);
+    let (indices, distances) = crate::kernel::knn(&data.as_f32(), data.dim(), k);
     KnnGraph {
         k,
         indices,
@@ -70,7 +70,7 @@ pub fn recall_sample(data: &Embeddings, approx: &KnnGraph, sample: usize, seed: 
     };
     let queries = data.select(&rows);
     let (ei, ed) =
-        crate::kernel::knn_between(queries.as_slice(), data.as_slice(), data.dim(), approx.k);
+        crate::kernel::knn_between(&queries.as_f32(), &data.as_f32(), data.dim(), approx.k);
     let k = approx.k;
     let pick = |v: &[u32]| -> Vec<u32> {
         rows.iter()
@@ -152,7 +152,11 @@ mod tests {
         for nprobe in [1, 3, 8] {
             let a = full.pairs_above(0.97, nprobe);
             assert!(!a.is_empty());
-            assert_eq!(ids.pairs_above_in(&e, 0.97, nprobe), a);
+            let from = FiledRows {
+                data: &e,
+                rows: None,
+            };
+            assert_eq!(ids.pairs_above_in(from, 0.97, nprobe), a);
         }
     }
 }

@@ -199,7 +199,7 @@ pub(crate) fn nn_descent(data: &Embeddings, params: &NnDescentParams) -> KnnGrap
         return to_graph(vec![Heap::default(); n], &[], k_total);
     }
     let leaf = params.leaf_size.unwrap_or(k.max(30)).max(2);
-    let mut forests = forest(data.as_slice(), n, d, leaf, params);
+    let mut forests = forest(&data.as_f32(), n, d, leaf, params);
     // Work on a copy of the rows in the first tree's leaf order: rows that are neighbours
     // then sit near each other in memory, so the joins below (whose rows are neighbours of
     // neighbours) read memory pages and cache lines that are already loaded.
@@ -215,7 +215,7 @@ pub(crate) fn nn_descent(data: &Embeddings, params: &NnDescentParams) -> KnnGrap
             }
         }
     }
-    let permuted = AlignedRows::gather(data.as_slice(), d, &order);
+    let permuted = AlignedRows::gather(&data.as_f32(), d, &order);
     let (x, d) = (permuted.as_slice(), permuted.stride());
     let mut heaps = leaf_joins(x, d, k, &forests);
     drop(forests);

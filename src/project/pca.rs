@@ -80,17 +80,18 @@ impl PcaParams {
                 reason: format!("must be at most min(rows, dimensions) = {}", n.min(d)),
             });
         }
-        let x = MatRef::from_row_major_slice(data.as_slice(), n, d);
+        let xs = data.as_f32();
+        let x = MatRef::from_row_major_slice(&xs, n, d);
         let mut mean = vec![0.0f64; d];
         for i in 0..n {
-            for (m, &v) in mean.iter_mut().zip(data.row(i)) {
+            for (m, &v) in mean.iter_mut().zip(data.row(i).iter()) {
                 *m += v as f64;
             }
         }
         mean.iter_mut().for_each(|m| *m /= n as f64);
         let mut total_var = 0.0f64;
         for i in 0..n {
-            for (m, &v) in mean.iter().zip(data.row(i)) {
+            for (m, &v) in mean.iter().zip(data.row(i).iter()) {
                 total_var += (v as f64 - m).powi(2);
             }
         }
@@ -214,7 +215,7 @@ impl PcaModel {
         let mut out = vec![0.0f32; data.rows() * k];
         let mut centred = vec![0.0f32; self.dim];
         for (i, o) in out.chunks_mut(k).enumerate() {
-            for ((c, &v), &m) in centred.iter_mut().zip(data.row(i)).zip(&self.mean) {
+            for ((c, &v), &m) in centred.iter_mut().zip(data.row(i).iter()).zip(&self.mean) {
                 *c = v - m;
             }
             for (c, oc) in o.iter_mut().enumerate() {

@@ -34,12 +34,12 @@ pub fn trustworthiness(
             reason: format!("must be at least 1 and below half the rows ({n} rows)"),
         });
     }
-    let x = original.as_slice();
+    let x = original.as_f32();
     let d = original.dim();
-    let sq = crate::linalg::row_sq_norms(x, d);
+    let sq = crate::linalg::row_sq_norms(&x, d);
     // For every row: its k nearest in the embedding (self excluded), then the rank of each in
     // the original distances.
-    let penalties: Vec<f64> = for_each_tile(x, x, d, |start, rows, dots| {
+    let penalties: Vec<f64> = for_each_tile(&*x, &x, d, |start, rows, dots| {
         let mut sum = 0.0f64;
         let mut emb = Vec::with_capacity(n);
         for r in 0..rows {
@@ -146,7 +146,7 @@ mod tests {
         // Naive reference with explicit rank tables.
         let dist = |a: usize, b: usize| -> f32 {
             let (x, y) = (data.row(a), data.row(b));
-            x.iter().zip(y).map(|(p, q)| (p - q) * (p - q)).sum()
+            x.iter().zip(y.iter()).map(|(p, q)| (p - q) * (p - q)).sum()
         };
         let mut pen = 0.0;
         for i in 0..n {

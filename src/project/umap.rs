@@ -353,7 +353,7 @@ impl UmapParams {
             let r = recall_sample(data, &g, 1000, self.seed);
             (g.indices, g.distances, Some(r))
         } else {
-            let (i, d) = crate::kernel::knn(data.as_slice(), data.dim(), k);
+            let (i, d) = crate::kernel::knn(&data.as_f32(), data.dim(), k);
             (i, d, None)
         };
         // Exact duplicates tie with the row itself at distance 0; umap-learn's smoothing
@@ -453,7 +453,7 @@ fn component_centres(
     let d = data.dim();
     let mut sums = vec![0.0f32; count * d];
     for (i, &c) in labels.iter().enumerate() {
-        for (s, &v) in sums[c * d..(c + 1) * d].iter_mut().zip(data.row(i)) {
+        for (s, &v) in sums[c * d..(c + 1) * d].iter_mut().zip(data.row(i).iter()) {
             *s += v;
         }
     }
@@ -606,7 +606,7 @@ impl UmapModel {
         let p = &self.params;
         let (m, dim, k) = (data.rows(), p.n_components, p.n_neighbors);
         let (indices, mut dists) =
-            crate::kernel::knn_between(data.as_slice(), self.train.as_slice(), data.dim(), k);
+            crate::kernel::knn_between(&data.as_f32(), &self.train.as_f32(), data.dim(), k);
         p.to_metric(&mut dists);
         let local = (p.local_connectivity - 1.0).max(0.0);
         let (sigmas, rhos) = smooth_knn_dist(&dists, k, local);

@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};
 use crate::index::{ClusterIndex, Hit};
+use crate::neighbors::FiledRows;
 use crate::rng::Rng;
 
 /// Parameters of a retrieval evaluation; build with [`RetrievalEval::params`].
@@ -248,6 +249,10 @@ pub struct RetrievalEval {
     pub list_sizes: [usize; 3],
     /// Seconds to train the cells and file the rows.
     pub build_seconds: f64,
+    /// Whether the index held its own copy of the rows. Above [`COPY_MAX_VALUES`] values (or for
+    /// half-float corpora) it files row ids and gathers each probed cell's rows from the corpus
+    /// per search, so the timings include that gathering.
+    pub index_copy: bool,
     /// Exact search: queries per second (one batch through the kernel).
     pub exact_qps: f64,
     /// Recall and speed per `nprobe`.
@@ -294,20 +299,25 @@ fn evaluate(data: &Embeddings, params: &RetrievalEvalParams) -> Result<Retrieval
         held[q] = true;
     }
     let db_rows: Vec<usize> = (0..n).filter(|&i| !held[i]).collect();
-    // The index holds the only copy of the indexed rows; `db` reads them from `data`.
-    let db = Rows {
+    // `db` reads the indexed rows from `data` by position.
+    let db = FiledRows {
         data,
-        rows: &db_rows,
+        rows: Some(&db_rows),
     };
     let q = data.select(&query_rows);
-    let k = params.top_k.min(db.rows());
+    let k = params.top_k.min(db.len());
 
     let mut ip = ClusterIndex::params().seed(params.seed);
     if let Some(nlist) = params.nlist {
         ip = ip.nlist(nlist);
     }
     let started = Instant::now();
-    let index = ip.build_rows(data, &db_rows)?;
+    let index_copy = !data.is_half() && db_rows.len() * data.dim() <= COPY_MAX_VALUES;
+    let index = if index_copy {
+        ip.build_rows(data, &db_rows)?
+    } else {
+        ip.build_over(data, &db_rows)?
+    };
     let build_seconds = started.elapsed().as_secs_f64();
     let nlist = index.nlist();
     let sizes = index.list_sizes();
@@ -338,7 +348,7 @@ fn evaluate(data: &Embeddings, params: &RetrievalEvalParams) -> Result<Retrieval
             recall: hits_total as f64 / slots as f64,
             qps: nq as f64 / seconds,
             seconds,
-            scanned_fraction: scanned as f64 / (nq * db.rows()) as f64,
+            scanned_fraction: scanned as f64 / (nq * db.len()) as f64,
         });
     }
     let (per_cluster, per_label) = tally.tables(&sizes);
@@ -376,7 +386,7 @@ fn evaluate(data: &Embeddings, params: &RetrievalEvalParams) -> Result<Retrieval
         None => None,
     };
     Ok(RetrievalEval {
-        n_db: db.rows(),
+        n_db: db.len(),
         n_queries: nq,
         nlist,
         top_k: k,
@@ -386,6 +396,7 @@ fn evaluate(data: &Embeddings, params: &RetrievalEvalParams) -> Result<Retrieval
             sorted_sizes[sorted_sizes.len() - 1],
         ],
         build_seconds,
+        index_copy,
         exact_qps: nq as f64 / exact_seconds,
         per_nprobe,
         skipped_nprobes: skipped,
@@ -527,15 +538,15 @@ const HUBNESS_MAX_ROWS: usize = 50_000;
 /// k-occurrence of every row of `db` over the exact top-`k` lists of all other rows, or of a
 /// seeded sample of [`HUBNESS_MAX_ROWS`] rows among themselves above that; rows reported
 /// as corpus rows.
-fn hubness(db: &Rows<'_>, k: usize, seed: u64) -> Hubness {
-    let picked: Vec<usize> = if db.rows() > HUBNESS_MAX_ROWS {
-        let mut s = Rng::new(seed, 0x4b0).sample(db.rows(), HUBNESS_MAX_ROWS);
+fn hubness(db: &FiledRows<'_>, k: usize, seed: u64) -> Hubness {
+    let picked: Vec<usize> = if db.len() > HUBNESS_MAX_ROWS {
+        let mut s = Rng::new(seed, 0x4b0).sample(db.len(), HUBNESS_MAX_ROWS);
         s.sort_unstable();
         s
     } else {
-        (0..db.rows()).collect()
+        (0..db.len()).collect()
     };
-    let rows: Vec<usize> = picked.iter().map(|&p| db.rows[p]).collect();
+    let rows: Vec<usize> = picked.iter().map(|&p| db.row_of(p)).collect();
     let db = db.data.select(&rows);
     let n = db.rows();
     let k = k.min(n - 1).max(1);
@@ -585,7 +596,7 @@ fn hubness(db: &Rows<'_>, k: usize, seed: u64) -> Hubness {
 
 /// Redundant slots in result lists over `db`: a slot is redundant when its document is a near
 /// duplicate (cosine `>= threshold`) of a better-ranked one.
-fn slot_share(db: &Rows<'_>, lists: &[Vec<usize>], threshold: f64) -> SlotShare {
+fn slot_share(db: &FiledRows<'_>, lists: &[Vec<usize>], threshold: f64) -> SlotShare {
     let (mut redundant, mut slots, mut affected, mut distinct) = (0usize, 0usize, 0usize, 0usize);
     for list in lists {
         let mut any = false;
@@ -593,7 +604,7 @@ fn slot_share(db: &Rows<'_>, lists: &[Vec<usize>], threshold: f64) -> SlotShare 
             slots += 1;
             let dup = list[..s]
                 .iter()
-                .any(|&b| crate::linalg::dot_f64(db.row(a), db.row(b)) >= threshold);
+                .any(|&b| crate::linalg::dot_f64(&db.row(a), &db.row(b)) >= threshold);
             if dup {
                 redundant += 1;
                 any = true;
@@ -613,8 +624,8 @@ fn slot_share(db: &Rows<'_>, lists: &[Vec<usize>], threshold: f64) -> SlotShare 
 /// The share of exact top-k slots taken by near duplicates of a better hit, on `db` and on
 /// `db` deduplicated at `threshold` (keep the first of each group).
 fn dedup_impact(
-    db: &Rows<'_>,
-    index: &ClusterIndex,
+    db: &FiledRows<'_>,
+    index: &ClusterIndex<'_>,
     q: &Embeddings,
     truth: &[Vec<Hit>],
     threshold: f64,
@@ -625,10 +636,10 @@ fn dedup_impact(
         .iter()
         .map(|h| h.iter().map(|h| h.row).collect())
         .collect();
-    let groups = crate::dedup::groups(db.rows(), pairs.iter().copied());
+    let groups = crate::dedup::groups(db.len(), pairs.iter().copied());
     let keep = crate::dedup::keepers(&groups, crate::dedup::Keep::First, None, None)?;
-    let kept = crate::dedup::kept_rows(db.rows(), &groups, &keep);
-    let mut removed = vec![true; db.rows()];
+    let kept = crate::dedup::kept_rows(db.len(), &groups, &keep);
+    let mut removed = vec![true; db.len()];
     for &r in &kept {
         removed[r] = false;
     }
@@ -640,27 +651,16 @@ fn dedup_impact(
         .collect();
     Ok(DedupImpact {
         threshold,
-        removed_rows: db.rows() - kept.len(),
+        removed_rows: db.len() - kept.len(),
         before: slot_share(db, &before, threshold),
         after: slot_share(db, &after, threshold),
     })
 }
 
-/// Rows of `data` by position: the indexed rows without a copy of them.
-struct Rows<'a> {
-    data: &'a Embeddings,
-    rows: &'a [usize],
-}
-
-impl Rows<'_> {
-    fn rows(&self) -> usize {
-        self.rows.len()
-    }
-
-    fn row(&self, p: usize) -> &[f32] {
-        self.data.row(self.rows[p])
-    }
-}
+/// Values (rows x dimensions) up to which the evaluated index keeps its own copy of the rows
+/// (1.5 GB of f32, about a million 384-d rows): above it, or for half floats, the index files
+/// ids and reads the corpus, so the audit of millions of rows holds one copy of them.
+pub const COPY_MAX_VALUES: usize = 384 << 20;
 
 #[cfg(test)]
 mod tests {
@@ -756,9 +756,9 @@ mod tests {
     #[test]
     fn slot_share_counts_duplicates_of_better_hits() {
         let data = Embeddings::new(vec![1.0, 0.0, 1.0, 0.001, 0.0, 1.0], 2).unwrap();
-        let db = Rows {
+        let db = FiledRows {
             data: &data,
-            rows: &[0, 1, 2],
+            rows: Some(&[0, 1, 2]),
         };
         let s = slot_share(&db, &[vec![0, 1, 2], vec![2, 0]], 0.95);
         assert_eq!(s.queries_affected, 1);

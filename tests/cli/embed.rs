@@ -46,7 +46,7 @@ fn embed_writes_npy_and_parquet_and_uses_the_cache() {
     let back = embedscope::io::load(&pq, &Default::default()).unwrap();
     let back = back.vectors.unwrap();
     assert_eq!(back.rows(), 6);
-    for (x, y) in back.as_slice().iter().zip(&m.data) {
+    for (x, y) in back.as_f32().iter().zip(&m.data) {
         assert!((x - y).abs() < 1e-6, "parquet and npy outputs differ");
     }
 }

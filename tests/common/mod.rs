@@ -73,9 +73,9 @@ pub const HOSTILE: [&str; 4] = [
 /// first rows, so they also appear among the duplicates and cluster examples.
 pub fn hostile_corpus(mut c: embedscope::Corpus) -> embedscope::Corpus {
     let v = c.vectors.take().expect("vectors");
-    let mut data = v.as_slice().to_vec();
+    let mut data = v.as_f32().to_vec();
     for (i, text) in HOSTILE.iter().enumerate() {
-        data.extend_from_slice(v.row(i));
+        data.extend_from_slice(&v.row(i));
         c.ids.push(format!("hostile-{i}"));
         c.texts.as_mut().expect("texts").push(text.to_string());
     }

@@ -24,7 +24,7 @@ fn main() {
     let ours_s = started.elapsed().as_secs_f64();
     println!("{}", serde_json::json!({"impl": "embedscope", "k": k, "n_init": n_init, "seconds": ours_s, "inertia": ours.inertia()}));
 
-    let records = Array2::from_shape_vec((data.rows(), data.dim()), data.as_slice().to_vec()).expect("shape");
+    let records = Array2::from_shape_vec((data.rows(), data.dim()), data.as_f32().to_vec()).expect("shape");
     let dataset = DatasetBase::from(records.clone());
     let started = Instant::now();
     let model = LinfaKMeans::params_with_rng(k, Xoshiro256Plus::seed_from_u64(42))

@@ -163,6 +163,7 @@ pub struct RetrievalEval<'a> {
     pub top_k: usize,
     pub list_sizes: [usize; 3],
     pub build_seconds: f64,
+    pub index_copy: bool,
     pub exact_qps: f64,
     pub per_nprobe: Vec<ProbeRow>,
     pub skipped_nprobes: &'a [usize],

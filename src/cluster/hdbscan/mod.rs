@@ -300,7 +300,7 @@ mod tests {
                     assert_eq!(m[i * n + j].to_bits(), m[j * n + i].to_bits(), "({i}, {j})");
                 }
             }
-            let x = data.as_slice();
+            let x = data.as_f32();
             for (i, j) in [(0, 1), (5, 599), (300, 17), (256, 255), (511, 512)] {
                 let d2: f64 = (0..d)
                     .map(|t| f64::from(x[i * d + t] - x[j * d + t]).powi(2))

@@ -77,8 +77,8 @@ pub(super) fn spanning_tree(data: &Embeddings, p: &HdbscanParams) -> Result<(Vec
 /// All pairwise distances, `n x n` row-major, by GEMM tiles in parallel.
 pub(super) fn distance_matrix(data: &Embeddings, metric: Metric) -> Vec<f32> {
     let (n, d) = (data.rows(), data.dim());
-    let x = data.as_slice();
-    let sq = row_sq_norms(x, d);
+    let x = data.as_f32();
+    let sq = row_sq_norms(&x, d);
     let mut out = vec![0.0f32; n * n];
     const TILE: usize = 256;
     // The upper triangle only (row tile `t` against rows `t * TILE..`): the matrix is
@@ -107,7 +107,7 @@ pub(super) fn distance_matrix(data: &Embeddings, metric: Metric) -> Vec<f32> {
                     let dot = prod[r * width + c];
                     // Duplicates must be exactly 0 apart: they decide infinite lambdas in the
                     // reference.
-                    let d2 = refine_sq_dist(x, d, &sq, i, j, (sq[i] + sq[j] - 2.0 * dot).max(0.0));
+                    let d2 = refine_sq_dist(&x, d, &sq, i, j, (sq[i] + sq[j] - 2.0 * dot).max(0.0));
                     row[j] = match metric {
                         Metric::Euclidean => d2.sqrt(),
                         Metric::Cosine => 0.5 * d2,

@@ -173,11 +173,11 @@ impl KMeansParams {
                 format!("is more than the {n} rows to cluster"),
             ));
         }
-        let x = data.as_slice();
-        let x_sq = row_sq_norms(x, d);
+        let x = data.as_f32();
+        let x_sq = row_sq_norms(&x, d);
         let cfg = RunConfig {
             max_iter: self.max_iter,
-            tol: self.tol * mean_variance(x, d),
+            tol: self.tol * mean_variance(&x, d),
             spherical: self.spherical,
         };
         // Independent runs in parallel; the winner is the lowest inertia, then the lowest run
@@ -187,7 +187,7 @@ impl KMeansParams {
             .map(|run| {
                 let mut rng = Rng::new(self.seed, run as u64);
                 let init = match self.init {
-                    KMeansInit::KMeansPlusPlus => kmeans_plus_plus(x, &x_sq, d, k, &mut rng),
+                    KMeansInit::KMeansPlusPlus => kmeans_plus_plus(&x, &x_sq, d, k, &mut rng),
                     KMeansInit::Random => {
                         let mut rows = rng.sample(n, k);
                         rows.sort_unstable();
@@ -197,8 +197,8 @@ impl KMeansParams {
                     }
                 };
                 match self.algorithm {
-                    KMeansAlgorithm::Lloyd => lloyd(x, &x_sq, d, init, cfg),
-                    KMeansAlgorithm::Hamerly => hamerly(x, &x_sq, d, init, cfg),
+                    KMeansAlgorithm::Lloyd => lloyd(&x, &x_sq, d, init, cfg),
+                    KMeansAlgorithm::Hamerly => hamerly(&x, &x_sq, d, init, cfg),
                 }
             })
             .collect();
@@ -302,10 +302,10 @@ impl KMeansModel {
                 format!("the model was fitted on {}-dimensional vectors", self.dim),
             ));
         }
-        let x = data.as_slice();
+        let x = data.view();
         let (labels, _) = nearest(
             x,
-            &row_sq_norms(x, self.dim),
+            &x.row_sq_norms(self.dim),
             &self.centroids,
             &row_sq_norms(&self.centroids, self.dim),
             self.dim,

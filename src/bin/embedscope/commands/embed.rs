@@ -38,7 +38,7 @@ pub fn run(args: &EmbedArgs) -> anyhow::Result<()> {
     let (vectors, stats) = embed_texts(model.as_ref(), texts, cache.as_mut(), &Bars::default())?;
     match format {
         Format::Npy => write_atomic(&args.out, |w| {
-            npy::write_npy(w, vectors.as_slice(), vectors.rows(), vectors.dim())
+            npy::write_npy(w, &vectors.as_f32(), vectors.rows(), vectors.dim())
         })?,
         _ => write_vectors_parquet(&args.out, &corpus.ids, &vectors)?,
     }
