@@ -3,6 +3,7 @@
 # (real debian-30k directions plus noise, planted near duplicates), audits each with default
 # flags and prints per-stage seconds and peak MiB with the fitted scaling exponents.
 # Usage: benches/scale_audit.sh N [N ...]   (e.g. 100000 300000 1000000 3000000; OUT=/tmp/scale)
+# F16=1 makes and audits float16 corpora (hN.npy, results ahN.json), held half in memory.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 source "$root/scripts/env.sh"
@@ -11,10 +12,11 @@ mkdir -p "$out"
 py="${PYTHON:-python3}"
 cargo build --release --locked --bin embedscope --manifest-path "$root/Cargo.toml" >&2
 bin="$CARGO_TARGET_DIR/release/embedscope"
+if [ "${F16:-0}" = 1 ]; then in=h; res=ah; half=--f16; else in=s; res=a; half=; fi
 for n in "$@"; do
-  [ -f "$out/s-$n.npy" ] || "$py" "$root/../shared/data/make_scale.py" \
-    "$root/../shared/data/debian-30k.npy" "$out/s-$n.npy" "$n" >&2
-  /usr/bin/time -f "%e s %M KB" "$bin" audit "$out/s-$n.npy" --out "$out/a$n.html" \
-    --json "$out/a$n.json" > "$out/a$n.log" 2>&1
+  [ -f "$out/$in-$n.npy" ] || "$py" "$root/../shared/data/make_scale.py" \
+    "$root/../shared/data/debian-30k.npy" "$out/$in-$n.npy" "$n" $half >&2
+  /usr/bin/time -f "%e s %M KB" "$bin" audit "$out/$in-$n.npy" --out "$out/$res$n.html" \
+    --json "$out/$res$n.json" > "$out/$res$n.log" 2>&1
 done
-"$py" "$root/benches/scale_fit.py" "$out" "$@"
+PREFIX=$res "$py" "$root/benches/scale_fit.py" "$out" "$@"

@@ -1,11 +1,13 @@
 """Per-stage time and peak memory of `embedscope audit` at several sizes, with fitted exponents.
-Usage: scale_fit.py DIR N [N ...]   (DIR holds aN.json and aN.log from benches/scale_audit.sh)."""
-import json, math, sys, re
+Usage: scale_fit.py DIR N [N ...]   (DIR holds aN.json and aN.log from benches/scale_audit.sh;
+PREFIX=ah reads ahN.json, the float16 runs)."""
+import json, math, os, sys, re
 d=sys.argv[1]; sizes=[int(x) for x in sys.argv[2:]]
-runs={n: json.load(open(f'{d}/a{n}.json')) for n in sizes}
+pre=os.environ.get('PREFIX', 'a')
+runs={n: json.load(open(f'{d}/{pre}{n}.json')) for n in sizes}
 tot={}
 for n in sizes:
-    log=open(f'{d}/a{n}.log').read()
+    log=open(f'{d}/{pre}{n}.log').read()
     m=re.search(r'([\d.]+) s (\d+) KB', log)
     peak=max(t.get('peak_mib') or 0 for t in runs[n]['timings'])/1024
     tot[n]=(float(m.group(1)), peak)

@@ -35,7 +35,8 @@ fn strip(v: &mut serde_json::Value) {
                     || k.contains("qps")
                     || k == "timings"
                     || k == "float16"
-                    || k == "index_copy")
+                    || k == "index_copy"
+                    || k == "memory")
             });
             m.values_mut().for_each(strip);
         }

@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use std::time::Instant;
 
 use super::duplicates::duplicates;
+use super::memory::{MemoryBudget, MemoryPlan};
 use super::noise::noise;
 use super::retrieval::{retrieval, RetrievalSettings};
 use super::sampling::{Estimate, Sampling, SamplingSummary, StageRows};
@@ -31,6 +32,7 @@ pub struct AuditBuilder<'a> {
     /// The K sweep's range, initialisations and seed (the audit's seed, used by every stage).
     sweep: KSweepParams,
     sampling: Sampling,
+    memory: MemoryBudget,
     embedder: Option<&'a dyn Embedder>,
     cache: Option<EmbeddingCache>,
     reembed: bool,
@@ -60,6 +62,7 @@ impl Audit {
         AuditBuilder {
             sweep: KSweep::params(),
             sampling: Sampling::Auto,
+            memory: MemoryBudget::Unlimited,
             embedder: None,
             cache: None,
             reembed: false,
@@ -89,6 +92,15 @@ impl<'a> AuditBuilder<'a> {
     /// Seed of every stage. Default 42.
     pub fn seed(mut self, seed: u64) -> Self {
         self.sweep = self.sweep.seed(seed);
+        self
+    }
+    /// How much memory the audit may use (default [`MemoryBudget::Unlimited`]: the fixed
+    /// sizes; the command line's default is [`MemoryBudget::Auto`]). Within a budget the
+    /// statistic stages' sample, the retrieval index's copy and the duplicate search's training
+    /// rows shrink to fit ([`MemoryPlan`]); `audit.json` says what was picked under
+    /// `sampling.memory`.
+    pub fn memory(mut self, budget: MemoryBudget) -> Self {
+        self.memory = budget;
         self
     }
     /// Which rows the statistic stages (K sweep, map, noise) run on: see [`Sampling`]. Default
@@ -181,6 +193,9 @@ impl<'a> AuditBuilder<'a> {
         let (vectors, embedding, source) = self.vectors(corpus)?;
         clock.lap("embed");
         let n = vectors.rows();
+        // The memory budget may cut the sample, the index copy and the training rows.
+        let plan = MemoryPlan::for_budget(self.memory, n, vectors.dim(), vectors.is_half());
+        self.sampling = self.sampling.capped(plan.sample_cap);
         let sample_rows = self.sampling.rows(n, self.seed_value());
         let sample: Cow<'_, Embeddings> = match &sample_rows {
             Some(rows) => Cow::Owned(vectors.select(rows)),
@@ -220,7 +235,13 @@ impl<'a> AuditBuilder<'a> {
         let centroid_cosine = centroid_cosines(&vectors, &labels, k);
         let duplicates = if self.duplicates && n >= 2 {
             self.progress.start("duplicates", 0);
-            let d = duplicates(corpus, &vectors, self.dedup_threshold, self.seed_value())?;
+            let d = duplicates(
+                corpus,
+                &vectors,
+                self.dedup_threshold,
+                self.seed_value(),
+                plan.train_per_list,
+            )?;
             self.progress.finish();
             clock.lap("duplicates");
             Some(d)
@@ -247,6 +268,8 @@ impl<'a> AuditBuilder<'a> {
                 nprobe: self.thresholds.nprobe,
                 dedup_threshold: self.dedup_threshold,
                 seed: self.seed_value(),
+                index_copy: plan.index_copy,
+                train_per_list: plan.train_per_list,
             };
             self.progress.start("retrieval", 0);
             let r = retrieval(
@@ -293,6 +316,7 @@ impl<'a> AuditBuilder<'a> {
             duplicates.as_ref(),
             noise.as_ref(),
             retrieval.as_ref(),
+            plan,
         );
         Ok(Audit {
             version: env!("CARGO_PKG_VERSION").into(),
@@ -398,6 +422,7 @@ impl<'a> AuditBuilder<'a> {
         duplicates: Option<&DuplicatesSummary>,
         noise: Option<&NoiseSummary>,
         retrieval: Option<&RetrievalSummary>,
+        memory: MemoryPlan,
     ) -> SamplingSummary {
         let sampled = m < n;
         let mut stages = Vec::new();
@@ -492,6 +517,7 @@ impl<'a> AuditBuilder<'a> {
             sample_rows: m,
             seed: self.seed_value(),
             stages,
+            memory,
         }
     }
 

@@ -114,6 +114,7 @@ pub(super) fn duplicates(
     data: &Embeddings,
     threshold: f64,
     seed: u64,
+    train_per_list: usize,
 ) -> Result<DuplicatesSummary> {
     let n = data.rows();
     let mut thresholds = vec![0.90, 0.95, 0.99];
@@ -124,6 +125,7 @@ pub(super) fn duplicates(
     let lowest = thresholds[0];
     let found = Dedup::params(lowest)
         .seed(seed)
+        .train_per_list(train_per_list)
         .run(data, corpus.texts.as_deref())?;
     let at = |t: f64| found.pairs.iter().filter(move |p| f64::from(p.cosine) >= t);
     let per_threshold = thresholds

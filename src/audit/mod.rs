@@ -4,6 +4,7 @@
 mod builder;
 mod display;
 mod duplicates;
+mod memory;
 mod noise;
 mod retrieval;
 mod sampling;
@@ -27,6 +28,7 @@ pub use crate::label::summary::{
 
 pub use builder::AuditBuilder;
 pub use duplicates::{DuplicatesSummary, GroupView, Histogram, PairView, ThresholdCount};
+pub use memory::{MemoryBudget, MemoryPlan};
 pub use noise::{NoiseSummary, OutlierDoc};
 pub use retrieval::{ClusterRetrieval, DocCount, HubSummary, ProbeRecall, RetrievalSummary};
 pub use sampling::{Estimate, Sampling, SamplingSummary, StageRows, DEFAULT_SAMPLE};
@@ -325,10 +327,12 @@ impl Audit {
         crate::io::write_atomic(path, |w| w.write_all(text.as_bytes()))
     }
 
-    /// Drops everything that measures time (stage timings, search speeds, embedding seconds),
-    /// so that two runs on the same input and seed serialise and render byte-identically.
+    /// Drops everything that measures time (stage timings, search speeds, embedding seconds)
+    /// or the machine's free memory (an automatic budget's figures), so that two runs on the
+    /// same input and seed serialise and render byte-identically.
     pub fn without_timings(mut self) -> Audit {
         self.timings.clear();
+        self.sampling.memory.without_machine_figures();
         if let Some(e) = self.embedding.as_mut() {
             e.seconds = 0.0;
         }

@@ -106,6 +106,10 @@ pub struct RetrievalSettings {
     pub dedup_threshold: f64,
     /// Seed.
     pub seed: u64,
+    /// Whether the index may keep its own copy of the rows (the memory plan's choice).
+    pub index_copy: bool,
+    /// Training rows per cell.
+    pub train_per_list: usize,
 }
 
 /// Runs the retrieval evaluation with the audit's clusters as groups; speeds go to `timings`.
@@ -122,6 +126,8 @@ pub(super) fn retrieval(
         nprobe,
         dedup_threshold,
         seed,
+        index_copy,
+        train_per_list,
     } = settings;
     let mut nprobes = vec![1, 2, 4, 8, 16];
     if !nprobes.contains(&nprobe) {
@@ -132,6 +138,8 @@ pub(super) fn retrieval(
         .nprobes(nprobes)
         .seed(seed)
         .repeats(1)
+        .index_copy(Some(index_copy))
+        .train_per_list(train_per_list)
         .dedup_threshold(Some(dedup_threshold))
         .labels(Some(kmeans.to_vec()));
     // The duplicates section's pairs (down to 0.90), not a second search.

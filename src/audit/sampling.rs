@@ -11,6 +11,7 @@
 
 use serde::Serialize;
 
+use super::memory::MemoryPlan;
 use crate::rng::Rng;
 
 /// Rows the statistic stages use by default: 50,000 (exact below).
@@ -35,6 +36,16 @@ impl Sampling {
             Sampling::Auto => Some(DEFAULT_SAMPLE),
             Sampling::Rows(m) => Some(m),
             Sampling::Exact => None,
+        }
+    }
+
+    /// The policy within a memory budget's cap on sampled rows: `Auto` and `Rows` shrink to
+    /// it, `Exact` (an explicit choice) stays.
+    pub fn capped(self, cap: Option<usize>) -> Sampling {
+        match (self, cap) {
+            (Sampling::Auto, Some(c)) if c < DEFAULT_SAMPLE => Sampling::Rows(c),
+            (Sampling::Rows(m), Some(c)) if c < m => Sampling::Rows(c),
+            (s, _) => s,
         }
     }
 
@@ -127,6 +138,8 @@ pub struct SamplingSummary {
     pub seed: u64,
     /// Stage by stage.
     pub stages: Vec<StageRows>,
+    /// What the memory budget decided (sample cap, index copy, training rows).
+    pub memory: MemoryPlan,
 }
 
 #[cfg(test)]
@@ -143,6 +156,10 @@ mod tests {
         assert_eq!(Some(r), Sampling::Rows(500).rows(2_000, 7), "seeded");
         assert_eq!(Error::rule(Sampling::Rows(99).check()), "sample");
         assert!(Sampling::Rows(100).check().is_ok());
+        assert_eq!(Sampling::Auto.capped(Some(8_000)), Sampling::Rows(8_000));
+        assert_eq!(Sampling::Auto.capped(Some(80_000)), Sampling::Auto);
+        assert_eq!(Sampling::Rows(500).capped(Some(8_000)), Sampling::Rows(500));
+        assert_eq!(Sampling::Exact.capped(Some(8_000)), Sampling::Exact);
     }
 
     #[test]

@@ -290,6 +290,8 @@ pub(crate) struct ClusteredParams {
     pub(crate) nprobe: usize,
     /// Seed of the K-Means training (default 42).
     pub(crate) seed: u64,
+    /// Training rows per cell (default 256).
+    pub(crate) train_per_list: usize,
 }
 
 impl Default for ClusteredParams {
@@ -298,6 +300,7 @@ impl Default for ClusteredParams {
             nlist: None,
             nprobe: 3,
             seed: 42,
+            train_per_list: 256,
         }
     }
 }
@@ -310,7 +313,9 @@ pub(crate) fn near_duplicates_clustered(
     params: &ClusteredParams,
 ) -> Result<(Vec<Pair>, usize)> {
     check_threshold(threshold)?;
-    let mut ip = crate::index::ClusterIndex::params().seed(params.seed);
+    let mut ip = crate::index::ClusterIndex::params()
+        .seed(params.seed)
+        .train_per_list(params.train_per_list);
     if let Some(nlist) = params.nlist {
         ip = ip.nlist(nlist);
     }

@@ -17,7 +17,7 @@ mod tables;
 
 use std::path::{Path, PathBuf};
 
-pub use atomic::write_atomic;
+pub use atomic::{remove_unfinished, write_atomic};
 pub use parquet::{vector_batches, write_vectors_parquet, VectorBatches};
 pub use shards::shard_paths;
 pub(crate) use tables::write_parquet;

@@ -95,6 +95,18 @@ pub fn read_npy_values(path: &Path) -> Result<(NpyValues, usize, usize)> {
     Ok((values, h.rows, h.cols))
 }
 
+/// The shape of a `.npy` matrix and whether it holds half floats, from its header alone:
+/// `(rows, cols, half)`. What a memory budget checks before the body is read.
+pub fn npy_shape(path: &Path) -> Result<(usize, usize, bool)> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut head = Vec::new();
+    file.take(1 << 16)
+        .read_to_end(&mut head)
+        .map_err(|e| Error::io(path, e))?;
+    let h = parse_header(path, &head)?;
+    Ok((h.rows, h.cols, h.width == 2))
+}
+
 /// Parses the bytes of a `.npy` file; `path` only names the file in errors.
 pub fn parse_npy(path: &Path, bytes: &[u8]) -> Result<NpyMatrix> {
     let h = parse_header(path, bytes)?;

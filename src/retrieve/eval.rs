@@ -23,6 +23,8 @@ pub struct RetrievalEvalParams {
     dedup_threshold: Option<f64>,
     labels: Option<Vec<usize>>,
     known_pairs: Option<Vec<crate::kernel::Pair>>,
+    index_copy: Option<bool>,
+    train_per_list: usize,
 }
 
 impl Default for RetrievalEvalParams {
@@ -38,6 +40,8 @@ impl Default for RetrievalEvalParams {
             dedup_threshold: Some(0.95),
             labels: None,
             known_pairs: None,
+            index_copy: None,
+            train_per_list: 256,
         }
     }
 }
@@ -100,6 +104,18 @@ impl RetrievalEvalParams {
     /// mode: exact up to [`crate::dedup::CLUSTERED_ABOVE_ROWS`] rows, clustered above).
     pub fn duplicate_pairs(mut self, pairs: Vec<crate::kernel::Pair>) -> Self {
         self.known_pairs = Some(pairs);
+        self
+    }
+    /// Whether the index keeps its own copy of the indexed rows (`Some(false)`: it files ids
+    /// and reads the corpus). Default `None`: a copy for f32 rows up to [`COPY_MAX_VALUES`]
+    /// values, ids above and for half floats.
+    pub fn index_copy(mut self, copy: Option<bool>) -> Self {
+        self.index_copy = copy;
+        self
+    }
+    /// Rows sampled per cell to train the index (default 256, as FAISS).
+    pub fn train_per_list(mut self, rows: usize) -> Self {
+        self.train_per_list = rows;
         self
     }
     /// A group of every corpus row (say its K-Means cluster): recall is also reported per
@@ -307,12 +323,16 @@ fn evaluate(data: &Embeddings, params: &RetrievalEvalParams) -> Result<Retrieval
     let q = data.select(&query_rows);
     let k = params.top_k.min(db.len());
 
-    let mut ip = ClusterIndex::params().seed(params.seed);
+    let mut ip = ClusterIndex::params()
+        .seed(params.seed)
+        .train_per_list(params.train_per_list);
     if let Some(nlist) = params.nlist {
         ip = ip.nlist(nlist);
     }
     let started = Instant::now();
-    let index_copy = !data.is_half() && db_rows.len() * data.dim() <= COPY_MAX_VALUES;
+    let index_copy = params
+        .index_copy
+        .unwrap_or(!data.is_half() && db_rows.len() * data.dim() <= COPY_MAX_VALUES);
     let index = if index_copy {
         ip.build_rows(data, &db_rows)?
     } else {

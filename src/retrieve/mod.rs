@@ -11,4 +11,5 @@ mod eval;
 pub use crate::index::{exact_top_k, ClusterIndex, ClusterIndexParams, Hit};
 pub use eval::{
     ClusterRecall, DedupImpact, Hubness, NprobeResult, RetrievalEval, RetrievalEvalParams,
+    COPY_MAX_VALUES,
 };

@@ -185,3 +185,114 @@ fn audit_sample_flag_states_what_each_stage_ran_on() {
         assert!(!bad.exists());
     }
 }
+
+#[test]
+fn ctrl_c_stops_with_130_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("out/sample.html");
+    let json = dir.path().join("out/audit.json");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_embedscope"))
+        .args([
+            "audit",
+            sample().to_str().unwrap(),
+            "--out",
+            html.to_str().unwrap(),
+            "--json",
+            json.to_str().unwrap(),
+            "--tables",
+            dir.path().join("out/tables").to_str().unwrap(),
+        ])
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Well inside the K sweep (the whole audit takes several seconds).
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    assert!(stderr(&o).contains("interrupted"), "{}", stderr(&o));
+    let left: Vec<_> = walk(dir.path());
+    assert!(left.is_empty(), "an interrupted audit left {left:?}");
+}
+
+/// Every file below `dir`.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn max_memory_is_stated_and_a_corpus_over_it_is_refused_before_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("audit.json");
+    let html = dir.path().join("r.html");
+    let o = run(&[
+        "audit",
+        sample().to_str().unwrap(),
+        "--out",
+        html.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+        "--k-max",
+        "4",
+        "--no-map",
+        "--no-noise",
+        "--max-memory",
+        "200M",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let m = &doc["sampling"]["memory"];
+    assert_eq!(m["budget"], "given");
+    assert_eq!(m["budget_bytes"], 200u64 << 20);
+    assert_eq!(m["index_copy"], true);
+    assert!(m["note"]
+        .as_str()
+        .unwrap()
+        .contains("memory budget 0.2 GiB"));
+
+    // A .npy whose header promises 2M x 384 float32 rows (3 GB) against a 1G budget: refused
+    // from the header, before the (here missing) body is read; nothing written.
+    let big = dir.path().join("big.npy");
+    let header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2000000, 384), }";
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    let pad = 64 - (10 + header.len() + 1) % 64;
+    let h = format!("{header}{}\n", " ".repeat(pad));
+    bytes.extend_from_slice(&(h.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(h.as_bytes());
+    std::fs::write(&big, bytes).unwrap();
+    let out = dir.path().join("big.html");
+    let o = run(&[
+        "audit",
+        big.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--max-memory",
+        "1G",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("big.npy") && e.contains("2000000 x 384") && e.contains("float16"),
+        "{e}"
+    );
+    assert!(!out.exists());
+
+    let o = run(&["audit", sample().to_str().unwrap(), "--max-memory", "lots"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("max-memory"), "{}", stderr(&o));
+}

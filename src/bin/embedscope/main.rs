@@ -51,6 +51,21 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("EMBEDSCOPE_LOG"))
         .init();
+    // Ctrl-C (or SIGTERM): remove the temporary files of outputs being written, say so, and
+    // exit 130. Outputs already written are whole (each was renamed into place); nothing is
+    // left half-written.
+    let _ = ctrlc::set_handler(|| {
+        let removed = embedscope::io::remove_unfinished();
+        eprintln!(
+            "\ninterrupted: stopped{}; no output is half-written",
+            if removed > 0 {
+                format!(", {removed} unfinished output(s) removed")
+            } else {
+                String::new()
+            }
+        );
+        std::process::exit(130);
+    });
     let result = match &Cli::parse().command {
         Command::Embed(a) => commands::embed::run(a),
         Command::Cluster(a) => commands::cluster::run(a),

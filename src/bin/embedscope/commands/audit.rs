@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use embedscope::audit::{Sampling, VerdictThresholds};
+use embedscope::audit::{MemoryBudget, MemoryPlan, Sampling, VerdictThresholds};
 use embedscope::report::{write_html, ReportOptions};
 use embedscope::Audit;
 
@@ -35,6 +35,12 @@ pub struct AuditArgs {
     /// Run every stage on every row, however large the corpus.
     #[arg(long)]
     exact: bool,
+    /// Memory the audit may use: a size (12G, 512M, bytes), `auto` (nine tenths of the memory
+    /// available at the start) or `unlimited`. Within it the statistic stages' sample, the
+    /// retrieval index's copy and the duplicate search's training rows shrink to fit; a .npy
+    /// corpus whose vectors alone exceed it is refused before it is read.
+    #[arg(long, default_value = "auto")]
+    max_memory: String,
     /// Embed the texts even when the input carries vectors.
     #[arg(long)]
     reembed: bool,
@@ -137,8 +143,19 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<()> {
     if let Some(p) = args.llm.params()? {
         builder = builder.llm(p);
     }
+    let budget = match args.max_memory.trim().to_ascii_lowercase().as_str() {
+        "auto" => MemoryBudget::Auto,
+        "unlimited" | "none" => MemoryBudget::Unlimited,
+        size => MemoryBudget::parse(size)?,
+    };
+    builder = builder.memory(budget);
     // Every parameter is checked before the corpus is read or a model is loaded.
     builder.check()?;
+    if args.input.input.extension().is_some_and(|e| e == "npy") {
+        let (rows, dim, half) = embedscope::io::npy::npy_shape(&args.input.input)?;
+        let what = args.input.input.display().to_string();
+        MemoryPlan::check_corpus(budget.bytes(), &what, rows, dim, half)?;
+    }
     let corpus = args.input.load()?;
     let model = if corpus.vectors.is_none() || args.reembed {
         Some(args.model.model()?)
