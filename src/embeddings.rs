@@ -73,6 +73,18 @@ impl Embeddings {
         })
     }
 
+    /// [`new`](Self::new), or [`new_half`](Self::new_half) of the values narrowed when `half`
+    /// (values read from half floats and widened on the way, which narrow back exactly).
+    pub(crate) fn new_as(data: Vec<f32>, dim: usize, half: bool) -> Result<Self, EmbeddingsError> {
+        if half {
+            let narrow = data.iter().map(|&x| f16::from_f32(x)).collect();
+            drop(data);
+            Embeddings::new_half(narrow, dim)
+        } else {
+            Embeddings::new(data, dim)
+        }
+    }
+
     /// Stacks unit-row blocks of one dimension (the shards of a dataset) without normalising
     /// again, so the rows are bit for bit those of each block. Half blocks stay half when every
     /// block is; a mix is held as `f32`.

@@ -349,17 +349,7 @@ impl VectorBatches {
             }
         }
         let dim = dim.unwrap_or(0);
-        let built = if flat.half {
-            let v = flat
-                .values
-                .iter()
-                .map(|&x| half::f16::from_f32(x))
-                .collect();
-            crate::Embeddings::new_half(v, dim)
-        } else {
-            crate::Embeddings::new(flat.values, dim)
-        };
-        built.map_err(|e| Error::Malformed {
+        crate::Embeddings::new_as(flat.values, dim, flat.half).map_err(|e| Error::Malformed {
             path: path.to_path_buf(),
             location: e
                 .row()

@@ -145,27 +145,18 @@ impl<'a> Sink<'a> {
                     });
                 }
                 let locations = self.locations;
-                let built = if self.half {
-                    let v = self
-                        .vectors
-                        .iter()
-                        .map(|&x| half::f16::from_f32(x))
-                        .collect();
-                    drop(self.vectors);
-                    Embeddings::new_half(v, dim)
-                } else {
-                    Embeddings::new(self.vectors, dim)
-                };
-                Some(built.map_err(|e| {
-                    Error::Malformed {
-                        path: path.clone(),
-                        location: e
-                            .row()
-                            .and_then(|r| locations.get(r))
-                            .map_or_else(|| "data".into(), |l| l.to_string()),
-                        message: format!("column `{col}`: {e}"),
-                    }
-                })?)
+                Some(
+                    Embeddings::new_as(self.vectors, dim, self.half).map_err(|e| {
+                        Error::Malformed {
+                            path: path.clone(),
+                            location: e
+                                .row()
+                                .and_then(|r| locations.get(r))
+                                .map_or_else(|| "data".into(), |l| l.to_string()),
+                            message: format!("column `{col}`: {e}"),
+                        }
+                    })?,
+                )
             }
             _ => None,
         };
