@@ -71,6 +71,15 @@ impl MemoryBudget {
     }
 }
 
+/// A size in GiB, or MiB below one GiB.
+fn size(bytes: u64) -> String {
+    if bytes >= 1 << 30 {
+        format!("{:.1} GiB", bytes as f64 / (1u64 << 30) as f64)
+    } else {
+        format!("{:.0} MiB", bytes as f64 / (1u64 << 20) as f64)
+    }
+}
+
 /// Bytes the machine has available now (Linux `MemAvailable`), if known.
 fn available_bytes() -> Option<u64> {
     let text = std::fs::read_to_string("/proc/meminfo").ok()?;
@@ -170,12 +179,11 @@ impl MemoryPlan {
             .saturating_sub(train_bytes)
             .saturating_sub(if index_copy { copy_bytes } else { 0 });
         let sample_cap = ((left / SAMPLE_ROW_BYTES) as usize).max(MIN_SAMPLE);
-        let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
         let note = format!(
-            "memory budget {:.1} GiB: the corpus holds {:.1} GiB; statistic stages on at most {} rows; \
+            "memory budget {}: the corpus holds {}; statistic stages on at most {} rows; \
              the retrieval index {}; {} training rows per cell",
-            gib(budget),
-            gib(corpus_bytes),
+            size(budget),
+            size(corpus_bytes),
             sample_cap,
             if index_copy {
                 "keeps a copy of the rows"

@@ -263,7 +263,7 @@ fn max_memory_is_stated_and_a_corpus_over_it_is_refused_before_reading() {
     assert!(m["note"]
         .as_str()
         .unwrap()
-        .contains("memory budget 0.2 GiB"));
+        .contains("memory budget 200 MiB"));
 
     // A .npy whose header promises 2M x 384 float32 rows (3 GB) against a 1G budget: refused
     // from the header, before the (here missing) body is read; nothing written.
