@@ -114,41 +114,21 @@ impl<'a> View<'a> {
 
     /// Squared norm of each `d`-wide row.
     pub fn row_sq_norms(self, d: usize) -> Vec<f32> {
-        match self {
-            View::F32(v) => crate::linalg::row_sq_norms(v, d),
-            View::F16(_) => {
-                let n = self.len() / d;
-                let mut out = Vec::with_capacity(n);
-                let mut buf = Vec::new();
-                for lo in (0..n).step_by(BLOCK_ROWS) {
-                    let hi = (lo + BLOCK_ROWS).min(n);
-                    out.extend(crate::linalg::row_sq_norms(
-                        self.rows(lo, hi, d).to_f32(&mut buf),
-                        d,
-                    ));
-                }
-                out
-            }
-        }
+        let mut out = Vec::with_capacity(self.len() / d);
+        self.for_each_block(d, |_, x| out.extend(crate::linalg::row_sq_norms(x, d)));
+        out
     }
-}
 
-impl View<'_> {
     /// The mean direction of each group's `d`-wide rows (`labels[i]` in `0..k`), unit length in
     /// f64: sums in row order, then divided by their norm (an empty group stays zero).
     pub(crate) fn mean_directions(self, d: usize, labels: &[usize], k: usize) -> Vec<f64> {
         let mut sums = vec![0.0f64; k * d];
-        let n = self.len() / d;
-        let mut buf = Vec::new();
-        for lo in (0..n).step_by(BLOCK_ROWS) {
-            let hi = (lo + BLOCK_ROWS).min(n);
-            let x = self.rows(lo, hi, d).to_f32(&mut buf);
-            for (row, &c) in x.chunks_exact(d).zip(&labels[lo..hi]) {
-                for (s, &v) in sums[c * d..(c + 1) * d].iter_mut().zip(row) {
-                    *s += f64::from(v);
-                }
+        self.for_each_row(d, |i, row| {
+            let c = labels[i];
+            for (s, &v) in sums[c * d..(c + 1) * d].iter_mut().zip(row) {
+                *s += f64::from(v);
             }
-        }
+        });
         for c in sums.chunks_exact_mut(d) {
             let norm = c
                 .iter()
@@ -163,14 +143,21 @@ impl View<'_> {
 
     /// Calls `f(i, row)` for each `d`-wide row in order, half rows widened a block at a time.
     pub fn for_each_row(self, d: usize, mut f: impl FnMut(usize, &[f32])) {
+        self.for_each_block(d, |lo, x| {
+            for (r, row) in x.chunks_exact(d).enumerate() {
+                f(lo + r, row);
+            }
+        });
+    }
+
+    /// Calls `f(first_row, rows)` for each block of [`BLOCK_ROWS`] `d`-wide rows in order, as
+    /// `f32` (half rows widened into one reused buffer).
+    fn for_each_block(self, d: usize, mut f: impl FnMut(usize, &[f32])) {
         let n = self.len() / d;
         let mut buf = Vec::new();
         for lo in (0..n).step_by(BLOCK_ROWS) {
             let hi = (lo + BLOCK_ROWS).min(n);
-            let x = self.rows(lo, hi, d).to_f32(&mut buf);
-            for (r, row) in x.chunks_exact(d).enumerate() {
-                f(lo + r, row);
-            }
+            f(lo, self.rows(lo, hi, d).to_f32(&mut buf));
         }
     }
 }
