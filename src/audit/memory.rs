@@ -8,6 +8,7 @@
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::index::TRAIN_PER_LIST;
 
 /// How much memory an audit may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -157,7 +158,7 @@ impl MemoryPlan {
         let width = if half { 2 } else { 4 };
         let corpus_bytes = rows as u64 * (dim as u64 * width + 40 + WORKING_ROW_BYTES);
         let copy_bytes = rows as u64 * dim as u64 * 4;
-        let fixed_copy = !half && copy_bytes <= crate::retrieve::COPY_MAX_VALUES as u64 * 4;
+        let fixed_copy = crate::retrieve::index_copies(rows, dim, half);
         let nlist = ((rows as f64).sqrt().round() as u64).max(1);
         let Some(budget) = budget else {
             return MemoryPlan {
@@ -166,13 +167,14 @@ impl MemoryPlan {
                 corpus_bytes,
                 sample_cap: None,
                 index_copy: fixed_copy,
-                train_per_list: 256,
+                train_per_list: TRAIN_PER_LIST,
                 note: "no memory budget: fixed sizes".into(),
             };
         };
         let free = budget.saturating_sub(corpus_bytes);
         // A quarter of what is left may train the cells; the rest holds the sample's stages.
-        let train_per_list = (free / 4 / (nlist * dim as u64 * 4)).clamp(39, 256) as usize;
+        let train_per_list =
+            (free / 4 / (nlist * dim as u64 * 4)).clamp(39, TRAIN_PER_LIST as u64) as usize;
         let train_bytes = train_per_list as u64 * nlist * dim as u64 * 4;
         let index_copy = fixed_copy && copy_bytes <= free.saturating_sub(train_bytes) / 2;
         let left = free

@@ -300,7 +300,7 @@ impl Default for ClusteredParams {
             nlist: None,
             nprobe: 3,
             seed: 42,
-            train_per_list: 256,
+            train_per_list: crate::index::TRAIN_PER_LIST,
         }
     }
 }

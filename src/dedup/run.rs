@@ -49,7 +49,7 @@ impl Dedup {
             keep: Keep::First,
             norm: TextNorm::default(),
             seed: 42,
-            train_per_list: 256,
+            train_per_list: crate::index::TRAIN_PER_LIST,
         }
     }
 }

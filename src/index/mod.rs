@@ -39,6 +39,9 @@ pub struct Hit {
     pub cluster: usize,
 }
 
+/// Rows sampled per cell to train an index's cells, by default (as FAISS).
+pub const TRAIN_PER_LIST: usize = 256;
+
 /// Parameters of a [`ClusterIndex`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClusterIndexParams {
@@ -52,7 +55,7 @@ impl Default for ClusterIndexParams {
     fn default() -> Self {
         ClusterIndexParams {
             nlist: None,
-            train_per_list: 256,
+            train_per_list: TRAIN_PER_LIST,
             max_iter: 10,
             seed: 42,
         }

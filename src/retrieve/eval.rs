@@ -41,7 +41,7 @@ impl Default for RetrievalEvalParams {
             labels: None,
             known_pairs: None,
             index_copy: None,
-            train_per_list: 256,
+            train_per_list: crate::index::TRAIN_PER_LIST,
         }
     }
 }
@@ -332,7 +332,7 @@ fn evaluate(data: &Embeddings, params: &RetrievalEvalParams) -> Result<Retrieval
     let started = Instant::now();
     let index_copy = params
         .index_copy
-        .unwrap_or(!data.is_half() && db_rows.len() * data.dim() <= COPY_MAX_VALUES);
+        .unwrap_or_else(|| index_copies(db_rows.len(), data.dim(), data.is_half()));
     let index = if index_copy {
         ip.build_rows(data, &db_rows)?
     } else {
@@ -681,6 +681,12 @@ fn dedup_impact(
 /// (1.5 GB of f32, about a million 384-d rows): above it, or for half floats, the index files
 /// ids and reads the corpus, so the audit of millions of rows holds one copy of them.
 pub const COPY_MAX_VALUES: usize = 384 << 20;
+
+/// Whether an index of `rows x dim` vectors keeps its own copy of them by default: f32 rows up
+/// to [`COPY_MAX_VALUES`] values; never half floats.
+pub fn index_copies(rows: usize, dim: usize, half: bool) -> bool {
+    !half && rows * dim <= COPY_MAX_VALUES
+}
 
 #[cfg(test)]
 mod tests {

@@ -10,6 +10,6 @@ mod eval;
 
 pub use crate::index::{exact_top_k, ClusterIndex, ClusterIndexParams, Hit};
 pub use eval::{
-    ClusterRecall, DedupImpact, Hubness, NprobeResult, RetrievalEval, RetrievalEvalParams,
-    COPY_MAX_VALUES,
+    index_copies, ClusterRecall, DedupImpact, Hubness, NprobeResult, RetrievalEval,
+    RetrievalEvalParams, COPY_MAX_VALUES,
 };
