@@ -299,7 +299,10 @@ pub(crate) fn dot_f64(a: &[f32], b: &[f32]) -> f64 {
 
 /// Squared L2 norm of each row.
 pub(crate) fn row_sq_norms(x: &[f32], dim: usize) -> Vec<f32> {
-    x.chunks_exact(dim)
+    use rayon::prelude::*;
+    // Rows in parallel (each row's sum in the same order whatever the threads).
+    x.par_chunks_exact(dim)
+        .with_min_len(4096)
         .map(|r| r.iter().map(|v| v * v).sum())
         .collect()
 }

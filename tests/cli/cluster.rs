@@ -44,6 +44,46 @@ fn cluster_and_optimal_k_follow_the_contract() {
         "--json",
     ]);
     assert_eq!(v["n_clusters"].as_u64(), Some(8));
+    assert_eq!(v["train_rows"].as_u64(), Some(2000), "auto: all rows at this size");
+
+    // Restarts on 50 rows per cluster, polished on all 2,000: the library's answer, and
+    // nearly the full run's inertia.
+    let kmeans = |extra: &[&str]| {
+        let mut args = vec![
+            "cluster",
+            input.to_str().unwrap(),
+            "--k",
+            "4",
+            "--out",
+            csv.to_str().unwrap(),
+            "--json",
+        ];
+        args.extend(extra);
+        run_json(&args)
+    };
+    let sampled = kmeans(&["--train-per-cluster", "50"]);
+    let all = kmeans(&["--train-per-cluster", "all"]);
+    assert_eq!(sampled["train_rows"].as_u64(), Some(200));
+    assert_eq!(all["train_rows"].as_u64(), Some(2000));
+    let (s, a) = (
+        sampled["inertia"].as_f64().unwrap(),
+        all["inertia"].as_f64().unwrap(),
+    );
+    assert!(s <= a * 1.01, "{s} vs {a}");
+    let data = embedscope::io::load(&input, &embedscope::io::LoadOptions::default())
+        .unwrap()
+        .vectors
+        .unwrap();
+    let lib = embedscope::cluster::KMeans::params(4)
+        .train_per_cluster(Some(50))
+        .fit(&data)
+        .unwrap();
+    let _ = kmeans(&["--train-per-cluster", "50"]);
+    let from_cli = embedscope::io::read_assignments(&csv).unwrap();
+    let lib_labels: Vec<Option<usize>> = lib.labels().iter().map(|&l| Some(l)).collect();
+    assert_eq!(from_cli, lib_labels);
+    let faiss = kmeans(&["--train-per-cluster", "50", "--polish-iter", "0"]);
+    assert_eq!(faiss["n_iter"].as_u64(), Some(0));
 
     let pq = dir.path().join("h.parquet");
     let v = run_json(&[
@@ -184,6 +224,18 @@ fn cluster_bad_parameters_exit_2() {
         (
             vec!["--algorithm", "kmeans", "--k", "2", "--stream"],
             "--stream works with --algorithm minibatch-kmeans",
+        ),
+        (
+            vec!["--k", "2", "--train-per-cluster", "0"],
+            "expected auto, all or a number of rows per cluster",
+        ),
+        (
+            vec!["--k", "2", "--train-per-cluster", "lots"],
+            "expected auto, all or a number of rows per cluster",
+        ),
+        (
+            vec!["--algorithm", "hdbscan", "--train-per-cluster", "10"],
+            "settings of --algorithm kmeans",
         ),
     ];
     for (extra, want) in cases {

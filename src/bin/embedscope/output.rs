@@ -46,6 +46,9 @@ pub struct Cluster<'a> {
     /// K-Means and Mini-Batch: the sum of squared distances, as scikit-learn's.
     pub inertia: Option<f64>,
     pub n_iter: Option<usize>,
+    /// K-Means: rows each initialisation ran on (fewer than `rows` with
+    /// `--train-per-cluster`; `n_iter` is then the polish on all rows).
+    pub train_rows: Option<usize>,
     pub sizes: Vec<usize>,
     pub seconds: f64,
     pub umap_dims: Option<usize>,

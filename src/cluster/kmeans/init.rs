@@ -5,21 +5,41 @@ use crate::linalg::row_sq_norms;
 use crate::rng::Rng;
 
 pub(super) fn mean_variance(x: &[f32], d: usize) -> f64 {
+    use rayon::prelude::*;
+    // Two passes as numpy's `var`, in fixed blocks of rows added in order: the same sum
+    // whatever the thread count.
+    const BLOCK: usize = 4096;
     let n = (x.len() / d) as f64;
     let mut mean = vec![0.0f64; d];
-    for row in x.chunks_exact(d) {
-        for (m, v) in mean.iter_mut().zip(row) {
-            *m += f64::from(*v);
-        }
+    let parts: Vec<Vec<f64>> = x
+        .par_chunks(BLOCK * d)
+        .map(|block| {
+            let mut sum = vec![0.0f64; d];
+            for row in block.chunks_exact(d) {
+                for (m, v) in sum.iter_mut().zip(row) {
+                    *m += f64::from(*v);
+                }
+            }
+            sum
+        })
+        .collect();
+    for part in parts {
+        mean.iter_mut().zip(part).for_each(|(m, p)| *m += p);
     }
     mean.iter_mut().for_each(|m| *m /= n);
-    let mut var = 0.0f64;
-    for row in x.chunks_exact(d) {
-        for (m, v) in mean.iter().zip(row) {
-            var += (f64::from(*v) - m).powi(2);
-        }
-    }
-    var / n / d as f64
+    let parts: Vec<f64> = x
+        .par_chunks(BLOCK * d)
+        .map(|block| {
+            let mut var = 0.0f64;
+            for row in block.chunks_exact(d) {
+                for (m, v) in mean.iter().zip(row) {
+                    var += (f64::from(*v) - m).powi(2);
+                }
+            }
+            var
+        })
+        .collect();
+    parts.iter().sum::<f64>() / n / d as f64
 }
 
 /// Greedy k-means++ (Arthur & Vassilvitskii; scikit-learn's variant): each new centre is the

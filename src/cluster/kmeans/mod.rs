@@ -31,6 +31,8 @@ pub struct KMeansParams {
     seed: u64,
     spherical: bool,
     init: KMeansInit,
+    train_per_cluster: Option<usize>,
+    polish_iter: Option<usize>,
 }
 
 /// How the first centroids are chosen.
@@ -62,7 +64,17 @@ pub enum KMeansAlgorithm {
 #[derive(Debug, Clone, Copy)]
 pub struct KMeans;
 
+/// FAISS's training rows per cluster (`max_points_per_centroid`), the automatic choice.
+pub const TRAIN_PER_CLUSTER: usize = 256;
+
 impl KMeans {
+    /// The automatic training sample ([`KMeansParams::train_per_cluster`]):
+    /// [`TRAIN_PER_CLUSTER`] rows per cluster when the corpus holds more than four times that,
+    /// else `None` (every run on every row, as scikit-learn; the sample would save little).
+    pub fn auto_train_per_cluster(rows: usize, k: usize) -> Option<usize> {
+        (rows > 4 * TRAIN_PER_CLUSTER * k).then_some(TRAIN_PER_CLUSTER)
+    }
+
     /// Parameters for `n_clusters` clusters (scikit-learn `n_clusters`), other settings at their
     /// defaults.
     pub fn params(n_clusters: usize) -> KMeansParams {
@@ -75,6 +87,8 @@ impl KMeans {
             seed: 42,
             spherical: false,
             init: KMeansInit::KMeansPlusPlus,
+            train_per_cluster: None,
+            polish_iter: None,
         }
     }
 }
@@ -123,6 +137,25 @@ impl KMeansParams {
         self
     }
 
+    /// Train each initialisation on a seeded sample of `rows` rows per cluster (FAISS's
+    /// `max_points_per_centroid`, 256 there), then continue the best one on every row until it
+    /// converges (a "polish": Lloyd's iterations from centroids that are already close, so few
+    /// are needed). The restarts then cost a sample's time, not the corpus's, and the result is
+    /// still a converged K-Means of all rows. Default `None`: every run on every row, as
+    /// scikit-learn. No effect when the sample would hold every row.
+    pub fn train_per_cluster(mut self, rows: Option<usize>) -> Self {
+        self.train_per_cluster = rows;
+        self
+    }
+
+    /// With [`Self::train_per_cluster`]: at most this many iterations of the polish on all
+    /// rows. Default `None`: [`Self::max_iter`], in practice until it converges. `Some(0)` is
+    /// FAISS's recipe: the sample's centroids and one exact assignment of every row.
+    pub fn polish_iter(mut self, iterations: Option<usize>) -> Self {
+        self.polish_iter = iterations;
+        self
+    }
+
     /// Seed of the initialisations. Default 42 (scikit-learn `random_state`).
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
@@ -147,6 +180,13 @@ impl KMeansParams {
                 "max_iter",
                 self.max_iter,
                 "must be at least 1",
+            ));
+        }
+        if self.train_per_cluster == Some(0) {
+            return Err(Error::param(
+                "train_per_cluster",
+                0,
+                "must be at least 1 row per cluster",
             ));
         }
         if !(self.tol >= 0.0 && self.tol.is_finite()) {
@@ -180,14 +220,49 @@ impl KMeansParams {
             tol: self.tol * mean_variance(&x, d),
             spherical: self.spherical,
         };
-        // Independent runs in parallel; the winner is the lowest inertia, then the lowest run
-        // index, so the result does not depend on scheduling.
+        let train = self
+            .train_per_cluster
+            .map(|m| m.saturating_mul(k))
+            .filter(|&t| t < n);
+        let Some(train) = train else {
+            let best = self.best_of_runs(&x, &x_sq, d, cfg);
+            return Ok(KMeansModel::ordered_by_size(best, d, n));
+        };
+        // The restarts on a seeded sample (its own random stream), the best continued on all.
+        let mut rows = Rng::new(self.seed, TRAIN_SAMPLE_STREAM).sample(n, train);
+        rows.sort_unstable();
+        let sample: Vec<f32> = rows
+            .iter()
+            .flat_map(|&r| x[r * d..(r + 1) * d].iter().copied())
+            .collect();
+        let sample_sq: Vec<f32> = rows.iter().map(|&r| x_sq[r]).collect();
+        let start = self.best_of_runs(&sample, &sample_sq, d, cfg).centroids;
+        let polish = RunConfig {
+            max_iter: self.polish_iter.unwrap_or(self.max_iter),
+            ..cfg
+        };
+        let polished = if polish.max_iter == 0 {
+            let labels = nearest(&*x, &x_sq, &start, &row_sq_norms(&start, d), d).0;
+            finish(&x, d, start, labels, 0)
+        } else {
+            match self.algorithm {
+                KMeansAlgorithm::Lloyd => lloyd(&x, &x_sq, d, start, polish),
+                KMeansAlgorithm::Hamerly => hamerly(&x, &x_sq, d, start, polish),
+            }
+        };
+        Ok(KMeansModel::ordered_by_size(polished, d, train))
+    }
+
+    /// `n_init` runs over `x` in parallel; the lowest inertia wins, then the lowest run index,
+    /// so the result does not depend on scheduling.
+    fn best_of_runs(&self, x: &[f32], x_sq: &[f32], d: usize, cfg: RunConfig) -> Run {
+        let (n, k) = (x_sq.len(), self.n_clusters);
         let runs: Vec<Run> = (0..self.n_init)
             .into_par_iter()
             .map(|run| {
                 let mut rng = Rng::new(self.seed, run as u64);
                 let init = match self.init {
-                    KMeansInit::KMeansPlusPlus => kmeans_plus_plus(&x, &x_sq, d, k, &mut rng),
+                    KMeansInit::KMeansPlusPlus => kmeans_plus_plus(x, x_sq, d, k, &mut rng),
                     KMeansInit::Random => {
                         let mut rows = rng.sample(n, k);
                         rows.sort_unstable();
@@ -197,8 +272,8 @@ impl KMeansParams {
                     }
                 };
                 match self.algorithm {
-                    KMeansAlgorithm::Lloyd => lloyd(&x, &x_sq, d, init, cfg),
-                    KMeansAlgorithm::Hamerly => hamerly(&x, &x_sq, d, init, cfg),
+                    KMeansAlgorithm::Lloyd => lloyd(x, x_sq, d, init, cfg),
+                    KMeansAlgorithm::Hamerly => hamerly(x, x_sq, d, init, cfg),
                 }
             })
             .collect();
@@ -208,8 +283,7 @@ impl KMeansParams {
                 best = Some(r);
             }
         }
-        let best = best.expect("n_init >= 1");
-        Ok(KMeansModel::ordered_by_size(best, d))
+        best.expect("n_init >= 1")
     }
 }
 
@@ -222,10 +296,11 @@ pub struct KMeansModel {
     sizes: Vec<usize>,
     inertia: f64,
     n_iter: usize,
+    train_rows: usize,
 }
 
 impl KMeansModel {
-    fn ordered_by_size(run: Run, dim: usize) -> KMeansModel {
+    fn ordered_by_size(run: Run, dim: usize, train_rows: usize) -> KMeansModel {
         let k = run.centroids.len() / dim;
         let mut sizes = vec![0usize; k];
         for &l in &run.labels {
@@ -243,6 +318,7 @@ impl KMeansModel {
             sizes: order.iter().map(|&c| sizes[c]).collect(),
             inertia: run.inertia,
             n_iter: run.n_iter,
+            train_rows,
         }
     }
 
@@ -255,7 +331,8 @@ impl KMeansModel {
         labels: Vec<usize>,
         n_iter: usize,
     ) -> KMeansModel {
-        KMeansModel::ordered_by_size(finish(x, dim, centroids, labels, n_iter), dim)
+        let n = x.len() / dim;
+        KMeansModel::ordered_by_size(finish(x, dim, centroids, labels, n_iter), dim, n)
     }
 
     /// Cluster of each row, `0..k`, 0 the largest.
@@ -288,9 +365,16 @@ impl KMeansModel {
         self.inertia
     }
 
-    /// Lloyd iterations of the winning run.
+    /// Lloyd iterations of the winning run (with a training sample: of the polish on all
+    /// rows).
     pub fn n_iter(&self) -> usize {
         self.n_iter
+    }
+
+    /// Rows each initialisation ran on: all rows, or the training sample
+    /// ([`KMeansParams::train_per_cluster`]).
+    pub fn train_rows(&self) -> usize {
+        self.train_rows
     }
 
     /// Nearest centroid of each row of `data`.
@@ -313,6 +397,9 @@ impl KMeansModel {
         Ok(labels)
     }
 }
+
+/// The random stream of the training sample (the runs use streams `0..n_init`).
+const TRAIN_SAMPLE_STREAM: u64 = u64::MAX;
 
 /// Per-run settings shared by Lloyd and Hamerly.
 #[derive(Debug, Clone, Copy)]
@@ -458,6 +545,64 @@ mod tests {
             .unwrap();
         let serial = pool.install(|| KMeans::params(6).fit(&e).unwrap());
         assert_eq!(par, serial);
+    }
+
+    #[test]
+    fn restarts_on_a_sample_then_a_polish_on_every_row() {
+        let e = cloud(6000, 16, 6, 11);
+        let full = KMeans::params(6).n_init(3).fit(&e).unwrap();
+        assert_eq!(full.train_rows(), 6000);
+        let sampled = KMeans::params(6)
+            .n_init(3)
+            .train_per_cluster(Some(100))
+            .fit(&e)
+            .unwrap();
+        assert_eq!(sampled.train_rows(), 600);
+        // Polished until it converged: every row sits at its nearest centroid.
+        assert_eq!(sampled.predict(&e).unwrap(), sampled.labels());
+        assert!(
+            sampled.inertia() <= full.inertia() * 1.01,
+            "{} vs {}",
+            sampled.inertia(),
+            full.inertia()
+        );
+        // FAISS's recipe: the sample's centroids, one exact assignment.
+        let faiss = KMeans::params(6)
+            .n_init(3)
+            .train_per_cluster(Some(100))
+            .polish_iter(Some(0))
+            .fit(&e)
+            .unwrap();
+        assert_eq!(faiss.n_iter(), 0);
+        assert_eq!(faiss.predict(&e).unwrap(), faiss.labels());
+        assert!(faiss.inertia() >= sampled.inertia() - 1e-6);
+        // A sample as large as the corpus is the corpus.
+        let all = KMeans::params(6)
+            .n_init(3)
+            .train_per_cluster(Some(1000))
+            .fit(&e)
+            .unwrap();
+        assert_eq!(all, full);
+        // The thread count does not change the sample or the result.
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let serial = pool.install(|| {
+            KMeans::params(6)
+                .n_init(3)
+                .train_per_cluster(Some(100))
+                .fit(&e)
+                .unwrap()
+        });
+        assert_eq!(serial, sampled);
+        let rule = |p: KMeansParams| crate::error::Error::rule(p.check());
+        assert_eq!(
+            rule(KMeans::params(2).train_per_cluster(Some(0))),
+            "train_per_cluster"
+        );
+        assert_eq!(KMeans::auto_train_per_cluster(30_000, 58), None);
+        assert_eq!(KMeans::auto_train_per_cluster(1_000_000, 58), Some(256));
     }
 
     #[test]

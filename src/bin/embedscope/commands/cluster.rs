@@ -48,6 +48,17 @@ pub struct ClusterArgs {
     /// K-Means iterations per initialisation at most (Mini-Batch: passes over the data).
     #[arg(long)]
     max_iter: Option<usize>,
+    /// K-Means: train each initialisation on a seeded sample of N rows per cluster (FAISS's
+    /// max_points_per_centroid, 256 there), then polish the best on every row until it
+    /// converges: restarts at a sample's cost. `all`: every run on every row, as scikit-learn.
+    /// `auto` (default): 256 when the corpus holds more than four times that (k x 1,024 rows),
+    /// else all.
+    #[arg(long, value_name = "N|auto|all", default_value = "auto")]
+    train_per_cluster: TrainRows,
+    /// K-Means with a training sample: iterations of the polish on all rows at most (default:
+    /// --max-iter). 0 is FAISS's recipe: the sample's centroids, one exact assignment.
+    #[arg(long, value_name = "N")]
+    polish_iter: Option<usize>,
     /// Spherical K-Means: unit-length centroids, clusters of directions (K-Means).
     #[arg(long)]
     spherical: bool,
@@ -110,6 +121,42 @@ pub struct ClusterArgs {
     json: bool,
 }
 
+/// `--train-per-cluster`: rows per cluster each K-Means initialisation trains on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TrainRows {
+    Auto,
+    All,
+    PerCluster(usize),
+}
+
+impl std::str::FromStr for TrainRows {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "auto" => Ok(TrainRows::Auto),
+            "all" => Ok(TrainRows::All),
+            n => match n.parse::<usize>() {
+                Ok(0) | Err(_) => Err(format!(
+                    "`{n}`: expected auto, all or a number of rows per cluster (at least 1)"
+                )),
+                Ok(v) => Ok(TrainRows::PerCluster(v)),
+            },
+        }
+    }
+}
+
+impl TrainRows {
+    /// The library's setting for `rows` rows and `k` clusters.
+    fn per_cluster(self, rows: usize, k: usize) -> Option<usize> {
+        match self {
+            TrainRows::Auto => KMeans::auto_train_per_cluster(rows, k),
+            TrainRows::All => None,
+            TrainRows::PerCluster(n) => Some(n),
+        }
+    }
+}
+
 /// The algorithm with its checked parameters.
 enum Plan {
     KMeans(KMeansParams),
@@ -131,6 +178,11 @@ impl ClusterArgs {
             }
             (None, _, _) => bail!("--k is required for --algorithm kmeans and minibatch-kmeans"),
         };
+        if self.algorithm != AlgorithmArg::Kmeans
+            && (self.train_per_cluster != TrainRows::Auto || self.polish_iter.is_some())
+        {
+            bail!("--train-per-cluster and --polish-iter are settings of --algorithm kmeans");
+        }
         if self.stream && self.algorithm != AlgorithmArg::MinibatchKmeans {
             bail!("--stream works with --algorithm minibatch-kmeans");
         }
@@ -140,6 +192,7 @@ impl ClusterArgs {
                     .n_init(self.n_init)
                     .max_iter(self.max_iter.unwrap_or(300))
                     .spherical(self.spherical)
+                    .polish_iter(self.polish_iter)
                     .seed(self.seed),
             ),
             AlgorithmArg::MinibatchKmeans => Plan::MiniBatch(
@@ -242,20 +295,25 @@ pub fn run(args: &ClusterArgs) -> anyhow::Result<()> {
     };
     let some = |labels: &[usize]| labels.iter().map(|&l| Some(l)).collect::<Vec<_>>();
     // Both K-Means kinds give a `KMeansModel`: inertia and iterations as well.
-    let kmeans = |m: KMeansModel| {
+    let kmeans = |m: KMeansModel, train: Option<usize>| {
         let (i, n) = (m.inertia(), m.n_iter());
-        (some(m.labels()), m.sizes().to_vec(), Some(i), Some(n))
+        (some(m.labels()), m.sizes().to_vec(), Some(i), Some(n), train)
     };
-    let (labels, sizes, inertia, n_iter) = match plan {
-        Plan::KMeans(p) => kmeans(p.fit(&data)?),
-        Plan::MiniBatch(p) => kmeans(p.fit(&data)?),
+    let (labels, sizes, inertia, n_iter, train_rows) = match plan {
+        Plan::KMeans(p) => {
+            let per_cluster = args.train_per_cluster.per_cluster(data.rows(), p.n_clusters());
+            let m = p.train_per_cluster(per_cluster).fit(&data)?;
+            let train = m.train_rows();
+            kmeans(m, Some(train))
+        }
+        Plan::MiniBatch(p) => kmeans(p.fit(&data)?, None),
         Plan::Agglomerative(p) => {
             let m = p.fit(&data)?;
-            (some(m.labels()), m.sizes().to_vec(), None, None)
+            (some(m.labels()), m.sizes().to_vec(), None, None, None)
         }
         Plan::Hdbscan(p) => {
             let m = p.fit(&data)?;
-            (m.labels().to_vec(), m.sizes().to_vec(), None, None)
+            (m.labels().to_vec(), m.sizes().to_vec(), None, None, None)
         }
     };
     let seconds = started.elapsed().as_secs_f64();
@@ -272,6 +330,7 @@ pub fn run(args: &ClusterArgs) -> anyhow::Result<()> {
             noise: labels.iter().filter(|l| l.is_none()).count(),
             inertia,
             n_iter,
+            train_rows,
             sizes: sizes.clone(),
             seconds,
             umap_dims: args.umap_dims,
@@ -280,8 +339,16 @@ pub fn run(args: &ClusterArgs) -> anyhow::Result<()> {
             out: &args.out,
         })?;
     } else {
+        let trained = match train_rows {
+            Some(t) if t < data.rows() => format!(
+                " (restarts trained on {t} sampled rows, {} polish iterations on all {})",
+                n_iter.unwrap_or(0),
+                data.rows()
+            ),
+            _ => String::new(),
+        };
         eprintln!(
-            "{algorithm}: {} clusters{}, {:.2} s -> {}",
+            "{algorithm}: {} clusters{}{trained}, {:.2} s -> {}",
             sizes.len(),
             inertia.map_or_else(String::new, |i| format!(", inertia {i:.3}")),
             seconds,
