@@ -194,21 +194,26 @@ impl Embedder for OnnxModel {
     }
 
     fn embed(&self, texts: &[&str], progress: &dyn Progress) -> Result<Vec<f32>> {
-        let mut out = Vec::with_capacity(texts.len() * self.dim);
+        // fastembed pads each batch to its longest text, so one long text in a batch of short
+        // ones makes the whole batch pay for it: texts go in by length, longest first, and the
+        // vectors come back in the caller's order.
+        let mut order: Vec<usize> = (0..texts.len()).collect();
+        order.sort_by_key(|&i| (std::cmp::Reverse(texts[i].len()), i));
+        let mut vectors: Vec<Vec<f32>> = vec![Vec::new(); texts.len()];
         let mut model = self.inner.lock().expect("the ONNX session lock");
-        for chunk in texts.chunks(self.batch_size * 4) {
-            let vectors =
-                model
-                    .embed(chunk, Some(self.batch_size))
-                    .map_err(|e| Error::Embedding {
-                        model: self.model_id().to_string(),
-                        message: format!("ONNX Runtime: {e}"),
-                    })?;
-            for v in vectors {
-                out.extend(v);
+        for chunk in order.chunks(self.batch_size * 4) {
+            let batch: Vec<&str> = chunk.iter().map(|&i| texts[i]).collect();
+            let out = model
+                .embed(&batch, Some(self.batch_size))
+                .map_err(|e| Error::Embedding {
+                    model: self.model_id().to_string(),
+                    message: format!("ONNX Runtime: {e}"),
+                })?;
+            for (&i, v) in chunk.iter().zip(out) {
+                vectors[i] = v;
             }
             progress.advance(chunk.len() as u64);
         }
-        Ok(out)
+        Ok(vectors.concat())
     }
 }
