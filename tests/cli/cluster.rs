@@ -44,7 +44,11 @@ fn cluster_and_optimal_k_follow_the_contract() {
         "--json",
     ]);
     assert_eq!(v["n_clusters"].as_u64(), Some(8));
-    assert_eq!(v["train_rows"].as_u64(), Some(2000), "auto: all rows at this size");
+    assert_eq!(
+        v["train_rows"].as_u64(),
+        Some(2000),
+        "auto: all rows at this size"
+    );
 
     // Restarts on 50 rows per cluster, polished on all 2,000: the library's answer, and
     // nearly the full run's inertia.

@@ -45,7 +45,7 @@ struct Fresh {
 }
 
 /// Every row of `x` against every centroid: nearest centroid and distance per row, and the
-/// group lower bounds written into `lower` (rows x groups).
+/// group lower bounds written into `lower` (rows x groups, so `lower` says how many groups).
 fn assign_exact(
     x: &[f32],
     x_sq: &[f32],
@@ -53,10 +53,10 @@ fn assign_exact(
     c_sq: &[f32],
     d: usize,
     group_of: &[usize],
-    groups: usize,
     lower: &mut [f32],
 ) -> Vec<Fresh> {
     let k = c_sq.len();
+    let groups = lower.len() / x_sq.len().max(1);
     let parts = for_each_tile(x, centers, d, |start, rows, dots| {
         let mut out = Vec::with_capacity(rows);
         let mut low = vec![f32::INFINITY; rows * groups];
@@ -144,7 +144,7 @@ impl<'a> Bounds<'a> {
         let group_of: Vec<usize> = (0..k).map(|c| c * groups / k).collect();
         let mut lower = vec![0.0f32; n * groups];
         let c_sq = row_sq_norms(centers, d);
-        let first = assign_exact(x, x_sq, centers, &c_sq, d, &group_of, groups, &mut lower);
+        let first = assign_exact(x, x_sq, centers, &c_sq, d, &group_of, &mut lower);
         let mut b = Bounds {
             x,
             x_sq,
@@ -222,7 +222,7 @@ impl<'a> Bounds<'a> {
             // Nearly every row is a candidate (the first iterations): every row in place beats
             // gathering them (a full pass gives every row exact bounds, which is never wrong).
             let mut lower = std::mem::take(&mut self.lower);
-            let fresh = assign_exact(x, self.x_sq, centers, &c_sq, d, &self.group_of, g, &mut lower);
+            let fresh = assign_exact(x, self.x_sq, centers, &c_sq, d, &self.group_of, &mut lower);
             self.lower = lower;
             for (i, f) in fresh.iter().enumerate() {
                 if f.index != self.labels[i] {
@@ -246,7 +246,6 @@ impl<'a> Bounds<'a> {
                     &c_sq,
                     d,
                     &self.group_of,
-                    g,
                     &mut low,
                 );
                 for ((&i, f), low) in part.iter().zip(&fresh).zip(low.chunks_exact(g)) {

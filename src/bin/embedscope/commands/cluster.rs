@@ -297,11 +297,19 @@ pub fn run(args: &ClusterArgs) -> anyhow::Result<()> {
     // Both K-Means kinds give a `KMeansModel`: inertia and iterations as well.
     let kmeans = |m: KMeansModel, train: Option<usize>| {
         let (i, n) = (m.inertia(), m.n_iter());
-        (some(m.labels()), m.sizes().to_vec(), Some(i), Some(n), train)
+        (
+            some(m.labels()),
+            m.sizes().to_vec(),
+            Some(i),
+            Some(n),
+            train,
+        )
     };
     let (labels, sizes, inertia, n_iter, train_rows) = match plan {
         Plan::KMeans(p) => {
-            let per_cluster = args.train_per_cluster.per_cluster(data.rows(), p.n_clusters());
+            let per_cluster = args
+                .train_per_cluster
+                .per_cluster(data.rows(), p.n_clusters());
             let m = p.train_per_cluster(per_cluster).fit(&data)?;
             let train = m.train_rows();
             kmeans(m, Some(train))
