@@ -39,7 +39,7 @@ impl OnnxParams {
             onnx: onnx.into(),
             tokenizer_dir: tokenizer_dir.into(),
             library: None,
-            batch_size: 64,
+            batch_size: 8,
         }
     }
 
@@ -50,7 +50,9 @@ impl OnnxParams {
         self
     }
 
-    /// Texts per ONNX run.
+    /// Texts per ONNX run. Default 8: with the texts sorted by length, the fastest here (the
+    /// sample: 38.7 s at 8, 41.4 s at 4 and 16, 47.6 s at 32, 59.6 s at 64) and the least
+    /// memory (0.59 GB peak at 8, 3.0 GB at 64).
     pub fn batch_size(mut self, n: usize) -> Self {
         self.batch_size = n;
         self
