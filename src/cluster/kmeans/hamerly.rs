@@ -14,7 +14,7 @@
 
 use super::lloyd::{finish, normalise_rows, update_centers};
 use super::{Run, RunConfig};
-use crate::kernel::{for_each_tile, nearest};
+use crate::kernel::{for_each_tile, nearest, nearest_two};
 use crate::linalg::{row_sq_norms, sq_dist};
 
 /// Rows re-assigned per blocked product: memory stays O(chunk) whatever the corpus size.
@@ -57,6 +57,20 @@ fn assign_exact(
 ) -> Vec<Fresh> {
     let k = c_sq.len();
     let groups = lower.len() / x_sq.len().max(1);
+    if groups == 1 {
+        // Hamerly's one bound: the kernel's nearest and runner-up, in one pass.
+        let first = nearest_two(x, x_sq, centers, c_sq, d);
+        for (low, f) in lower.iter_mut().zip(&first) {
+            *low = f.second_sq_dist.sqrt();
+        }
+        return first
+            .iter()
+            .map(|f| Fresh {
+                index: f.index,
+                dist: f.sq_dist.sqrt(),
+            })
+            .collect();
+    }
     let parts = for_each_tile(x, centers, d, |start, rows, dots| {
         let mut out = Vec::with_capacity(rows);
         let mut low = vec![f32::INFINITY; rows * groups];
@@ -65,41 +79,25 @@ fn assign_exact(
             let dots = &dots[r * k..(r + 1) * k];
             let low = &mut low[r * groups..(r + 1) * groups];
             let (mut best, mut best_d) = (0, f32::INFINITY);
-            if groups == 1 {
-                // Hamerly: the runner-up's distance, in the same pass.
-                let mut second = f32::INFINITY;
-                for (j, &dot) in dots.iter().enumerate() {
-                    let v = (x_sq[start + r] + c_sq[j] - 2.0 * dot).max(0.0);
-                    if v < best_d {
-                        second = best_d;
-                        best = j;
-                        best_d = v;
-                    } else if v < second {
-                        second = v;
-                    }
+            for (j, (v, &dot)) in dist.iter_mut().zip(dots).enumerate() {
+                *v = (x_sq[start + r] + c_sq[j] - 2.0 * dot).max(0.0);
+                if *v < best_d {
+                    best = j;
+                    best_d = *v;
                 }
-                low[0] = second.sqrt();
+            }
+            if groups == k {
+                low.iter_mut().zip(&dist).for_each(|(l, v)| *l = v.sqrt());
+                low[best] = f32::INFINITY;
             } else {
-                for (j, (v, &dot)) in dist.iter_mut().zip(dots).enumerate() {
-                    *v = (x_sq[start + r] + c_sq[j] - 2.0 * dot).max(0.0);
-                    if *v < best_d {
-                        best = j;
-                        best_d = *v;
+                low.fill(f32::INFINITY);
+                for (j, &v) in dist.iter().enumerate() {
+                    if j != best {
+                        let g = &mut low[group_of[j]];
+                        *g = g.min(v);
                     }
                 }
-                if groups == k {
-                    low.iter_mut().zip(&dist).for_each(|(l, v)| *l = v.sqrt());
-                    low[best] = f32::INFINITY;
-                } else {
-                    low.fill(f32::INFINITY);
-                    for (j, &v) in dist.iter().enumerate() {
-                        if j != best {
-                            let g = &mut low[group_of[j]];
-                            *g = g.min(v);
-                        }
-                    }
-                    low.iter_mut().for_each(|v| *v = v.sqrt());
-                }
+                low.iter_mut().for_each(|v| *v = v.sqrt());
             }
             out.push(Fresh {
                 index: best,
@@ -193,8 +191,8 @@ impl<'a> Bounds<'a> {
     /// through the kernel. Returns how many changed cluster.
     fn assign(&mut self, centers: &[f32], margin: f32) -> usize {
         let (x, d) = (self.x, self.d);
-        let k = centers.len() / d;
-        let half_gap = half_nearest_gap(centers, k, d);
+        let c_sq = row_sq_norms(centers, d);
+        let half_gap = half_nearest_gap(centers, &c_sq, d);
         let g = self.groups;
         let pending = std::mem::replace(&mut self.pending, vec![0.0; g]);
         self.candidates.clear();
@@ -215,7 +213,6 @@ impl<'a> Bounds<'a> {
             }
             self.candidates.push(i);
         }
-        let c_sq = row_sq_norms(centers, d);
         let candidates = std::mem::take(&mut self.candidates);
         let mut moved = 0;
         if candidates.len() * 20 >= self.labels.len() * 17 {
@@ -383,11 +380,11 @@ fn hamerly_grouped(
 }
 
 /// Half the distance from each centroid to its nearest other centroid.
-fn half_nearest_gap(centers: &[f32], k: usize, d: usize) -> Vec<f32> {
+fn half_nearest_gap(centers: &[f32], c_sq: &[f32], d: usize) -> Vec<f32> {
+    let k = c_sq.len();
     if k < 2 {
         return vec![f32::INFINITY; k];
     }
-    let c_sq = row_sq_norms(centers, d);
     let mut gram = vec![0.0f32; k * k];
     crate::linalg::matmul_abt(
         &mut gram,
