@@ -27,8 +27,11 @@ pub(crate) fn erf(x: f32) -> f32 {
 pub(crate) fn exp_neg(x: f32) -> f32 {
     let x = x.max(-87.0);
     // Round to nearest by the 1.5·2²³ trick: `f32::round` is a libm call on baseline x86-64.
+    // The shifted value's low mantissa bits are the integer itself, read off without an
+    // `as i32` (a saturating conversion, which the vectoriser leaves scalar).
     const SHIFT: f32 = 12_582_912.0;
-    let n = (x * std::f32::consts::LOG2_E + SHIFT) - SHIFT;
+    let shifted = x * std::f32::consts::LOG2_E + SHIFT;
+    let n = shifted - SHIFT;
     let r = x - n * 0.693_145_75 - n * 1.428_606_8e-6;
     let mut p = 1.987_569_1e-4f32;
     p = p * r + 1.398_199_9e-3;
@@ -37,16 +40,23 @@ pub(crate) fn exp_neg(x: f32) -> f32 {
     p = p * r + 1.666_666_5e-1;
     p = p * r + 5e-1;
     let y = p * r * r + r + 1.0;
-    let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
+    let ni = shifted.to_bits().wrapping_sub(SHIFT.to_bits());
+    let scale = f32::from_bits(ni.wrapping_add(127) << 23);
     y * scale
 }
 
-/// Applies `f` to every element, compiled for AVX2+FMA when the CPU has them (checked at run
-/// time), else for the baseline target.
+/// Applies `f` to every element, compiled for AVX-512 or AVX2+FMA when the CPU has them
+/// (checked at run time), else for the baseline target. Element-wise, so every width gives the
+/// same values.
 #[inline(always)]
 pub(crate) fn map_in_place(xs: &mut [f32], f: impl Fn(f32) -> f32 + Copy) {
     #[cfg(target_arch = "x86_64")]
     {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU supports AVX-512 F, the only requirement of `map_avx512`.
+            unsafe { map_avx512(xs, f) };
+            return;
+        }
         if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
         {
             // SAFETY: the CPU supports AVX2 and FMA, the only requirement of `map_avx2`.
@@ -60,6 +70,81 @@ pub(crate) fn map_in_place(xs: &mut [f32], f: impl Fn(f32) -> f32 + Copy) {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn map_avx2(xs: &mut [f32], f: impl Fn(f32) -> f32 + Copy) {
+    xs.iter_mut().for_each(|x| *x = f(*x));
+}
+
+/// Defines `fn $name(args)` that runs `$body` compiled for AVX-512 or AVX2+FMA when
+/// the CPU has them (checked at run time; the body's loops and `#[inline(always)]` callees are
+/// vectorised for that width), else for the baseline target.
+macro_rules! vectorised {
+    ($(#[$m:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),*) $body:block) => {
+        $(#[$m])*
+        $vis fn $name($($arg: $ty),*) {
+            #[inline(always)]
+            fn body($($arg: $ty),*) $body
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f,avx2,fma")]
+                unsafe fn wide($($arg: $ty),*) { body($($arg),*) }
+                #[target_feature(enable = "avx2,fma")]
+                unsafe fn narrow($($arg: $ty),*) { body($($arg),*) }
+                if std::arch::is_x86_feature_detected!("avx512f") {
+                    // SAFETY: the CPU supports AVX-512 F (and so AVX2 and FMA).
+                    return unsafe { wide($($arg),*) };
+                }
+                if std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
+                {
+                    // SAFETY: the CPU supports AVX2 and FMA.
+                    return unsafe { narrow($($arg),*) };
+                }
+            }
+            body($($arg),*)
+        }
+    };
+}
+pub(crate) use vectorised;
+
+/// Sum in 16 interleaved partial sums (one register), so that it vectorises.
+#[inline(always)]
+pub(crate) fn lane_sum(xs: &[f32]) -> f32 {
+    let mut acc = [0f32; 16];
+    let mut chunks = xs.chunks_exact(16);
+    for c in &mut chunks {
+        for i in 0..16 {
+            acc[i] += c[i];
+        }
+    }
+    for (a, v) in acc.iter_mut().zip(chunks.remainder()) {
+        *a += v;
+    }
+    for w in [8, 4, 2, 1] {
+        for i in 0..w {
+            acc[i] += acc[i + w];
+        }
+    }
+    acc[0]
+}
+
+/// Maximum (NaN-free input), in 16 lanes.
+#[inline(always)]
+pub(crate) fn lane_max(xs: &[f32]) -> f32 {
+    let mut acc = [f32::NEG_INFINITY; 16];
+    let mut chunks = xs.chunks_exact(16);
+    for c in &mut chunks {
+        for i in 0..16 {
+            acc[i] = if c[i] > acc[i] { c[i] } else { acc[i] };
+        }
+    }
+    for (a, v) in acc.iter_mut().zip(chunks.remainder()) {
+        *a = a.max(*v);
+    }
+    acc.iter().copied().fold(f32::NEG_INFINITY, f32::max)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn map_avx512(xs: &mut [f32], f: impl Fn(f32) -> f32 + Copy) {
     xs.iter_mut().for_each(|x| *x = f(*x));
 }
 

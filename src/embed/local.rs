@@ -10,6 +10,7 @@ use serde::Deserialize;
 use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
 
 use super::bert::Bert;
+pub use super::bert::Precision;
 use super::Embedder;
 use crate::error::{Error, Result};
 use crate::progress::Progress;
@@ -112,6 +113,7 @@ pub struct LocalModel {
     bert: Bert,
     pooling: Pooling,
     max_seq_length: usize,
+    precision: Precision,
 }
 
 impl std::fmt::Debug for LocalModel {
@@ -121,6 +123,7 @@ impl std::fmt::Debug for LocalModel {
             .field("id", &self.id)
             .field("pooling", &self.pooling)
             .field("max_seq_length", &self.max_seq_length)
+            .field("precision", &self.precision)
             .finish()
     }
 }
@@ -133,6 +136,12 @@ impl LocalModel {
     /// `sentence_bert_config.json` (256 for all-MiniLM-L6-v2), not at the 128 that the
     /// model's `tokenizer.json` declares; no padding.
     pub fn load(dir: &Path) -> Result<LocalModel> {
+        Self::load_with(dir, Precision::F32)
+    }
+
+    /// [`LocalModel::load`] with the dense layers' arithmetic chosen: [`Precision::Int8`] is
+    /// the fast path (its model id ends in `/int8`, so its vectors are cached apart).
+    pub fn load_with(dir: &Path, precision: Precision) -> Result<LocalModel> {
         for f in ["config.json", "model.safetensors", "tokenizer.json"] {
             if !dir.join(f).is_file() {
                 return Err(Error::ModelMissing {
@@ -147,7 +156,7 @@ impl LocalModel {
         };
         let st_path = dir.join("model.safetensors");
         let weights = std::fs::read(&st_path).map_err(|e| Error::io(&st_path, e))?;
-        let bert = Bert::load(dir, &weights)?;
+        let bert = Bert::load(dir, &weights, precision)?;
         // The cache key must change whenever the vectors could: weights, and how texts are cut.
         let weights_hash = xxhash_rust::xxh3::xxh3_64(&weights);
         drop(weights);
@@ -167,7 +176,10 @@ impl LocalModel {
         let name = dir
             .file_name()
             .map_or_else(|| "model".to_string(), |n| n.to_string_lossy().into_owned());
-        let id = format!("{name}@{weights_hash:016x}/seq{max_seq_length}/{pooling:?}");
+        let mut id = format!("{name}@{weights_hash:016x}/seq{max_seq_length}/{pooling:?}");
+        if precision == Precision::Int8 {
+            id.push_str("/int8");
+        }
         Ok(LocalModel {
             dir: dir.to_path_buf(),
             id,
@@ -175,7 +187,13 @@ impl LocalModel {
             bert,
             pooling,
             max_seq_length,
+            precision,
         })
+    }
+
+    /// How the dense layers multiply.
+    pub fn precision(&self) -> Precision {
+        self.precision
     }
 
     /// The directory the model came from.

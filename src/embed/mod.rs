@@ -8,11 +8,14 @@ mod local;
 #[cfg(feature = "fastembed")]
 mod onnx;
 mod openai;
+mod qgemm;
 
 use std::time::Instant;
 
 pub use cache::EmbeddingCache;
-pub use local::{default_model_dir, home_dir, LocalModel, Pooling, DEFAULT_MODEL, MODEL_DIR_ENV};
+pub use local::{
+    default_model_dir, home_dir, LocalModel, Pooling, Precision, DEFAULT_MODEL, MODEL_DIR_ENV,
+};
 #[cfg(feature = "fastembed")]
 pub use onnx::{catalog_model, default_onnx_dir, OnnxModel, OnnxParams};
 pub use openai::{OpenAiEmbedder, OpenAiParams};

@@ -61,8 +61,12 @@ impl InputArgs {
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum EmbedderArg {
-    /// The local sentence-transformers model folder (--model-dir), offline.
+    /// The local sentence-transformers model folder (--model-dir), offline, in f32: the
+    /// sentence-transformers vectors (cosine 0.9999999).
     Local,
+    /// The same model with its dense layers in int8 (AVX-512 VNNI): about 4x faster, cosine
+    /// >= 0.999 to the f32 vectors; cached apart (model id ends in /int8).
+    LocalInt8,
     /// An OpenAI-compatible embeddings API (--embedding-base-url, --embedding-model,
     /// OPENAI_API_KEY).
     Openai,
@@ -123,6 +127,13 @@ impl ModelArgs {
             EmbedderArg::Local => {
                 let dir = self.model_dir.clone().unwrap_or_else(default_model_dir);
                 Ok(Box::new(LocalModel::load(&dir)?))
+            }
+            EmbedderArg::LocalInt8 => {
+                let dir = self.model_dir.clone().unwrap_or_else(default_model_dir);
+                Ok(Box::new(LocalModel::load_with(
+                    &dir,
+                    embedscope::embed::Precision::Int8,
+                )?))
             }
             EmbedderArg::Openai => {
                 let mut p = embedscope::embed::OpenAiParams::from_env()
