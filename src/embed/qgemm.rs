@@ -190,11 +190,13 @@ impl QuantScratch {
         }
         self.residuals.clear();
         self.row_start.clear();
+        #[cfg(target_arch = "x86_64")]
+        let wide = has_vnni();
         for (r, row) in x.chunks_exact(k).enumerate() {
             self.row_start.push(self.residuals.len() as u32);
             #[cfg(target_arch = "x86_64")]
             {
-                if has_vnni() {
+                if wide {
                     // SAFETY: the CPU has AVX-512 F/BW.
                     unsafe { self.quantize_row_avx512(r, row, clip) };
                     continue;
