@@ -442,6 +442,85 @@ fn hdbscan_rejects_bad_parameters() {
     );
 }
 
+/// Low-dimensional points (5-D, as BERTopic's UMAP reduction) take the kd-tree Borůvka route:
+/// exact, so on planted blobs it gives the `hdbscan` library's partition with the exact MST
+/// (`make_hdbscan_lowdim.py`), probabilities and GLOSH scores included, up to tied weights.
+/// Mutual reachability makes ties even where no two distances tie (every edge out of a point
+/// inside its core radius weighs its core distance): at mcs 25 one row (1984) bridges a cluster
+/// and its parent by two edges of its core distance, the same height as the split, so whether
+/// it falls out as noise depends on the order of the two equal merges (the library's numpy
+/// sort keeps it in the cluster with probability 0.145; ours lets it fall out).
+#[test]
+fn hdbscan_low_dimensional_route_equals_the_library() {
+    use embedscope::cluster::{Hdbscan, Selection};
+    use embedscope::io::npy::read_npy;
+    let m = read_npy(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reference/blobs-2400x5.npy"),
+    )
+    .unwrap();
+    assert_eq!((m.rows, m.cols), (2400, 5));
+    let points = Embeddings::points(m.data, 5).unwrap();
+    let want = fixture_json("reference/hdbscan-blobs5d.json");
+    for (key, mcs, ms, selection) in [
+        ("eom_mcs10_ms10", 10, 10, Selection::Eom),
+        ("eom_mcs25_ms5", 25, 5, Selection::Eom),
+        ("leaf_mcs10_ms5", 10, 5, Selection::Leaf),
+    ] {
+        let model = Hdbscan::params()
+            .min_cluster_size(mcs)
+            .min_samples(ms)
+            .selection(selection)
+            .fit(&points)
+            .unwrap();
+        let ours: Vec<i64> = model
+            .labels()
+            .iter()
+            .map(|l| l.map_or(-1, |c| c as i64))
+            .collect();
+        let reference = ints(&want[key]["labels"]);
+        let ari = label_agreement(&reference, &ours).ari;
+        let noise = |l: &[i64]| l.iter().filter(|&&c| c < 0).count();
+        let differ = ours
+            .iter()
+            .zip(&reference)
+            .filter(|(a, b)| (**a < 0) != (**b < 0))
+            .count();
+        eprintln!("{key}: ARI {ari}, {differ} rows noise on one side only");
+        assert!(ari >= 0.999, "{key}: ARI {ari}");
+        assert!(differ <= 1, "{key}: {differ} rows noise on one side only");
+        assert!(
+            noise(&ours).abs_diff(noise(&reference)) <= 1,
+            "{key}: noise"
+        );
+        for (field, got) in [
+            ("probabilities", model.probabilities()),
+            ("outlier_scores", model.outlier_scores()),
+        ] {
+            let w: Vec<f64> = floats(&want[key][field]);
+            let close = w
+                .iter()
+                .zip(got)
+                .filter(|(a, b)| (*a - f64::from(**b)).abs() < 1e-4)
+                .count();
+            assert!(close >= 2395, "{key}: {field} agree on {close}/2400");
+        }
+        // The kNN-graph route on the same points is the approximation the kd-tree replaced.
+        let graph = Hdbscan::params()
+            .min_cluster_size(mcs)
+            .min_samples(ms)
+            .selection(selection)
+            .knn_graph(30)
+            .fit(&points)
+            .unwrap();
+        for (a, b) in graph.core_distances().iter().zip(model.core_distances()) {
+            assert!(
+                (a - b).abs() <= 1e-4 * (1.0 + b),
+                "{key}: core distance {a} vs {b}"
+            );
+        }
+    }
+}
+
 #[test]
 fn hdbscan_knn_graph_route_stays_close_to_the_exact_tree() {
     use embedscope::cluster::Hdbscan;

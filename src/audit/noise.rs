@@ -91,14 +91,12 @@ pub(super) fn noise(
         .seed(seed)
         .fit_with_progress(data, progress)?;
     let mcs = 10.min(n / 2).max(2);
-    // The kNN-graph route (memory O(n·k), as the CLI's BERTopic route): the dense all-pairs
-    // route would hold 4n² bytes.
-    let graph_k = (3 * mcs).max(15).min(n - 1);
+    // 5-D points take the exact kd-tree Borůvka route (memory O(n), as the CLI's BERTopic
+    // route).
     progress.start("HDBSCAN", 0);
     let model = Hdbscan::params()
         .min_cluster_size(mcs)
         .metric(Metric::Euclidean)
-        .knn_graph(graph_k)
         .seed(seed)
         .fit(&reduced.points()?)?;
     progress.finish();
@@ -119,7 +117,7 @@ pub(super) fn noise(
     let share = Estimate::share(model.noise() as f64 / n as f64, n, population);
     Ok(NoiseSummary {
         method: format!(
-            "UMAP to 5-D (cosine, n_neighbors = {nn}, min_dist = 0), then HDBSCAN (min_cluster_size = {mcs}, MST over the {graph_k} nearest neighbours), as BERTopic"
+            "UMAP to 5-D (cosine, n_neighbors = {nn}, min_dist = 0), then HDBSCAN (min_cluster_size = {mcs}, exact tree by kd-tree Borůvka), as BERTopic"
         ),
         min_cluster_size: mcs,
         n_clusters: model.n_clusters(),

@@ -64,7 +64,7 @@ pub enum EmbedderArg {
     /// The local sentence-transformers model folder (--model-dir), offline, in f32: the
     /// sentence-transformers vectors (cosine 0.9999999).
     Local,
-    /// The same model with its dense layers in int8 (AVX-512 VNNI): about 4x faster, cosine
+    /// The same model with its dense layers in int8 (AVX-512 VNNI): about 2x faster, cosine
     /// >= 0.999 to the f32 vectors; cached apart (model id ends in /int8).
     LocalInt8,
     /// An OpenAI-compatible embeddings API (--embedding-base-url, --embedding-model,

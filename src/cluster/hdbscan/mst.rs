@@ -1,4 +1,5 @@
-//! The minimum spanning tree of mutual reachability: over the dense distance matrix (core
+//! The minimum spanning tree of mutual reachability: by Borůvka over a kd-tree for
+//! low-dimensional points ([`super::boruvka`]), over the dense distance matrix (core
 //! distances by selection, Prim's algorithm), or over a kNN graph (exact, NN-descent or an
 //! inverted file) with Kruskal.
 
@@ -15,8 +16,9 @@ use crate::union_find::find_root;
 /// The MST's edges `(a, b, weight)`.
 pub(super) type Edges = Vec<(usize, usize, f64)>;
 
-/// Core distances and the MST's edges, by the route the parameters and the size call for: all
-/// pairs up to [`MAX_ROWS`] rows, else a kNN graph.
+/// Core distances and the MST's edges, by the route the parameters, the dimension and the size
+/// call for: Borůvka over a kd-tree up to [`super::boruvka::MAX_DIM`] dimensions (exact, any
+/// size), else all pairs up to [`MAX_ROWS`] rows, else a kNN graph.
 pub(super) fn spanning_tree(data: &Embeddings, p: &HdbscanParams) -> Result<(Vec<f32>, Edges)> {
     let n = data.rows();
     let clock = std::time::Instant::now();
@@ -24,6 +26,15 @@ pub(super) fn spanning_tree(data: &Embeddings, p: &HdbscanParams) -> Result<(Vec
     // itself (our graphs count the row).
     let neighbours = (3 * p.samples()).max(15);
     let fast_k = neighbours + 1;
+    if p.knn_graph.is_none() && !p.nn_descent && data.dim() <= super::boruvka::MAX_DIM {
+        let x = data.as_f32();
+        return Ok(super::boruvka::spanning_tree(
+            &x,
+            data.dim(),
+            p.samples(),
+            p.metric,
+        ));
+    }
     let (graph_k, probes, nn_descent) = match p.knn_graph {
         Some(k) => (Some(k), p.knn_probes, p.nn_descent),
         None if p.nn_descent => (Some(fast_k), 0, true),
