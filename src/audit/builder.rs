@@ -431,10 +431,7 @@ impl<'a> AuditBuilder<'a> {
             stage: "k sweep".into(),
             rows: m,
             every_row: !sampled,
-            estimate: chosen.map(|s| Estimate {
-                value: s.silhouette,
-                standard_error: s.silhouette_se,
-            }),
+            estimate: chosen.map(|s| Estimate::mean(s.silhouette, s.silhouette_se)),
             note: format!(
                 "K-Means for k = {}..={} on {m} rows, silhouettes on {} of them; the estimate is the chosen k's silhouette",
                 sweep.per_k.first().map_or(0, |s| s.k),
@@ -489,10 +486,7 @@ impl<'a> AuditBuilder<'a> {
                 stage: "noise".into(),
                 rows: z.rows,
                 every_row: z.rows == n,
-                estimate: Some(Estimate {
-                    value: z.noise_share,
-                    standard_error: z.noise_share_se,
-                }),
+                estimate: Some(Estimate::share(z.noise_share, z.rows, n)),
                 note: format!(
                     "5-D UMAP and HDBSCAN on {} rows; the estimate is the noise share (binomial standard error). A sample is sparser than the corpus, so HDBSCAN may call somewhat more of it noise",
                     z.rows
