@@ -102,6 +102,7 @@ pub mod display;
 pub mod embed;
 mod embeddings;
 mod error;
+pub mod health;
 mod http;
 pub mod index;
 pub mod io;

@@ -21,9 +21,10 @@ const LAYERS: &[&str] = &[
     "kernel",
     "embeddings",
     "http",
-    // Reading and writing corpora; turning texts into vectors.
+    // Reading and writing corpora; turning texts into vectors; checking the texts first.
     "io",
     "embed",
+    "health",
     // kNN graphs, clustering, the IVF index, duplicates.
     "neighbors",
     "cluster",

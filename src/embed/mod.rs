@@ -4,7 +4,7 @@
 mod bert;
 pub mod cache;
 mod fastmath;
-mod local;
+pub(crate) mod local;
 #[cfg(feature = "fastembed")]
 mod onnx;
 mod openai;

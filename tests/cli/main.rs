@@ -9,6 +9,7 @@ mod audit;
 mod cluster;
 mod embed;
 mod errors;
+mod health;
 mod shards;
 
 /// A file of `tests/fixtures/inputs`.

@@ -44,6 +44,9 @@ enum Command {
     Label(commands::label::LabelArgs),
     /// Everything: embed (or read vectors), choose K, cluster, and write the HTML report.
     Audit(commands::audit::AuditArgs),
+    /// Are the chunks fit to embed? Tokens against the embedder's limit, empty and very short
+    /// chunks, boilerplate, encoding damage, languages; no embedding needed.
+    Health(commands::health::HealthArgs),
 }
 
 fn main() -> ExitCode {
@@ -76,6 +79,7 @@ fn main() -> ExitCode {
         Command::Project(a) => commands::project::run(a),
         Command::Label(a) => commands::label::run(a),
         Command::Audit(a) => commands::audit::run(a),
+        Command::Health(a) => commands::health::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

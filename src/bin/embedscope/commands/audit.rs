@@ -88,7 +88,7 @@ pub struct AuditArgs {
 
 /// The verdict failed under `--fail-on-verdict` (exit code 1, not 2).
 #[derive(Debug)]
-pub struct VerdictFailed(Vec<String>);
+pub struct VerdictFailed(pub Vec<String>);
 
 impl std::fmt::Display for VerdictFailed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

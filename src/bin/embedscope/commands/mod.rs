@@ -5,6 +5,7 @@ pub mod audit;
 pub mod cluster;
 pub mod dedup;
 pub mod embed;
+pub mod health;
 pub mod label;
 pub mod optimal_k;
 pub mod project;

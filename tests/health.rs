@@ -1,0 +1,208 @@
+//! Chunk health with planted problems: token counts against the Python tokenizer's, a
+//! boilerplate footer in 30% of the chunks, mojibake and U+FFFD, German and French blocks, an
+//! empty chunk; and inputs that must not break it (a 1 MB chunk, only empty strings, binary
+//! junk).
+
+mod common;
+
+use embedscope::embed::default_model_dir;
+use embedscope::health::{Health, HealthLimits, TokenCounter};
+
+fn counter() -> TokenCounter {
+    TokenCounter::from_model_dir(&default_model_dir()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn parity_texts() -> Vec<String> {
+    std::fs::read_to_string(common::fixture("parity/parity-debian400.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["text"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}
+
+/// The chunks of the sample with problems planted at known rows.
+pub fn planted() -> (Vec<String>, Vec<String>) {
+    let mut texts: Vec<String> = common::sample_head(400).texts.unwrap();
+    let footer = "Copyright 2024 Example Corp. All rights reserved. Do not redistribute.";
+    for (i, t) in texts.iter_mut().enumerate() {
+        if i % 10 < 3 {
+            t.push('\n');
+            t.push_str(footer);
+        }
+    }
+    texts[5] = String::new();
+    texts[6] = "  \n\t ".into();
+    texts[7] = "Caf\u{c3}\u{a9} cr\u{c3}\u{a8}me, it\u{e2}\u{20ac}\u{2122}s the package\u{e2}\u{20ac}\u{2122}s documentation.".into();
+    texts[8] = "A library whose name was lost: \u{fffd}\u{fffd}\u{fffd} (decoder output).".into();
+    let langs: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(common::fixture("health/languages.json")).unwrap(),
+    )
+    .unwrap();
+    for (k, code) in ["deu", "fra"].iter().enumerate() {
+        for (j, t) in langs[code].as_array().unwrap().iter().enumerate() {
+            texts[100 + 10 * k + j] = t.as_str().unwrap().to_string();
+        }
+    }
+    let ids = (0..texts.len()).map(|i| format!("doc-{i}")).collect();
+    (texts, ids)
+}
+
+#[test]
+fn tokens_are_counted_as_the_python_tokenizer_counts() {
+    let want: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(common::fixture("parity/token-counts-debian400.json")).unwrap(),
+    )
+    .unwrap();
+    let want: Vec<usize> = want["counts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as usize)
+        .collect();
+    let texts = parity_texts();
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let c = counter();
+    assert_eq!(c.limit(), 256, "all-MiniLM-L6-v2's max_seq_length");
+    assert_eq!(c.count(&refs).unwrap(), want);
+    let ids: Vec<String> = (0..texts.len()).map(|i| i.to_string()).collect();
+    let r = Health::params().run_texts(&refs, &ids, Some(&c)).unwrap();
+    let t = r.tokens.unwrap();
+    let over: Vec<usize> = want.iter().copied().filter(|&n| n > 256).collect();
+    assert_eq!(t.truncated, over.len());
+    assert_eq!(t.tokens_lost, over.iter().map(|n| n - 256).sum::<usize>());
+    assert_eq!(t.max, *want.iter().max().unwrap());
+    assert_eq!(t.counts.iter().sum::<usize>(), 400);
+    assert!(t.longest.iter().all(|e| e.value > 256.0) && !t.longest.is_empty());
+}
+
+#[test]
+fn planted_problems_are_found() {
+    let (texts, ids) = planted();
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let r = Health::params()
+        .run_texts(&refs, &ids, Some(&counter()))
+        .unwrap();
+    // The footer: 30% of the chunks (less the rows overwritten above).
+    let line = r
+        .boilerplate
+        .items
+        .iter()
+        .find(|i| i.text.starts_with("Copyright 2024 Example Corp."))
+        .expect("the footer is found");
+    assert_eq!(line.kind, "line");
+    let carriers = (0..texts.len())
+        .filter(|&i| texts[i].contains("Copyright 2024 Example Corp."))
+        .count();
+    assert_eq!(line.chunks, carriers);
+    assert!((line.share - 0.3).abs() < 0.02, "{}", line.share);
+    assert!(
+        r.boilerplate.text_share > 0.03,
+        "{}",
+        r.boilerplate.text_share
+    );
+    let stripped = r.strip_boilerplate(&texts[0]);
+    assert!(!stripped.contains("Copyright") && texts[0].starts_with(&stripped));
+    // Empty and whitespace-only.
+    assert_eq!((r.short.empty, r.short.whitespace_only), (1, 1));
+    assert!(r.short.examples.iter().any(|e| e.id == "doc-5"));
+    // Encoding damage.
+    assert_eq!(r.encoding.mojibake_chunks, 1);
+    assert_eq!(r.encoding.replacement_chunks, 1);
+    assert!(r.per_row()[7].damage.mojibake >= 3);
+    assert_eq!(r.per_row()[8].damage.replacement, 3);
+    // Languages: the German and French blocks, and English the main one.
+    assert_eq!(r.languages.main.as_deref(), Some("eng"));
+    for (k, code) in ["deu", "fra"].iter().enumerate() {
+        let hits = (0..8)
+            .filter(|j| r.per_row()[100 + 10 * k + j].language == Some(*code))
+            .count();
+        assert!(hits >= 7, "{code}: {hits} of 8");
+    }
+    let other = r
+        .languages
+        .languages
+        .iter()
+        .find(|l| l.code == "deu")
+        .unwrap();
+    assert!(other.chunks >= 7);
+    // The checks hold at the defaults (2 empty of 400 is 0.5%); at a stricter limit the
+    // empty share fails and says what to do.
+    assert!(r.pass, "{:?}", r.checks);
+    let strict = Health::params().limits(HealthLimits {
+        max_empty_share: 0.001,
+        ..HealthLimits::default()
+    });
+    let r = strict.run_texts(&refs, &ids, Some(&counter())).unwrap();
+    let failed: Vec<&str> = r
+        .checks
+        .iter()
+        .filter(|c| c.pass == Some(false))
+        .map(|c| c.name.as_str())
+        .collect();
+    assert!(failed.contains(&"empty share"), "{failed:?}");
+    assert!(!r.pass);
+    let json = serde_json::to_value(&r).unwrap();
+    assert!(json["checks"][1]["advice"]
+        .as_str()
+        .unwrap()
+        .contains("drop empty"));
+}
+
+#[test]
+fn hard_inputs_give_findings_not_panics() {
+    let c = counter();
+    // A chunk of 1 MB.
+    let big = "lorem ipsum dolor sit amet ".repeat(40_000);
+    let texts = vec![
+        big.as_str(),
+        "a short one that is fine for the embedder to read",
+    ];
+    let ids = vec!["big".to_string(), "small".to_string()];
+    let r = Health::params().run_texts(&texts, &ids, Some(&c)).unwrap();
+    let t = r.tokens.as_ref().unwrap();
+    assert_eq!(t.truncated, 1);
+    assert!(t.tokens_lost > 100_000 && t.longest[0].id == "big");
+    assert!(t.longest[0].text.chars().count() <= 301);
+    // Only empty strings.
+    let empty = vec![""; 20];
+    let ids: Vec<String> = (0..20).map(|i| i.to_string()).collect();
+    let r = Health::params().run_texts(&empty, &ids, Some(&c)).unwrap();
+    assert_eq!(r.short.empty, 20);
+    assert_eq!(r.short.empty_share, 1.0);
+    assert!(!r.pass && r.languages.main.is_none());
+    // Binary junk read as text.
+    let junk: String = (0u8..=255).map(char::from).cycle().take(5_000).collect();
+    let texts = vec![junk.as_str(); 3];
+    let ids: Vec<String> = (0..3).map(|i| i.to_string()).collect();
+    let r = Health::params().run_texts(&texts, &ids, Some(&c)).unwrap();
+    assert_eq!(r.encoding.control_chunks, 3);
+    assert_eq!(r.encoding.share, 1.0);
+    // Without a tokenizer: words instead, no token check.
+    let r = Health::params().run_texts(&texts, &ids, None).unwrap();
+    assert!(r.tokens.is_none() && r.short.unit == "words");
+    assert_eq!(r.checks[0].pass, None);
+}
+
+#[test]
+fn bad_parameters_are_named() {
+    let e = Health::params()
+        .min_tokens(0)
+        .check()
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("min_tokens"), "{e}");
+    let e = Health::params()
+        .boilerplate_min_share(1.5)
+        .check()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("boilerplate_min_share") && e.contains("1.5"),
+        "{e}"
+    );
+}
