@@ -51,9 +51,31 @@ Run `scripts/audit-sample.sh` once first: it installs the model into
 `~/.cache/embedscope/models/`.
 """),
     code(SETUP),
+    md("""
+## Are the chunks fit to embed?
+
+Before paying for embeddings: tokens against the model's limit (256 word pieces, counted by its
+own tokenizer), empty chunks, boilerplate, encoding damage and languages.
+"""),
+    code("""
+use embedscope::embed::default_model_dir;
+use embedscope::health::{Health, TokenCounter};
+let chunks = [
+    "Machine learning is a subset of artificial intelligence",
+    "Deep learning uses neural networks with many layers",
+    "Python is a popular programming language for data science",
+    "JavaScript is used for web development",
+    "Neural networks are inspired by the human brain",
+    "TypeScript adds static typing to JavaScript",
+];
+let ids: Vec<String> = (0..chunks.len()).map(|i| i.to_string()).collect();
+let counter = TokenCounter::from_model_dir(&default_model_dir()).expect("run scripts/audit-sample.sh to install the model");
+let health = Health::params().run_texts(&chunks, &ids, Some(&counter)).unwrap();
+health
+""", html=True),
     md("## Embed the six sentences"),
     code("""
-use embedscope::embed::{default_model_dir, embed_texts, LocalModel};
+use embedscope::embed::{embed_texts, LocalModel};
 use embedscope::progress::Silent;
 let texts: Vec<String> = [
     "Machine learning is a subset of artificial intelligence",

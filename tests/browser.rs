@@ -85,7 +85,15 @@ fn headless(page: &Path, args: &[&str]) -> (String, String) {
 #[test]
 fn the_sample_report_draws_in_chromium_and_corpus_script_never_runs() {
     let corpus = hostile_corpus(sample_head(2000));
-    let audit = Audit::builder().run(&corpus).unwrap().without_timings();
+    // With the model's tokenizer, so the chunk-health section draws its length histogram.
+    let counter =
+        embedscope::health::TokenCounter::from_model_dir(&embedscope::embed::default_model_dir())
+            .unwrap_or_else(|e| panic!("{e}"));
+    let audit = Audit::builder()
+        .token_counter(&counter)
+        .run(&corpus)
+        .unwrap()
+        .without_timings();
     let dir = tempfile::tempdir().unwrap();
     let page = dir.path().join("sample.html");
     write_html(&page, &audit, &ReportOptions::default()).unwrap();
@@ -100,7 +108,9 @@ fn the_sample_report_draws_in_chromium_and_corpus_script_never_runs() {
             &id[..id.find('"').unwrap()]
         })
         .collect();
-    assert!(charts.len() >= 11, "{charts:?}");
+    assert!(charts.len() >= 12, "{charts:?}");
+    assert!(charts.contains(&"chart-tokens"), "{charts:?}");
+    assert!(html.contains("<section id=\"health\">"));
 
     let (dom, log) = headless(&page, &["--dump-dom"]);
     let root = &dom[dom.find("<html").expect("an html element")..];
@@ -139,7 +149,11 @@ fn the_sample_report_draws_in_chromium_and_corpus_script_never_runs() {
     // The screenshot the README shows: the sample corpus as it ships.
     let mut clean = sample_head(2000);
     clean.source = "samples/debian-2k.parquet".into();
-    let audit = Audit::builder().run(&clean).unwrap().without_timings();
+    let audit = Audit::builder()
+        .token_counter(&counter)
+        .run(&clean)
+        .unwrap()
+        .without_timings();
     let page = dir.path().join("clean.html");
     write_html(&page, &audit, &ReportOptions::default()).unwrap();
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");

@@ -206,3 +206,116 @@ fn bad_parameters_are_named() {
         "{e}"
     );
 }
+
+#[test]
+fn the_report_displays_in_a_notebook_and_as_a_frame() {
+    use embedscope::display::Rich;
+    let (mut texts, ids) = planted();
+    texts[9] = "<script>alert('x')</script> and some words to make a chunk".into();
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let r = Health::params()
+        .run_texts(&refs, &ids, Some(&counter()))
+        .unwrap();
+    let html = r.to_html();
+    assert!(
+        html.contains("Chunk health") && html.contains("<svg"),
+        "{html}"
+    );
+    assert!(html.contains("Copyright 2024 Example Corp."));
+    assert!(!html.contains("<script>"));
+    assert!(r.evcxr_text().contains("EVCXR_BEGIN_CONTENT text/html"));
+    let f = r.to_frame().unwrap();
+    assert_eq!(f.height(), texts.len());
+    let names: Vec<String> = f.get_column_names().iter().map(|s| s.to_string()).collect();
+    assert_eq!(
+        names,
+        [
+            "row",
+            "tokens",
+            "truncated",
+            "boilerplate_chars",
+            "damaged",
+            "language"
+        ]
+    );
+}
+
+/// Records what it is asked to embed; vectors from the texts' bytes.
+struct Recorder(std::sync::Mutex<Vec<String>>);
+
+impl embedscope::embed::Embedder for Recorder {
+    fn model_id(&self) -> &str {
+        "recorder"
+    }
+    fn dim(&self) -> usize {
+        8
+    }
+    fn embed(
+        &self,
+        texts: &[&str],
+        _progress: &dyn embedscope::progress::Progress,
+    ) -> embedscope::Result<Vec<f32>> {
+        self.0
+            .lock()
+            .unwrap()
+            .extend(texts.iter().map(|t| t.to_string()));
+        Ok(texts
+            .iter()
+            .flat_map(|t| {
+                let b = t.as_bytes();
+                (0..8).map(move |i| {
+                    1.0 + b
+                        .iter()
+                        .skip(i)
+                        .step_by(8)
+                        .map(|&x| f32::from(x))
+                        .sum::<f32>()
+                })
+            })
+            .collect())
+    }
+}
+
+#[test]
+fn the_audit_can_embed_the_texts_without_their_boilerplate() {
+    let (texts, _) = planted();
+    let footer = "Copyright 2024 Example Corp.";
+    let carriers = texts.iter().filter(|t| t.contains(footer)).count();
+    let corpus = embedscope::Corpus::from_texts(texts);
+    for strip in [false, true] {
+        let rec = Recorder(std::sync::Mutex::new(Vec::new()));
+        let audit = embedscope::Audit::builder()
+            .k_range(2, 3)
+            .n_init(1)
+            .map(false)
+            .noise(false)
+            .retrieval(false)
+            .duplicates(false)
+            .embedder(&rec)
+            .strip_boilerplate(strip)
+            .run(&corpus)
+            .unwrap();
+        let seen = rec.0.lock().unwrap();
+        let with_footer = seen.iter().filter(|t| t.contains(footer)).count();
+        let h = audit.health.as_ref().unwrap();
+        if strip {
+            assert_eq!(with_footer, 0);
+            let s = h.stripped.unwrap();
+            assert!(
+                s.chunks >= carriers && s.characters > carriers * 40,
+                "{s:?}"
+            );
+        } else {
+            assert!(with_footer > 0);
+            assert!(h.stripped.is_none());
+        }
+    }
+    // Stripping needs the health check.
+    let e = embedscope::Audit::builder()
+        .health(None)
+        .strip_boilerplate(true)
+        .check()
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("strip_boilerplate"), "{e}");
+}

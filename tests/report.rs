@@ -133,7 +133,12 @@ fn the_verdict_gates_a_pipeline_and_the_tables_are_written() {
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(v["verdict"]["pass"], true);
     let checks = v["verdict"]["checks"].as_array().unwrap();
-    assert_eq!(checks.len(), 3);
+    assert_eq!(
+        checks.len(),
+        9,
+        "six chunk-health checks and three of the vectors"
+    );
+    assert!(checks[0]["name"].as_str().unwrap().starts_with("chunks: "));
     assert!(checks
         .iter()
         .all(|c| c["pass"] == true && c["value"].is_f64()));

@@ -5,11 +5,12 @@ use std::borrow::Cow;
 use std::time::Instant;
 
 use super::duplicates::duplicates;
+use super::health::health;
 use super::memory::{MemoryBudget, MemoryPlan};
 use super::noise::noise;
 use super::retrieval::{retrieval, RetrievalSettings};
 use super::sampling::{Estimate, Sampling, SamplingSummary, StageRows};
-use super::verdict::{verdict, verdict_notes, VerdictThresholds};
+use super::verdict::{health_notes, verdict, verdict_notes, VerdictThresholds};
 use super::{
     Audit, AuditParams, ClusterTree, CorpusMap, CorpusSummary, DuplicatesSummary, NoiseSummary,
     RetrievalSummary, SweepSummary, Timing, VectorSource, HOVER_CHARS, MAP_MAX_POINTS,
@@ -19,6 +20,7 @@ use crate::cluster::{Agglomerative, KSweep, KSweepParams, Linkage};
 use crate::embed::{embed_texts, EmbedStats, Embedder, EmbeddingCache};
 use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};
+use crate::health::{Health, HealthParams, HealthReport, TokenCounter};
 use crate::io::Corpus;
 use crate::label::llm::LlmParams;
 use crate::label::summary::{apply_llm_labels, snippet_of, summarise_clusters, ClusterSummary};
@@ -37,6 +39,9 @@ pub struct AuditBuilder<'a> {
     cache: Option<EmbeddingCache>,
     reembed: bool,
     map: bool,
+    health: Option<HealthParams>,
+    token_counter: Option<&'a TokenCounter>,
+    strip_boilerplate: bool,
     duplicates: bool,
     noise: bool,
     retrieval: bool,
@@ -67,6 +72,9 @@ impl Audit {
             cache: None,
             reembed: false,
             map: true,
+            health: Some(Health::params()),
+            token_counter: None,
+            strip_boilerplate: false,
             duplicates: true,
             noise: true,
             retrieval: true,
@@ -129,6 +137,26 @@ impl<'a> AuditBuilder<'a> {
         self.map = yes;
         self
     }
+    /// Check the chunks' health (tokens, empty chunks, boilerplate, encoding, languages) with
+    /// these parameters and limits, or not at all (`None`). Default [`Health::params`]. Its
+    /// checks join the verdict.
+    pub fn health(mut self, params: Option<HealthParams>) -> Self {
+        self.health = params;
+        self
+    }
+    /// The tokenizer that counts the chunks' tokens against the embedder's limit (the
+    /// embedder's own: [`TokenCounter::from_model_dir`]). Default none: no token counts.
+    pub fn token_counter(mut self, counter: &'a TokenCounter) -> Self {
+        self.token_counter = Some(counter);
+        self
+    }
+    /// Embed the texts without the boilerplate lines and runs the health check finds (the
+    /// corpus' own vectors, when it has them and `reembed` is off, are used as they are).
+    /// Default false. Needs [`health`](Self::health).
+    pub fn strip_boilerplate(mut self, yes: bool) -> Self {
+        self.strip_boilerplate = yes;
+        self
+    }
     /// Find exact and near duplicates. Default true.
     pub fn duplicates(mut self, yes: bool) -> Self {
         self.duplicates = yes;
@@ -183,6 +211,16 @@ impl<'a> AuditBuilder<'a> {
         if let Some(llm) = &self.llm {
             llm.check()?;
         }
+        if let Some(h) = &self.health {
+            h.check()?;
+        }
+        if self.strip_boilerplate && self.health.is_none() {
+            return Err(Error::param(
+                "strip_boilerplate",
+                true,
+                "needs the health check, which finds the boilerplate",
+            ));
+        }
         Ok(())
     }
 
@@ -190,7 +228,23 @@ impl<'a> AuditBuilder<'a> {
     pub fn run(mut self, corpus: &Corpus) -> Result<Audit> {
         self.check()?;
         let mut clock = Clock::start();
-        let (vectors, embedding, source) = self.vectors(corpus)?;
+        // Chunk health first: a pre-flight check, and what stripping the boilerplate needs.
+        let report = match (&self.health, &corpus.texts) {
+            (Some(p), Some(_)) => {
+                self.progress.start("chunk health", 0);
+                let r = p.run(corpus, self.token_counter)?;
+                self.progress.finish();
+                clock.lap("chunk health");
+                Some(r)
+            }
+            _ => None,
+        };
+        let stripped = match (&report, self.strip_boilerplate) {
+            (Some(r), true) => Some(strip(corpus, r)),
+            _ => None,
+        };
+        let (vectors, embedding, source) =
+            self.vectors(stripped.as_ref().map_or(corpus, |s| &s.0))?;
         clock.lap("embed");
         let n = vectors.rows();
         // The memory budget may cut the sample, the index copy and the training rows.
@@ -219,6 +273,13 @@ impl<'a> AuditBuilder<'a> {
         let (clusters, llm_note) = self.clusters(corpus, &vectors, &labels, k, &mut clock)?;
         let cluster_tree = cluster_tree(model.centroids(), vectors.dim())?;
         clock.lap("summaries");
+        let health = report.map(|r| {
+            let stripped = stripped
+                .as_ref()
+                .filter(|_| embedding.is_some())
+                .map(|s| s.1);
+            health(r, stripped, &labels, &clusters)
+        });
         let map = if self.map && sample.rows() > 16 {
             let m = corpus_map(
                 corpus,
@@ -289,6 +350,7 @@ impl<'a> AuditBuilder<'a> {
         };
         let verdict = verdict(
             &self.thresholds,
+            health.as_ref().map(|h| &h.report),
             duplicates.as_ref(),
             noise.as_ref(),
             retrieval.as_ref(),
@@ -301,6 +363,7 @@ impl<'a> AuditBuilder<'a> {
             chosen_at_edge: sweep.chosen_at_edge(),
         };
         let mut notes: Vec<String> = llm_note.into_iter().collect();
+        notes.extend(health_notes(health.as_ref()));
         notes.extend(verdict_notes(
             &verdict,
             duplicates.as_ref(),
@@ -336,6 +399,7 @@ impl<'a> AuditBuilder<'a> {
             map,
             clusters,
             cluster_tree,
+            health,
             duplicates,
             noise,
             retrieval,
@@ -685,6 +749,29 @@ fn centroid_cosines(data: &Embeddings, labels: &[usize], k: usize) -> Vec<f32> {
             .sum::<f64>() as f32;
     });
     out
+}
+
+/// The corpus with each text's boilerplate removed, and what was removed: (chunks changed,
+/// characters removed).
+fn strip(corpus: &Corpus, report: &HealthReport) -> (Corpus, crate::audit::health::Stripped) {
+    let mut out = corpus.clone();
+    let mut changed = 0;
+    let mut removed = 0;
+    if let Some(texts) = out.texts.as_mut() {
+        for t in texts.iter_mut() {
+            let s = report.strip_boilerplate(t);
+            if s != *t {
+                changed += 1;
+                removed += t.chars().count().saturating_sub(s.chars().count());
+                *t = s;
+            }
+        }
+    }
+    let stripped = crate::audit::health::Stripped {
+        chunks: changed,
+        characters: removed,
+    };
+    (out, stripped)
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 mod builder;
 mod display;
 mod duplicates;
+mod health;
 mod memory;
 mod noise;
 mod retrieval;
@@ -28,6 +29,7 @@ pub use crate::label::summary::{
 
 pub use builder::AuditBuilder;
 pub use duplicates::{DuplicatesSummary, GroupView, Histogram, PairView, ThresholdCount};
+pub use health::{ClusterLanguage, ClusterTruncation, HealthSection, Stripped};
 pub use memory::{MemoryBudget, MemoryPlan};
 pub use noise::{NoiseSummary, OutlierDoc};
 pub use retrieval::{ClusterRetrieval, DocCount, HubSummary, ProbeRecall, RetrievalSummary};
@@ -223,6 +225,9 @@ pub struct Audit {
     pub cluster_tree: Option<ClusterTree>,
     /// Plain-language findings worth a reader's attention.
     pub notes: Vec<String>,
+    /// Chunk health: tokens against the embedder's limit, empty chunks, boilerplate, encoding,
+    /// languages (None without texts, or when not asked for).
+    pub health: Option<HealthSection>,
     /// Exact and near duplicates (None when not asked for).
     pub duplicates: Option<DuplicatesSummary>,
     /// HDBSCAN noise and outliers (None when not asked for, or fewer than 20 rows).
@@ -335,6 +340,9 @@ impl Audit {
         self.sampling.memory.without_machine_figures();
         if let Some(e) = self.embedding.as_mut() {
             e.seconds = 0.0;
+        }
+        if let Some(h) = self.health.as_mut() {
+            h.report.seconds = 0.0;
         }
         self
     }

@@ -4,9 +4,11 @@
 use serde::Serialize;
 
 use super::duplicates::DuplicatesSummary;
+use super::health::HealthSection;
 use super::noise::NoiseSummary;
 use super::retrieval::RetrievalSummary;
 use crate::error::{Error, Result};
+use crate::health::HealthReport;
 
 /// Limits the verdict checks. Defaults: at most 10% of rows removable as duplicates, at most
 /// half the corpus HDBSCAN noise, recall@10 at least 0.80 at nprobe 3.
@@ -83,6 +85,7 @@ pub struct Verdict {
 /// The verdict over the measured sections.
 pub(super) fn verdict(
     t: &VerdictThresholds,
+    health: Option<&HealthReport>,
     duplicates: Option<&DuplicatesSummary>,
     noise: Option<&NoiseSummary>,
     retrieval: Option<&RetrievalSummary>,
@@ -97,7 +100,23 @@ pub(super) fn verdict(
             pass,
         }
     };
-    let checks = vec![
+    // The chunk-health checks first (their limits are the health parameters'), named
+    // "chunks: ..." so that the verdict line says where they come from.
+    let mut checks: Vec<Check> = health
+        .map(|h| {
+            h.checks
+                .iter()
+                .map(|c| Check {
+                    name: format!("chunks: {}", c.name),
+                    value: c.value,
+                    op: c.op.clone(),
+                    limit: c.limit,
+                    pass: c.pass,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    checks.extend([
         check(
             "duplicate share",
             duplicates.map(|d| d.share),
@@ -116,7 +135,7 @@ pub(super) fn verdict(
             ">=",
             t.min_recall,
         ),
-    ];
+    ]);
     let failed: Vec<String> = checks
         .iter()
         .filter(|c| c.pass == Some(false))
@@ -183,4 +202,23 @@ pub(super) fn verdict_notes(
         ));
     }
     notes
+}
+
+/// What to do about each failed chunk-health check, as notes.
+pub(super) fn health_notes(health: Option<&HealthSection>) -> Vec<String> {
+    let Some(h) = health else { return Vec::new() };
+    h.report
+        .checks
+        .iter()
+        .filter(|c| c.pass == Some(false))
+        .map(|c| {
+            format!(
+                "Chunks: {} is {:.3}, above the {} limit: {}.",
+                c.name,
+                c.value.unwrap_or(f64::NAN),
+                c.limit,
+                c.advice
+            )
+        })
+        .collect()
 }

@@ -22,6 +22,7 @@
 //! ```
 
 pub mod boilerplate;
+mod display;
 pub mod text;
 mod tokens;
 

@@ -122,6 +122,28 @@ pub struct ModelArgs {
 
 impl ModelArgs {
     /// The chosen embedder, connected (the API's key from `OPENAI_API_KEY`).
+    /// The tokenizer that counts chunks for `--embedder local|local-int8|fastembed` (the model
+    /// folder's), with `--max-tokens` as its limit when given; `None` for the API embedder
+    /// without `--max-tokens`, or when the folder has no tokenizer and `required` is false.
+    pub fn token_counter(
+        &self,
+        max_tokens: Option<usize>,
+        required: bool,
+    ) -> anyhow::Result<Option<embedscope::health::TokenCounter>> {
+        if self.embedder == EmbedderArg::Openai && max_tokens.is_none() {
+            return Ok(None);
+        }
+        let dir = self.model_dir.clone().unwrap_or_else(default_model_dir);
+        match embedscope::health::TokenCounter::from_model_dir(&dir) {
+            Ok(c) => Ok(Some(match max_tokens {
+                Some(m) => c.with_limit(m),
+                None => c,
+            })),
+            Err(e) if required => Err(e.into()),
+            Err(_) => Ok(None),
+        }
+    }
+
     pub fn model(&self) -> anyhow::Result<Box<dyn Embedder>> {
         match self.embedder {
             EmbedderArg::Local => {
@@ -322,5 +344,62 @@ pub fn output_format(
     match Format::from_path(path) {
         Ok(f) if allowed.contains(&f) => Ok(f),
         _ => bail!("{flag} {}: {rule}", path.display()),
+    }
+}
+
+/// Chunk-health settings shared by `health` and `audit`.
+#[derive(Args)]
+pub struct HealthCheckArgs {
+    /// Tokens the embedder reads (default: the model folder's max_seq_length, 256 for
+    /// all-MiniLM-L6-v2). Set it for another embedder, e.g. 8191 for OpenAI's
+    /// text-embedding-3 (counted with the folder's tokenizer: an approximation there).
+    #[arg(long)]
+    pub max_tokens: Option<usize>,
+    /// Chunks with fewer tokens (special tokens included) are very short.
+    #[arg(long, default_value_t = 8)]
+    pub min_tokens: usize,
+    /// A line or word run is boilerplate when at least this share of chunks has it.
+    #[arg(long, default_value_t = 0.01)]
+    pub boilerplate_min_share: f64,
+    /// Check: largest share of chunks longer than the embedder reads.
+    #[arg(long, default_value_t = 0.05)]
+    pub max_truncated_share: f64,
+    /// Check: largest share of empty or whitespace-only chunks.
+    #[arg(long, default_value_t = 0.01)]
+    pub max_empty_share: f64,
+    /// Check: largest share of very short chunks (empty ones included).
+    #[arg(long, default_value_t = 0.05)]
+    pub max_short_share: f64,
+    /// Check: largest share of the text inside boilerplate.
+    #[arg(long, default_value_t = 0.10)]
+    pub max_boilerplate_share: f64,
+    /// Check: largest share of chunks with encoding damage.
+    #[arg(long, default_value_t = 0.01)]
+    pub max_damaged_share: f64,
+    /// Check: largest share of chunks not in the main language.
+    #[arg(long, default_value_t = 0.10)]
+    pub max_other_language_share: f64,
+}
+
+impl HealthCheckArgs {
+    /// The checked parameters.
+    pub fn params(&self, seed: u64) -> anyhow::Result<embedscope::health::HealthParams> {
+        if self.max_tokens == Some(0) {
+            anyhow::bail!("--max-tokens 0: the embedder must read at least one token");
+        }
+        let params = embedscope::health::Health::params()
+            .min_tokens(self.min_tokens)
+            .boilerplate_min_share(self.boilerplate_min_share)
+            .seed(seed)
+            .limits(embedscope::health::HealthLimits {
+                max_truncated_share: self.max_truncated_share,
+                max_empty_share: self.max_empty_share,
+                max_short_share: self.max_short_share,
+                max_boilerplate_share: self.max_boilerplate_share,
+                max_damaged_share: self.max_damaged_share,
+                max_other_language_share: self.max_other_language_share,
+            });
+        params.check()?;
+        Ok(params)
     }
 }

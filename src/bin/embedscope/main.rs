@@ -43,7 +43,7 @@ enum Command {
     /// the input carries vectors) the documents nearest each centroid and the nearest clusters.
     Label(commands::label::LabelArgs),
     /// Everything: embed (or read vectors), choose K, cluster, and write the HTML report.
-    Audit(commands::audit::AuditArgs),
+    Audit(Box<commands::audit::AuditArgs>),
     /// Are the chunks fit to embed? Tokens against the embedder's limit, empty and very short
     /// chunks, boilerplate, encoding damage, languages; no embedding needed.
     Health(commands::health::HealthArgs),

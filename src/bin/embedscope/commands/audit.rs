@@ -7,7 +7,7 @@ use embedscope::audit::{MemoryBudget, MemoryPlan, Sampling, VerdictThresholds};
 use embedscope::report::{write_html, ReportOptions};
 use embedscope::Audit;
 
-use crate::args::{InputArgs, LlmArgs, ModelArgs, SweepArgs};
+use crate::args::{HealthCheckArgs, InputArgs, LlmArgs, ModelArgs, SweepArgs};
 use crate::progress::Bars;
 
 #[derive(Args)]
@@ -61,6 +61,15 @@ pub struct AuditArgs {
     /// Skip the 2-D map.
     #[arg(long)]
     no_map: bool,
+    /// Skip the chunk-health section (tokens, empty chunks, boilerplate, encoding, languages).
+    #[arg(long)]
+    no_health: bool,
+    #[command(flatten)]
+    health: HealthCheckArgs,
+    /// Embed the texts without the boilerplate lines and word runs the health check finds
+    /// (vectors given in the input are used as they are unless --reembed).
+    #[arg(long, conflicts_with = "no_health")]
+    strip_boilerplate: bool,
     /// Verdict: largest share of rows removable as duplicates.
     #[arg(long, default_value_t = 0.10)]
     max_duplicate_share: f64,
@@ -129,6 +138,12 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<()> {
         })
         .reembed(args.reembed)
         .map(!args.no_map)
+        .strip_boilerplate(args.strip_boilerplate)
+        .health(if args.no_health {
+            None
+        } else {
+            Some(args.health.params(args.seed)?)
+        })
         .duplicates(!args.no_duplicates)
         .noise(!args.no_noise)
         .retrieval(!args.no_retrieval)
@@ -155,6 +170,15 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<()> {
         let (rows, dim, half) = embedscope::io::npy::npy_shape(&args.input.input)?;
         let what = args.input.input.display().to_string();
         MemoryPlan::check_corpus(budget.bytes(), &what, rows, dim, half)?;
+    }
+    // Tokens are counted by the embedder's tokenizer when there is one to hand.
+    let counter = if args.no_health {
+        None
+    } else {
+        args.model.token_counter(args.health.max_tokens, false)?
+    };
+    if let Some(c) = &counter {
+        builder = builder.token_counter(c);
     }
     let corpus = args.input.load()?;
     let model = if corpus.vectors.is_none() || args.reembed {

@@ -5,10 +5,10 @@ use std::path::PathBuf;
 
 use clap::Args;
 use embedscope::embed::default_model_dir;
-use embedscope::health::{Health, HealthLimits, HealthReport, TokenCounter};
+use embedscope::health::{HealthReport, TokenCounter};
 
 use super::audit::VerdictFailed;
-use crate::args::InputArgs;
+use crate::args::{HealthCheckArgs, InputArgs};
 use crate::output::print_json;
 
 #[derive(Args)]
@@ -19,38 +19,11 @@ pub struct HealthArgs {
     /// $EMBEDSCOPE_MODEL_DIR, else ~/.cache/embedscope/models/all-MiniLM-L6-v2).
     #[arg(long)]
     model_dir: Option<PathBuf>,
-    /// Tokens the embedder reads (default: the folder's max_seq_length, 256 for
-    /// all-MiniLM-L6-v2). Set it for another embedder, e.g. 8191 for OpenAI's
-    /// text-embedding-3 (counted with the folder's tokenizer: an approximation there).
-    #[arg(long)]
-    max_tokens: Option<usize>,
     /// Skip the token counts (no model folder needed).
     #[arg(long)]
     no_tokens: bool,
-    /// Chunks with fewer tokens (special tokens included) are very short.
-    #[arg(long, default_value_t = 8)]
-    min_tokens: usize,
-    /// A line or word run is boilerplate when at least this share of chunks has it.
-    #[arg(long, default_value_t = 0.01)]
-    boilerplate_min_share: f64,
-    /// Check: largest share of chunks longer than the embedder reads.
-    #[arg(long, default_value_t = 0.05)]
-    max_truncated_share: f64,
-    /// Check: largest share of empty or whitespace-only chunks.
-    #[arg(long, default_value_t = 0.01)]
-    max_empty_share: f64,
-    /// Check: largest share of very short chunks (empty ones included).
-    #[arg(long, default_value_t = 0.05)]
-    max_short_share: f64,
-    /// Check: largest share of the text inside boilerplate.
-    #[arg(long, default_value_t = 0.10)]
-    max_boilerplate_share: f64,
-    /// Check: largest share of chunks with encoding damage.
-    #[arg(long, default_value_t = 0.01)]
-    max_damaged_share: f64,
-    /// Check: largest share of chunks not in the main language.
-    #[arg(long, default_value_t = 0.10)]
-    max_other_language_share: f64,
+    #[command(flatten)]
+    checks: HealthCheckArgs,
     /// Seed of the sample word runs are looked for on (above 50,000 chunks).
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -63,28 +36,13 @@ pub struct HealthArgs {
 }
 
 pub fn run(args: &HealthArgs) -> anyhow::Result<()> {
-    let params = Health::params()
-        .min_tokens(args.min_tokens)
-        .boilerplate_min_share(args.boilerplate_min_share)
-        .seed(args.seed)
-        .limits(HealthLimits {
-            max_truncated_share: args.max_truncated_share,
-            max_empty_share: args.max_empty_share,
-            max_short_share: args.max_short_share,
-            max_boilerplate_share: args.max_boilerplate_share,
-            max_damaged_share: args.max_damaged_share,
-            max_other_language_share: args.max_other_language_share,
-        });
-    params.check()?;
-    if args.max_tokens == Some(0) {
-        anyhow::bail!("--max-tokens 0: the embedder must read at least one token");
-    }
+    let params = args.checks.params(args.seed)?;
     let counter = if args.no_tokens {
         None
     } else {
         let dir = args.model_dir.clone().unwrap_or_else(default_model_dir);
         let c = TokenCounter::from_model_dir(&dir)?;
-        Some(match args.max_tokens {
+        Some(match args.checks.max_tokens {
             Some(m) => c.with_limit(m),
             None => c,
         })
