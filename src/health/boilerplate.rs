@@ -163,33 +163,29 @@ pub fn find(texts: &[&str], min_chunks: usize, sample: Option<&[usize]>) -> Foun
             }
         }
     }
-    let mut items: Vec<Recurring> = Vec::new();
     let lower_lines: std::collections::HashSet<String> =
         lines.iter().map(|l| l.0.to_lowercase()).collect();
-    for (text, df, rows) in lines {
-        let chars = text.chars().count() * df;
-        items.push(Recurring {
-            share: df as f64 / n as f64,
-            text_share: chars as f64 / total_chars as f64,
-            kind: "line".into(),
-            text,
-            chunks: df,
-            rows,
-        });
-    }
-    for (text, (df, chars, rows)) in run_df {
-        if df < min_chunks || lower_lines.contains(&text) {
-            continue;
-        }
-        items.push(Recurring {
-            share: df as f64 / n as f64,
-            text_share: chars as f64 / total_chars as f64,
-            kind: "run".into(),
-            text,
-            chunks: df,
-            rows,
-        });
-    }
+    let item = |kind: &str, text: String, df: usize, chars: usize, rows: Vec<usize>| Recurring {
+        share: df as f64 / n as f64,
+        text_share: chars as f64 / total_chars as f64,
+        kind: kind.into(),
+        text,
+        chunks: df,
+        rows,
+    };
+    let mut items: Vec<Recurring> = lines
+        .into_iter()
+        .map(|(text, df, rows)| {
+            let chars = text.chars().count() * df;
+            item("line", text, df, chars, rows)
+        })
+        .collect();
+    items.extend(
+        run_df
+            .into_iter()
+            .filter(|(text, (df, _, _))| *df >= min_chunks && !lower_lines.contains(text))
+            .map(|(text, (df, chars, rows))| item("run", text, df, chars, rows)),
+    );
     items.sort_by(|a, b| {
         b.chunks
             .cmp(&a.chunks)

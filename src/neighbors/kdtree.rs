@@ -126,6 +126,19 @@ impl KdTree {
         s
     }
 
+    /// `node`'s two children with the squared distance from `p` to each one's box, the nearer
+    /// first (the order every search descends in).
+    #[inline]
+    pub(crate) fn children_nearest_first(&self, node: usize, p: &[f32]) -> [(usize, f32); 2] {
+        let (l, r) = (2 * node + 1, 2 * node + 2);
+        let (dl, dr) = (self.box_sq_dist(l, p), self.box_sq_dist(r, p));
+        if dl <= dr {
+            [(l, dl), (r, dr)]
+        } else {
+            [(r, dr), (l, dl)]
+        }
+    }
+
     /// The `k` nearest points to each point, itself included: per tree position, `k` pairs
     /// `(squared distance, tree position)` sorted by (distance, position), row-major. Exact.
     pub(crate) fn knn(&self, k: usize) -> Vec<(f32, u32)> {
@@ -166,14 +179,8 @@ impl KdTree {
             }
             return;
         }
-        let (l, r) = (2 * node + 1, 2 * node + 2);
-        let (dl, dr) = (self.box_sq_dist(l, p), self.box_sq_dist(r, p));
-        if dl <= dr {
-            self.knn_search(l, p, dl, k, best);
-            self.knn_search(r, p, dr, k, best);
-        } else {
-            self.knn_search(r, p, dr, k, best);
-            self.knn_search(l, p, dl, k, best);
+        for (child, lower) in self.children_nearest_first(node, p) {
+            self.knn_search(child, p, lower, k, best);
         }
     }
 }

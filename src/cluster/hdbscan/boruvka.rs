@@ -213,14 +213,8 @@ impl Search<'_> {
             }
             return;
         }
-        let (l, r) = (2 * node + 1, 2 * node + 2);
-        let (dl, dr) = (self.tree.box_sq_dist(l, p), self.tree.box_sq_dist(r, p));
-        if dl <= dr {
-            self.descend(l, i, p, dl, best);
-            self.descend(r, i, p, dr, best);
-        } else {
-            self.descend(r, i, p, dr, best);
-            self.descend(l, i, p, dl, best);
+        for (child, lower) in self.tree.children_nearest_first(node, p) {
+            self.descend(child, i, p, lower, best);
         }
     }
 }
