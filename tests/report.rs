@@ -166,8 +166,25 @@ fn the_verdict_gates_a_pipeline_and_the_tables_are_written() {
             "hdbscan_cluster",
             "outlier_score",
             "duplicate_group",
-            "kept"
+            "kept",
+            "tokens",
+            "truncated",
+            "boilerplate_chars",
+            "damaged",
+            "language"
         ]
+    );
+    let truncated = df
+        .column("truncated")
+        .unwrap()
+        .bool()
+        .unwrap()
+        .sum()
+        .unwrap() as u64;
+    assert_eq!(
+        Some(truncated),
+        v["health"]["tokens"]["truncated"].as_u64(),
+        "the table's truncated rows are the report's"
     );
     let kept = df.column("kept").unwrap().bool().unwrap().sum().unwrap() as u64;
     let removable = v["duplicates"]["removable"].as_u64().unwrap();

@@ -251,7 +251,8 @@ pub struct Audit {
 impl Audit {
     /// One row per document: row, cluster, label, centroid_cosine, and when those sections ran
     /// hdbscan_cluster (-1 = noise), outlier_score (GLOSH) (both null for rows outside a
-    /// sampled noise section), duplicate_group (-1 = none), kept.
+    /// sampled noise section), duplicate_group (-1 = none), kept, and from the health check
+    /// tokens, truncated, boilerplate_chars, damaged, language.
     pub fn to_frame(&self) -> Result<polars::prelude::DataFrame> {
         frame(self.labels.len(), self.frame_columns())
     }
@@ -283,12 +284,16 @@ impl Audit {
             ));
             columns.push(bool_col("kept", d.kept.iter().copied()));
         }
+        if let Some(h) = &self.health {
+            columns.extend(h.report.frame_columns());
+        }
         columns
     }
 
     /// Writes the audit's tables as Parquet into `dir` (created if missing), atomically:
     /// `assignments.parquet` (row, id, cluster, label, centroid_cosine, hdbscan_cluster (-1 =
-    /// noise), outlier_score (GLOSH), duplicate_group (-1 = none), kept) and, when duplicates
+    /// noise), outlier_score (GLOSH), duplicate_group (-1 = none), kept, and from the health
+    /// check tokens, truncated, boilerplate_chars, damaged, language) and, when duplicates
     /// were searched, `duplicate_pairs.parquet` (row_a, row_b, cosine at the lowest threshold).
     /// `corpus` is the one the audit ran on (for the ids). Returns the files written.
     pub fn write_tables(

@@ -8,26 +8,30 @@ use crate::error::Result;
 use crate::io::frame::{bool_col, frame, opt_i32_col, str_col, u32_col};
 
 impl HealthReport {
-    /// One row per chunk: row, tokens (null without a tokenizer), truncated,
-    /// boilerplate_chars, damaged, language (empty when unclear).
+    /// One row per chunk: row, then [`frame_columns`](Self::frame_columns).
     pub fn to_frame(&self) -> Result<DataFrame> {
+        let n = self.per_row().len();
+        let mut columns = vec![u32_col("row", 0..n)];
+        columns.extend(self.frame_columns());
+        frame(n, columns)
+    }
+
+    /// Per chunk: tokens (null without a tokenizer), truncated, boilerplate_chars, damaged,
+    /// language (empty when unclear); the audit's tables carry them too.
+    pub(crate) fn frame_columns(&self) -> Vec<polars::prelude::Column> {
         let r = self.per_row();
-        frame(
-            r.len(),
-            vec![
-                u32_col("row", 0..r.len()),
-                opt_i32_col(
-                    "tokens",
-                    r.iter()
-                        .map(|h| h.tokens.map(|t| t.min(i32::MAX as usize) as i32))
-                        .collect(),
-                ),
-                bool_col("truncated", r.iter().map(|h| h.truncated)),
-                u32_col("boilerplate_chars", r.iter().map(|h| h.boilerplate_chars)),
-                bool_col("damaged", r.iter().map(|h| h.damage.any())),
-                str_col("language", r.iter().map(|h| h.language.unwrap_or(""))),
-            ],
-        )
+        vec![
+            opt_i32_col(
+                "tokens",
+                r.iter()
+                    .map(|h| h.tokens.map(|t| t.min(i32::MAX as usize) as i32))
+                    .collect(),
+            ),
+            bool_col("truncated", r.iter().map(|h| h.truncated)),
+            u32_col("boilerplate_chars", r.iter().map(|h| h.boilerplate_chars)),
+            bool_col("damaged", r.iter().map(|h| h.damage.any())),
+            str_col("language", r.iter().map(|h| h.language.unwrap_or(""))),
+        ]
     }
 }
 
