@@ -77,14 +77,8 @@ health
     code("""
 use embedscope::embed::{embed_texts, LocalModel};
 use embedscope::progress::Silent;
-let texts: Vec<String> = [
-    "Machine learning is a subset of artificial intelligence",
-    "Deep learning uses neural networks with many layers",
-    "Python is a popular programming language for data science",
-    "JavaScript is used for web development",
-    "Neural networks are inspired by the human brain",
-    "TypeScript adds static typing to JavaScript",
-].iter().map(|s| s.to_string()).collect();
+// The six sentences of the health cell above.
+let texts: Vec<String> = chunks.iter().map(|s| s.to_string()).collect();
 let model = LocalModel::load(&default_model_dir()).expect("run scripts/audit-sample.sh to install the model");
 let (vectors, _stats) = embed_texts(&model, &texts, None, &Silent).unwrap();
 vectors

@@ -123,25 +123,16 @@ pub struct ModelArgs {
 impl ModelArgs {
     /// The chosen embedder, connected (the API's key from `OPENAI_API_KEY`).
     /// The tokenizer that counts chunks for `--embedder local|local-int8|fastembed` (the model
-    /// folder's), with `--max-tokens` as its limit when given; `None` for the API embedder
-    /// without `--max-tokens`, or when the folder has no tokenizer and `required` is false.
+    /// folder's, see [`token_counter_at`]); `None` for the API embedder without `--max-tokens`,
+    /// or when the folder has no tokenizer (the audit then leaves tokens out).
     pub fn token_counter(
         &self,
         max_tokens: Option<usize>,
-        required: bool,
-    ) -> anyhow::Result<Option<embedscope::health::TokenCounter>> {
+    ) -> Option<embedscope::health::TokenCounter> {
         if self.embedder == EmbedderArg::Openai && max_tokens.is_none() {
-            return Ok(None);
+            return None;
         }
-        let dir = self.model_dir.clone().unwrap_or_else(default_model_dir);
-        match embedscope::health::TokenCounter::from_model_dir(&dir) {
-            Ok(c) => Ok(Some(match max_tokens {
-                Some(m) => c.with_limit(m),
-                None => c,
-            })),
-            Err(e) if required => Err(e.into()),
-            Err(_) => Ok(None),
-        }
+        token_counter_at(self.model_dir.as_deref(), max_tokens).ok()
     }
 
     pub fn model(&self) -> anyhow::Result<Box<dyn Embedder>> {
@@ -345,6 +336,20 @@ pub fn output_format(
         Ok(f) if allowed.contains(&f) => Ok(f),
         _ => bail!("{flag} {}: {rule}", path.display()),
     }
+}
+
+/// The tokenizer of the model folder `dir` (default: [`default_model_dir`]), with
+/// `max_tokens` as its limit when given.
+pub fn token_counter_at(
+    dir: Option<&std::path::Path>,
+    max_tokens: Option<usize>,
+) -> embedscope::Result<embedscope::health::TokenCounter> {
+    let dir = dir.map_or_else(default_model_dir, std::path::Path::to_path_buf);
+    let c = embedscope::health::TokenCounter::from_model_dir(&dir)?;
+    Ok(match max_tokens {
+        Some(m) => c.with_limit(m),
+        None => c,
+    })
 }
 
 /// Chunk-health settings shared by `health` and `audit`.

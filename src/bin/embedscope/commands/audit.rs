@@ -175,7 +175,7 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<()> {
     let counter = if args.no_health {
         None
     } else {
-        args.model.token_counter(args.health.max_tokens, false)?
+        args.model.token_counter(args.health.max_tokens)
     };
     if let Some(c) = &counter {
         builder = builder.token_counter(c);

@@ -4,11 +4,10 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use embedscope::embed::default_model_dir;
-use embedscope::health::{HealthReport, TokenCounter};
+use embedscope::health::HealthReport;
 
 use super::audit::VerdictFailed;
-use crate::args::{HealthCheckArgs, InputArgs};
+use crate::args::{token_counter_at, HealthCheckArgs, InputArgs};
 use crate::output::print_json;
 
 #[derive(Args)]
@@ -40,12 +39,10 @@ pub fn run(args: &HealthArgs) -> anyhow::Result<()> {
     let counter = if args.no_tokens {
         None
     } else {
-        let dir = args.model_dir.clone().unwrap_or_else(default_model_dir);
-        let c = TokenCounter::from_model_dir(&dir)?;
-        Some(match args.checks.max_tokens {
-            Some(m) => c.with_limit(m),
-            None => c,
-        })
+        Some(token_counter_at(
+            args.model_dir.as_deref(),
+            args.checks.max_tokens,
+        )?)
     };
     let corpus = args.input.load()?;
     let texts = args.input.texts(&corpus, "to check")?;
