@@ -117,6 +117,7 @@ pub mod project;
 pub mod report;
 pub mod retrieve;
 pub mod rng;
+pub mod stability;
 mod union_find;
 
 pub use audit::Audit;

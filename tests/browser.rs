@@ -1,7 +1,8 @@
 //! The sample audit opened in a real browser (headless Chromium, Debian's `chromium`, which
 //! `scripts/test.sh` installs): every chart draws, the console stays clean with the network
 //! cut off, and a document carrying script does nothing. Saves a screenshot
-//! (`EMBEDSCOPE_UPDATE_SCREENSHOT=1` also refreshes the README's, reports/screenshots/sample.png).
+//! (`EMBEDSCOPE_UPDATE_SCREENSHOT=1` also refreshes the README's, reports/screenshots/sample.png
+//! and stability.png).
 
 mod common;
 
@@ -111,6 +112,10 @@ fn the_sample_report_draws_in_chromium_and_corpus_script_never_runs() {
     assert!(charts.len() >= 12, "{charts:?}");
     assert!(charts.contains(&"chart-tokens"), "{charts:?}");
     assert!(html.contains("<section id=\"health\">"));
+    for id in ["chart-stability", "chart-kvotes"] {
+        assert!(charts.contains(&id), "{charts:?}");
+    }
+    assert!(html.contains("<section id=\"stability\">"));
 
     let (dom, log) = headless(&page, &["--dump-dom"]);
     let root = &dom[dom.find("<html").expect("an html element")..];
@@ -173,7 +178,35 @@ fn the_sample_report_draws_in_chromium_and_corpus_script_never_runs() {
         "{} bytes",
         png.len()
     );
+    // The stability section alone under the page's header (headless Chromium cannot scroll
+    // to it): the README's second picture.
+    let stability_only = dir.path().join("stability.html");
+    std::fs::write(
+        &stability_only,
+        std::fs::read_to_string(&page).unwrap().replacen(
+            "</head>",
+            "<style>main > section:not(#stability) { display: none; }</style></head>",
+            1,
+        ),
+    )
+    .unwrap();
+    let shot2 = shots.join("stability.png");
+    let _ = std::fs::remove_file(&shot2);
+    headless(
+        &stability_only,
+        &[
+            "--window-size=1300,720",
+            &format!("--screenshot={}", shot2.display()),
+        ],
+    );
+    let png2 = std::fs::read(&shot2).expect("a screenshot of the stability section");
+    assert!(
+        png2.starts_with(b"\x89PNG") && png2.len() > 50_000,
+        "{} bytes",
+        png2.len()
+    );
     if std::env::var_os("EMBEDSCOPE_UPDATE_SCREENSHOT").is_some() {
         std::fs::copy(&shot, repo("reports/screenshots/sample.png")).unwrap();
+        std::fs::copy(&shot2, repo("reports/screenshots/stability.png")).unwrap();
     }
 }

@@ -25,9 +25,10 @@ const LAYERS: &[&str] = &[
     "io",
     "embed",
     "health",
-    // kNN graphs, clustering, the IVF index, duplicates.
+    // kNN graphs, clustering and its stability, the IVF index, duplicates.
     "neighbors",
     "cluster",
+    "stability",
     "index",
     "dedup",
     // Retrieval evaluation, labels, projections.

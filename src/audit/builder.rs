@@ -7,10 +7,10 @@ use std::time::Instant;
 use super::duplicates::duplicates;
 use super::health::health;
 use super::memory::{MemoryBudget, MemoryPlan};
-use super::noise::noise;
+use super::noise::{noise, noise_hdbscan};
 use super::retrieval::{retrieval, RetrievalSettings};
 use super::sampling::{Estimate, Sampling, SamplingSummary, StageRows};
-use super::verdict::{health_notes, verdict, verdict_notes, VerdictThresholds};
+use super::verdict::{health_notes, stability_notes, verdict, verdict_notes, VerdictThresholds};
 use super::{
     Audit, AuditParams, ClusterTree, CorpusMap, CorpusSummary, DuplicatesSummary, NoiseSummary,
     RetrievalSummary, SweepSummary, Timing, VectorSource, HOVER_CHARS, MAP_MAX_POINTS,
@@ -28,6 +28,7 @@ use crate::metric::Metric;
 use crate::progress::{Progress, Silent};
 use crate::project::{trustworthiness_sample, Umap};
 use crate::rng::Rng;
+use crate::stability::{Stability, StabilityParams, StabilityReport};
 
 /// Configures and runs an [`Audit`].
 pub struct AuditBuilder<'a> {
@@ -42,6 +43,7 @@ pub struct AuditBuilder<'a> {
     health: Option<HealthParams>,
     token_counter: Option<&'a TokenCounter>,
     strip_boilerplate: bool,
+    stability: Option<StabilityParams>,
     duplicates: bool,
     noise: bool,
     retrieval: bool,
@@ -75,6 +77,7 @@ impl Audit {
             health: Some(Health::params()),
             token_counter: None,
             strip_boilerplate: false,
+            stability: Some(Stability::params()),
             duplicates: true,
             noise: true,
             retrieval: true,
@@ -157,6 +160,15 @@ impl<'a> AuditBuilder<'a> {
         self.strip_boilerplate = yes;
         self
     }
+    /// Check how stable the clusters are: K-Means at the chosen K refitted with other seeds
+    /// and on bootstrap resamples (ARI, each cluster's Jaccard stability), how often each k
+    /// wins the silhouette sweep across resamples, and HDBSCAN over subsamples when the noise
+    /// section runs; or not at all (`None`). Default [`Stability::params`]; its seed, k range
+    /// and initialisations are the audit's. On the rows the K sweep ran on.
+    pub fn stability(mut self, params: Option<StabilityParams>) -> Self {
+        self.stability = params;
+        self
+    }
     /// Find exact and near duplicates. Default true.
     pub fn duplicates(mut self, yes: bool) -> Self {
         self.duplicates = yes;
@@ -201,6 +213,16 @@ impl<'a> AuditBuilder<'a> {
         self.sweep.seed
     }
 
+    /// The stability check's parameters with the audit's seed, k range and initialisations.
+    fn stability_params(&self) -> Option<StabilityParams> {
+        self.stability.as_ref().map(|p| {
+            p.clone()
+                .seed(self.sweep.seed)
+                .k_range(self.sweep.k_min, self.sweep.k_max)
+                .n_init(self.sweep.n_init)
+        })
+    }
+
     /// Checks every stage's parameters; [`run`](Self::run) does so before any work, and a
     /// caller can before it loads the corpus.
     pub fn check(&self) -> Result<()> {
@@ -213,6 +235,9 @@ impl<'a> AuditBuilder<'a> {
         }
         if let Some(h) = &self.health {
             h.check()?;
+        }
+        if let Some(s) = self.stability_params() {
+            s.check()?;
         }
         if self.strip_boilerplate && self.health.is_none() {
             return Err(Error::param(
@@ -270,6 +295,16 @@ impl<'a> AuditBuilder<'a> {
             None => model.labels().to_vec(),
         };
         let k = model.n_clusters();
+        // Stability on the rows the sweep ran on, against the sweep's own clustering.
+        let stability_params = self.stability_params();
+        let mut stability = match &stability_params {
+            Some(p) if sample.rows() >= 20.max(3 * k) => {
+                let r = p.run_against(&sample, model.labels(), self.progress)?;
+                clock.lap("stability");
+                Some(r)
+            }
+            _ => None,
+        };
         let (clusters, llm_note) = self.clusters(corpus, &vectors, &labels, k, &mut clock)?;
         let cluster_tree = cluster_tree(model.centroids(), vectors.dim())?;
         clock.lap("summaries");
@@ -310,7 +345,7 @@ impl<'a> AuditBuilder<'a> {
             None
         };
         let noise = if self.noise && sample.rows() >= 20 {
-            let r = noise(
+            let (r, points) = noise(
                 corpus,
                 &sample,
                 sample_rows.as_deref(),
@@ -320,6 +355,11 @@ impl<'a> AuditBuilder<'a> {
                 self.progress,
             )?;
             clock.lap("noise (UMAP 5-D + HDBSCAN)");
+            if let (Some(s), Some(p)) = (stability.as_mut(), &stability_params) {
+                let params = noise_hdbscan(points.rows(), self.seed_value());
+                s.hdbscan = Some(p.hdbscan(&points, &params, self.progress)?);
+                clock.lap("stability (HDBSCAN subsamples)");
+            }
             Some(r)
         } else {
             None
@@ -371,11 +411,13 @@ impl<'a> AuditBuilder<'a> {
             retrieval.as_ref(),
         ));
         notes.extend(sweep_notes(&optimal_k));
+        notes.extend(stability_notes(stability.as_ref()));
         let sampling = self.sampling_summary(
             n,
             sample.rows(),
             &optimal_k,
             map.as_ref(),
+            stability.as_ref(),
             duplicates.as_ref(),
             noise.as_ref(),
             retrieval.as_ref(),
@@ -400,6 +442,7 @@ impl<'a> AuditBuilder<'a> {
             clusters,
             cluster_tree,
             health,
+            stability,
             duplicates,
             noise,
             retrieval,
@@ -483,6 +526,7 @@ impl<'a> AuditBuilder<'a> {
         m: usize,
         sweep: &SweepSummary,
         map: Option<&CorpusMap>,
+        stability: Option<&StabilityReport>,
         duplicates: Option<&DuplicatesSummary>,
         noise: Option<&NoiseSummary>,
         retrieval: Option<&RetrievalSummary>,
@@ -523,6 +567,22 @@ impl<'a> AuditBuilder<'a> {
                 note: format!(
                     "2-D UMAP of {m} rows, {} of them plotted; trustworthiness {:.3} (k = 10, on up to 5,000 of them)",
                     map.plotted, map.trustworthiness
+                ),
+            });
+        }
+        if let Some(s) = stability {
+            stages.push(StageRows {
+                stage: "stability".into(),
+                rows: s.rows,
+                every_row: s.rows == n,
+                estimate: None,
+                note: format!(
+                    "K-Means at k = {} refitted {} times with other seeds and on {} bootstrap resamples of these {} rows{}",
+                    s.k,
+                    s.runs,
+                    s.runs,
+                    s.rows,
+                    if s.hdbscan.is_some() { "; HDBSCAN on subsamples of the noise section's 5-D points" } else { "" }
                 ),
             });
         }
@@ -588,7 +648,9 @@ impl<'a> AuditBuilder<'a> {
             n_init: self.sweep.n_init,
             dedup_threshold: self.dedup_threshold,
             sections: [
+                ("health", self.health.is_some()),
                 ("map", self.map),
+                ("stability", self.stability.is_some()),
                 ("duplicates", self.duplicates),
                 ("noise", self.noise),
                 ("retrieval", self.retrieval),

@@ -17,6 +17,16 @@ impl Rich for Audit {
             ("documents", self.corpus.rows.to_string()),
             ("K", self.optimal_k.chosen_k.to_string()),
         ];
+        if let Some(s) = &self.stability {
+            f.push((
+                "stable clusters",
+                format!(
+                    "{} of {}",
+                    s.clusters.len() - s.unstable_clusters,
+                    s.clusters.len()
+                ),
+            ));
+        }
         if let Some(d) = &self.duplicates {
             f.push(("duplicates", format!("{:.1}%", 100.0 * d.share)));
         }

@@ -182,7 +182,7 @@ pub struct AuditParams {
     pub n_init: usize,
     /// Cosine at or above which documents are near duplicates.
     pub dedup_threshold: f64,
-    /// Sections run: map, duplicates, noise, retrieval.
+    /// Sections run: health, map, stability, duplicates, noise, retrieval.
     pub sections: Vec<String>,
 }
 
@@ -228,6 +228,9 @@ pub struct Audit {
     /// Chunk health: tokens against the embedder's limit, empty chunks, boilerplate, encoding,
     /// languages (None without texts, or when not asked for).
     pub health: Option<HealthSection>,
+    /// Topic stability: K-Means at the chosen K over seeds and bootstrap resamples, the vote
+    /// on K, HDBSCAN over subsamples (None when not asked for, or too few rows).
+    pub stability: Option<crate::stability::StabilityReport>,
     /// Exact and near duplicates (None when not asked for).
     pub duplicates: Option<DuplicatesSummary>,
     /// HDBSCAN noise and outliers (None when not asked for, or fewer than 20 rows).
@@ -348,6 +351,9 @@ impl Audit {
         }
         if let Some(h) = self.health.as_mut() {
             h.report.seconds = 0.0;
+        }
+        if let Some(s) = self.stability.as_mut() {
+            s.seconds = 0.0;
         }
         self
     }

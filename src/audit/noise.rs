@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::sampling::Estimate;
 use super::text_of;
-use crate::cluster::Hdbscan;
+use crate::cluster::{Hdbscan, HdbscanParams};
 use crate::embeddings::Embeddings;
 use crate::error::Result;
 use crate::io::Corpus;
@@ -70,8 +70,18 @@ impl NoiseSummary {
     }
 }
 
+/// The noise section's HDBSCAN on `n` points: `min_cluster_size` 10 (BERTopic's default; at
+/// most half the points), Euclidean.
+pub(super) fn noise_hdbscan(n: usize, seed: u64) -> HdbscanParams {
+    Hdbscan::params()
+        .min_cluster_size(10.min(n / 2).max(2))
+        .metric(Metric::Euclidean)
+        .seed(seed)
+}
+
 /// HDBSCAN (`min_cluster_size` 10, BERTopic's default) on the 5-D UMAP reduction (cosine, 15
-/// neighbours, `min_dist` 0): the share of documents in no dense region and the most outlying.
+/// neighbours, `min_dist` 0): the share of documents in no dense region and the most outlying,
+/// and the 5-D points (for the stability check's subsamples).
 pub(super) fn noise(
     corpus: &Corpus,
     data: &Embeddings,
@@ -80,7 +90,7 @@ pub(super) fn noise(
     k: usize,
     seed: u64,
     progress: &dyn Progress,
-) -> Result<NoiseSummary> {
+) -> Result<(NoiseSummary, Embeddings)> {
     let n = data.rows();
     let row_of = |i: usize| sample.map_or(i, |s| s[i]);
     let nn = 15.min(n - 1);
@@ -94,11 +104,8 @@ pub(super) fn noise(
     // 5-D points take the exact kd-tree Borůvka route (memory O(n), as the CLI's BERTopic
     // route).
     progress.start("HDBSCAN", 0);
-    let model = Hdbscan::params()
-        .min_cluster_size(mcs)
-        .metric(Metric::Euclidean)
-        .seed(seed)
-        .fit(&reduced.points()?)?;
+    let points = reduced.points()?;
+    let model = noise_hdbscan(n, seed).fit(&points)?;
     progress.finish();
     let labels = model.labels().to_vec();
     let scores = model.outlier_scores().to_vec();
@@ -115,7 +122,7 @@ pub(super) fn noise(
     }
     let population = corpus.len().max(n);
     let share = Estimate::share(model.noise() as f64 / n as f64, n, population);
-    Ok(NoiseSummary {
+    let summary = NoiseSummary {
         method: format!(
             "UMAP to 5-D (cosine, n_neighbors = {nn}, min_dist = 0), then HDBSCAN (min_cluster_size = {mcs}, exact tree by kd-tree Borůvka), as BERTopic"
         ),
@@ -145,5 +152,6 @@ pub(super) fn noise(
         labels,
         scores,
         sample: sample.map(<[usize]>::to_vec),
-    })
+    };
+    Ok((summary, points))
 }

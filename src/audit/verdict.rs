@@ -9,6 +9,7 @@ use super::noise::NoiseSummary;
 use super::retrieval::RetrievalSummary;
 use crate::error::{Error, Result};
 use crate::health::HealthReport;
+use crate::stability::StabilityReport;
 
 /// Limits the verdict checks. Defaults: at most 10% of rows removable as duplicates, at most
 /// half the corpus HDBSCAN noise, recall@10 at least 0.80 at nprobe 3.
@@ -221,4 +222,37 @@ pub(super) fn health_notes(health: Option<&HealthSection>) -> Vec<String> {
             )
         })
         .collect()
+}
+
+/// What the stability check says a reader should know: unstable clusters, and a K the
+/// resamples do not agree on.
+pub(super) fn stability_notes(stability: Option<&StabilityReport>) -> Vec<String> {
+    let Some(s) = stability else {
+        return Vec::new();
+    };
+    let mut notes = Vec::new();
+    if s.unstable_clusters > 0 {
+        let ids: Vec<String> = s
+            .clusters
+            .iter()
+            .filter(|c| c.unstable)
+            .map(|c| format!("{} ({:.2})", c.cluster, c.stability))
+            .collect();
+        notes.push(format!(
+            "{} of {} clusters ({:.1}% of the documents) are unstable: their best match in other seeds and resamples has a mean Jaccard below {} (cluster {}). Treat them as an accident of the run, not as topics; fewer clusters or a reduction (--umap-dims 5) may give stabler ones.",
+            s.unstable_clusters,
+            s.clusters.len(),
+            100.0 * s.unstable_rows_share,
+            s.unstable_below,
+            ids.join(", ")
+        ));
+    }
+    if s.k_resamples > 0 && s.k_share(s.k) < 0.6 {
+        notes.push(format!(
+            "How many clusters is uncertain: the silhouette sweep picks {} (K = {} here).",
+            s.k_vote_text(),
+            s.k
+        ));
+    }
+    notes
 }

@@ -19,6 +19,7 @@ pub use kmeans::{KMeans, KMeansAlgorithm, KMeansInit, KMeansModel, KMeansParams}
 pub use minibatch::{
     MiniBatchKMeans, MiniBatchKMeansModel, MiniBatchKMeansParams, StreamAssignment,
 };
+pub(crate) use select::compact;
 pub use select::{KScore, KSweep, KSweepParams};
 
 /// Cluster ids ordered by size, largest first, ties by id (every clustering numbers its

@@ -290,7 +290,7 @@ pub fn kneedle(per_k: &[KScore]) -> usize {
 }
 
 /// Renumbers labels to `0..k'` (a sample may miss whole clusters).
-fn compact(mut labels: Vec<usize>) -> Vec<usize> {
+pub(crate) fn compact(mut labels: Vec<usize>) -> Vec<usize> {
     let mut map = std::collections::HashMap::new();
     let mut sorted: Vec<usize> = labels.clone();
     sorted.sort_unstable();

@@ -90,6 +90,13 @@ fn audit_of_the_sample_writes_report_and_json() {
     assert_eq!(m["x"].as_array().unwrap().len(), 2000);
     assert_eq!(m["cluster"].as_array().unwrap().len(), 2000);
     assert!(page.contains("id=\"chart-map\""));
+    // Stability: the section, the charts, and each cluster's score in the table.
+    assert!(page.contains("id=\"stability\"") && page.contains("id=\"chart-stability\""));
+    assert_eq!(v["stability"]["k"].as_u64().unwrap(), chosen);
+    assert_eq!(
+        v["stability"]["clusters"].as_array().unwrap().len() as u64,
+        chosen
+    );
     assert!(v["notes"]
         .as_array()
         .unwrap()
@@ -166,6 +173,9 @@ fn audit_sample_flag_states_what_each_stage_ran_on() {
     assert_eq!(v["sampling"]["sample_rows"], 500);
     assert_eq!(v["sampling"]["rows"], 2000);
     assert_eq!(v["noise"]["rows"], 500);
+    // Stability runs on the rows the sweep ran on, against the sweep's clustering.
+    assert_eq!(v["stability"]["rows"], 500);
+    assert_eq!(v["stability"]["hdbscan"]["runs"][0]["rows"], 400);
     let sizes: u64 = v["clusters"]
         .as_array()
         .unwrap()
@@ -175,6 +185,20 @@ fn audit_sample_flag_states_what_each_stage_ran_on() {
     assert_eq!(sizes, 2000, "every row is assigned");
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(page.contains("What each stage ran on") && page.contains("500 of 2000 rows"));
+    // --stability-runs 0 skips the section.
+    let o = run(
+        &args(&["--sample", "500", "--stability-runs", "0", "--no-noise"])
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert!(v["stability"].is_null());
+    assert!(!std::fs::read_to_string(&html)
+        .unwrap()
+        .contains("id=\"stability\""));
     // A sample too small, or both flags: exit 2, nothing written.
     let bad = dir.path().join("bad.html");
     for extra in [&["--sample", "10"][..], &["--sample", "500", "--exact"][..]] {

@@ -11,6 +11,7 @@ mod embed;
 mod errors;
 mod health;
 mod shards;
+mod stability;
 
 /// A file of `tests/fixtures/inputs`.
 fn input(name: &str) -> std::path::PathBuf {

@@ -47,6 +47,10 @@ enum Command {
     /// Are the chunks fit to embed? Tokens against the embedder's limit, empty and very short
     /// chunks, boilerplate, encoding damage, languages; no embedding needed.
     Health(commands::health::HealthArgs),
+    /// Are the topics real or an accident of the seed? K-Means at K refitted with other seeds
+    /// and on bootstrap resamples: ARI between runs, per-cluster stability (Jaccard), how
+    /// often each K wins the silhouette sweep; HDBSCAN over subsamples with --hdbscan.
+    Stability(commands::stability::StabilityArgs),
 }
 
 fn main() -> ExitCode {
@@ -80,6 +84,7 @@ fn main() -> ExitCode {
         Command::Label(a) => commands::label::run(a),
         Command::Audit(a) => commands::audit::run(a),
         Command::Health(a) => commands::health::run(a),
+        Command::Stability(a) => commands::stability::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use embedscope::audit::{MemoryBudget, MemoryPlan, Sampling, VerdictThresholds};
 use embedscope::report::{write_html, ReportOptions};
+use embedscope::stability::Stability;
 use embedscope::Audit;
 
 use crate::args::{HealthCheckArgs, InputArgs, LlmArgs, ModelArgs, SweepArgs};
@@ -70,6 +71,14 @@ pub struct AuditArgs {
     /// (vectors given in the input are used as they are unless --reembed).
     #[arg(long, conflicts_with = "no_health")]
     strip_boilerplate: bool,
+    /// Topic stability: K-Means at the chosen K refitted with this many other seeds and on as
+    /// many bootstrap resamples (per-cluster Jaccard, ARI, the vote on K; HDBSCAN over as many
+    /// subsamples). 0 skips the section.
+    #[arg(long, default_value_t = 5)]
+    stability_runs: usize,
+    /// Stability below which a cluster is flagged unstable (mean best-match Jaccard).
+    #[arg(long, default_value_t = 0.6)]
+    unstable_below: f64,
     /// Verdict: largest share of rows removable as duplicates.
     #[arg(long, default_value_t = 0.10)]
     max_duplicate_share: f64,
@@ -144,6 +153,11 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<()> {
         } else {
             Some(args.health.params(args.seed)?)
         })
+        .stability((args.stability_runs > 0).then(|| {
+            Stability::params()
+                .runs(args.stability_runs)
+                .unstable_below(args.unstable_below)
+        }))
         .duplicates(!args.no_duplicates)
         .noise(!args.no_noise)
         .retrieval(!args.no_retrieval)

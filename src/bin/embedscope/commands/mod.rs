@@ -11,6 +11,7 @@ pub mod optimal_k;
 pub mod project;
 pub mod retrieval_eval;
 pub mod search;
+pub mod stability;
 
 /// `--umap-dims`: BERTopic's reduction (UMAP, cosine, 15 neighbours, `min_dist` 0).
 pub fn bertopic_reduction(dims: usize, seed: u64) -> embedscope::project::UmapParams {
