@@ -103,6 +103,19 @@ use embedscope::cluster::KSweep;
 let sweep = KSweep::params().k_min(2).k_max(5).fit(&vectors).unwrap();
 sweep
 """, html=True),
+    md("""
+## Are the topics stable?
+
+The two clusters above came from one seed. Fit K-Means again with other seeds and on bootstrap
+resamples: a cluster's stability is the mean Jaccard of its best match in those runs (below 0.6
+it is flagged: an accident of the run, not a topic), and each resample's silhouette sweep votes
+for a K. A resample of six sentences holds only three to five of them, so the vote is noisy here.
+"""),
+    code("""
+use embedscope::stability::Stability;
+let stability = Stability::params().k_range(2, 3).run(&vectors, 2).unwrap();
+stability
+""", html=True),
     md("## HDBSCAN, with noise"),
     code("""
 use embedscope::cluster::{Hdbscan, Metric};

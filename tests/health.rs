@@ -299,15 +299,21 @@ fn the_audit_can_embed_the_texts_without_their_boilerplate() {
         let with_footer = seen.iter().filter(|t| t.contains(footer)).count();
         let h = audit.health.as_ref().unwrap();
         if strip {
-            assert_eq!(with_footer, 0);
+            // The audit's vectors are of the stripped texts; the changed chunks' originals
+            // are embedded after them, only to show what stripping did to the clusters.
+            let first = seen.iter().position(|t| t.contains(footer)).unwrap();
+            assert!(seen[..first].len() >= corpus.len() - carriers, "{first}");
             let s = h.stripped.unwrap();
             assert!(
                 s.chunks >= carriers && s.characters > carriers * 40,
                 "{s:?}"
             );
+            // (Equal originals are embedded once.)
+            assert!(with_footer > 0 && with_footer <= carriers, "{with_footer}");
+            assert!(h.strip_effect.is_some());
         } else {
             assert!(with_footer > 0);
-            assert!(h.stripped.is_none());
+            assert!(h.stripped.is_none() && h.strip_effect.is_none());
         }
     }
     // Stripping needs the health check.
@@ -318,4 +324,99 @@ fn the_audit_can_embed_the_texts_without_their_boilerplate() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("strip_boilerplate"), "{e}");
+}
+
+/// Bag of words hashed into 32 dimensions: documents sharing words point the same way.
+struct Words;
+
+impl embedscope::embed::Embedder for Words {
+    fn model_id(&self) -> &str {
+        "words"
+    }
+    fn dim(&self) -> usize {
+        32
+    }
+    fn embed(
+        &self,
+        texts: &[&str],
+        _progress: &dyn embedscope::progress::Progress,
+    ) -> embedscope::Result<Vec<f32>> {
+        Ok(texts
+            .iter()
+            .flat_map(|t| {
+                let mut v = vec![0.01f32; 32];
+                for w in t.split_whitespace() {
+                    let h = w.bytes().fold(2_166_136_261u32, |h, b| {
+                        (h ^ u32::from(b)).wrapping_mul(16_777_619)
+                    });
+                    v[(h % 32) as usize] += 1.0;
+                }
+                v
+            })
+            .collect())
+    }
+}
+
+#[test]
+fn stripping_shows_which_clusters_the_boilerplate_held_together() {
+    // Two topics; a long legal footer on every third chunk of both. With the footer, K-Means
+    // at K = 2 groups by footer; without it, by topic.
+    let footer = "\nThis page is provided by Example Corp under its standard terms of use and privacy policy for all visitors worldwide and may change without notice at any time";
+    let rust =
+        "rust cargo crate compiler borrow checker lifetimes traits generics macro unsafe async";
+    let soup = "soup recipe onion garlic simmer broth pepper salt kitchen carrot leek stock";
+    let mut rng = embedscope::rng::Rng::new(1, 0);
+    let mut topic = |i: usize| {
+        // Five words drawn from the topic's twelve: no word run recurs across many chunks.
+        let words: Vec<&str> = if i.is_multiple_of(2) { rust } else { soup }
+            .split(' ')
+            .collect();
+        (0..5)
+            .map(|_| words[rng.below(words.len())])
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let texts: Vec<String> = (0..120)
+        .map(|i| {
+            if i % 3 == 0 {
+                format!("{}{footer}", topic(i))
+            } else {
+                topic(i)
+            }
+        })
+        .collect();
+    let corpus = embedscope::Corpus::from_texts(texts);
+    let audit = embedscope::Audit::builder()
+        .k_range(2, 2)
+        .n_init(5)
+        .map(false)
+        .noise(false)
+        .retrieval(false)
+        .duplicates(false)
+        .stability(None)
+        .embedder(&Words)
+        .strip_boilerplate(true)
+        .run(&corpus)
+        .unwrap();
+    let h = audit.health.as_ref().unwrap();
+    assert_eq!(h.stripped.unwrap().chunks, 40);
+    let e = h.strip_effect.as_ref().expect("the effect on the clusters");
+    assert_eq!((e.k, e.rows), (2, 120));
+    // The footer moved the 40 vectors far; the two clusterings disagree.
+    assert!(e.mean_cosine_changed < 0.8, "{e:?}");
+    assert!(e.ari < 0.5, "{e:?}");
+    // The unstripped cluster the footer built: every chunk in it carried the footer, and it
+    // has no counterpart once the footer is gone.
+    let top = &e.clusters[0];
+    assert!(top.boilerplate_share > 0.9, "{e:?}");
+    assert!(top.jaccard < 0.6, "{e:?}");
+    // The audit's own clusters follow the topics.
+    let rust = audit.labels[0];
+    assert!((0..120).all(|i| (audit.labels[i] == rust) == (i % 2 == 0)));
+    // The report says so.
+    let html = embedscope::report::render_html(&audit, &Default::default()).unwrap();
+    assert!(
+        html.contains("What stripping changed"),
+        "no strip effect in the report"
+    );
 }

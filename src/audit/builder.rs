@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::time::Instant;
 
 use super::duplicates::duplicates;
-use super::health::health;
+use super::health::{health, strip_effect};
 use super::memory::{MemoryBudget, MemoryPlan};
 use super::noise::{noise, noise_hdbscan};
 use super::retrieval::{retrieval, RetrievalSettings};
@@ -16,7 +16,7 @@ use super::{
     RetrievalSummary, SweepSummary, Timing, VectorSource, HOVER_CHARS, MAP_MAX_POINTS,
 };
 use crate::cluster::dendrogram::dendrogram;
-use crate::cluster::{Agglomerative, KSweep, KSweepParams, Linkage};
+use crate::cluster::{Agglomerative, KMeans, KSweep, KSweepParams, Linkage};
 use crate::embed::{embed_texts, EmbedStats, Embedder, EmbeddingCache};
 use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};
@@ -270,6 +270,14 @@ impl<'a> AuditBuilder<'a> {
         };
         let (vectors, embedding, source) =
             self.vectors(stripped.as_ref().map_or(corpus, |s| &s.0))?;
+        // Stripped before embedding: the changed chunks embedded as they were too, so that the
+        // report can show what stripping did to the clusters.
+        let unstripped = match (&stripped, &embedding) {
+            (Some((after, s)), Some(_)) if s.chunks > 0 => {
+                Some(self.unstripped(corpus, after, &vectors)?)
+            }
+            _ => None,
+        };
         clock.lap("embed");
         let n = vectors.rows();
         // The memory budget may cut the sample, the index copy and the training rows.
@@ -295,6 +303,34 @@ impl<'a> AuditBuilder<'a> {
             None => model.labels().to_vec(),
         };
         let k = model.n_clusters();
+        let strip_effect = match (&unstripped, &report) {
+            (Some((u, cosine)), Some(r)) => {
+                let u: Cow<'_, Embeddings> = match &sample_rows {
+                    Some(rows) => Cow::Owned(u.select(rows)),
+                    None => Cow::Borrowed(u),
+                };
+                let before = KMeans::params(k)
+                    .n_init(self.sweep.n_init)
+                    .seed(self.seed_value())
+                    .fit(&u)?;
+                let per_row = r.per_row();
+                let carried: Vec<bool> = (0..u.rows())
+                    .map(|i| {
+                        let row = sample_rows.as_ref().map_or(i, |s| s[i]);
+                        per_row[row].boilerplate_chars > 0
+                    })
+                    .collect();
+                clock.lap("strip effect (K-Means on the unstripped texts)");
+                Some(strip_effect(
+                    before.labels(),
+                    model.labels(),
+                    k,
+                    &carried,
+                    *cosine,
+                ))
+            }
+            _ => None,
+        };
         // Stability on the rows the sweep ran on, against the sweep's own clustering.
         let stability_params = self.stability_params();
         let mut stability = match &stability_params {
@@ -313,7 +349,7 @@ impl<'a> AuditBuilder<'a> {
                 .as_ref()
                 .filter(|_| embedding.is_some())
                 .map(|s| s.1);
-            health(r, stripped, &labels, &clusters)
+            health(r, stripped, strip_effect, &labels, &clusters)
         });
         let map = if self.map && sample.rows() > 16 {
             let m = corpus_map(
@@ -476,6 +512,46 @@ impl<'a> AuditBuilder<'a> {
         let (e, stats) = embed_texts(embedder, texts, self.cache.as_mut(), self.progress)?;
         let model = stats.model.clone();
         Ok((Cow::Owned(e), Some(stats), VectorSource::Model { model }))
+    }
+
+    /// The vectors of the texts as they were before stripping: `vectors` (of `stripped`) with
+    /// each changed chunk embedded again from its original text; and the mean cosine between
+    /// the two vectors of those chunks.
+    fn unstripped(
+        &mut self,
+        corpus: &Corpus,
+        stripped: &Corpus,
+        vectors: &Embeddings,
+    ) -> Result<(Embeddings, f64)> {
+        let (Some(before), Some(after), Some(embedder)) =
+            (&corpus.texts, &stripped.texts, self.embedder)
+        else {
+            return Err(Error::Unsupported(
+                "comparing stripped and unstripped clusters needs texts and an embedder".into(),
+            ));
+        };
+        let changed: Vec<usize> = (0..before.len())
+            .filter(|&i| before[i] != after[i])
+            .collect();
+        let texts: Vec<String> = changed.iter().map(|&i| before[i].clone()).collect();
+        let (fresh, _) = embed_texts(embedder, &texts, self.cache.as_mut(), self.progress)?;
+        let dim = vectors.dim();
+        let mut data = vectors.as_f32().into_owned();
+        let mut cosine = 0.0;
+        for (j, &i) in changed.iter().enumerate() {
+            let new = fresh.row(j);
+            let row = &mut data[i * dim..(i + 1) * dim];
+            cosine += row
+                .iter()
+                .zip(new.iter())
+                .map(|(a, b)| f64::from(a * b))
+                .sum::<f64>();
+            row.copy_from_slice(&new);
+        }
+        Ok((
+            Embeddings::new(data, dim)?,
+            cosine / changed.len().max(1) as f64,
+        ))
     }
 
     /// K-Means for every k of the range, scored, with progress per k.

@@ -45,12 +45,104 @@ pub struct Stripped {
     pub characters: usize,
 }
 
+/// A cluster of the corpus as it was, before its boilerplate was stripped.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct UnstrippedCluster {
+    /// Its id in the unstripped clustering (largest first).
+    pub cluster: usize,
+    /// Rows (of those the K sweep ran on).
+    pub size: usize,
+    /// Share of its chunks that carried boilerplate.
+    pub boilerplate_share: f64,
+    /// The audit's cluster (of the stripped texts) that matches it best.
+    pub best_match: usize,
+    /// Their Jaccard similarity (1: the same cluster; low: it fell apart when the boilerplate
+    /// went, so the boilerplate was what held it together).
+    pub jaccard: f64,
+}
+
+/// What stripping the boilerplate did to the clusters: K-Means at the same K, seed and rows
+/// on the vectors of the texts as they were (only the changed chunks embedded again).
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct StripEffect {
+    /// The K both clusterings have.
+    pub k: usize,
+    /// Rows compared (the K sweep's).
+    pub rows: usize,
+    /// Mean cosine between each changed chunk's vector before and after stripping.
+    pub mean_cosine_changed: f64,
+    /// Adjusted Rand index between the clusterings with and without the boilerplate.
+    pub ari: f64,
+    /// The unstripped clusters, those that carried most boilerplate first.
+    pub clusters: Vec<UnstrippedCluster>,
+}
+
+/// The unstripped clustering `before` against the audit's `after` (same rows; `k` clusters
+/// each); `boilerplate` says which of those rows carried boilerplate.
+pub(super) fn strip_effect(
+    before: &[usize],
+    after: &[usize],
+    k: usize,
+    boilerplate: &[bool],
+    mean_cosine_changed: f64,
+) -> StripEffect {
+    let k_before = before.iter().copied().max().map_or(0, |m| m + 1);
+    let mut size = vec![0usize; k_before];
+    let mut carried = vec![0usize; k_before];
+    for (&c, &b) in before.iter().zip(boilerplate) {
+        size[c] += 1;
+        carried[c] += usize::from(b);
+    }
+    let jaccard = crate::stability::best_jaccard(before, k_before, after);
+    // The best match's id: the after-cluster sharing most rows (Jaccard's argmax).
+    let mut cells = vec![vec![0usize; k]; k_before];
+    let mut after_size = vec![0usize; k];
+    for (&b, &a) in before.iter().zip(after) {
+        cells[b][a] += 1;
+        after_size[a] += 1;
+    }
+    let mut clusters: Vec<UnstrippedCluster> = (0..k_before)
+        .filter(|&c| size[c] > 0)
+        .map(|c| {
+            let best = (0..k)
+                .max_by(|&x, &y| {
+                    let j = |a: usize| {
+                        cells[c][a] as f64 / (size[c] + after_size[a] - cells[c][a]) as f64
+                    };
+                    j(x).total_cmp(&j(y)).then(y.cmp(&x))
+                })
+                .unwrap_or(0);
+            UnstrippedCluster {
+                cluster: c,
+                size: size[c],
+                boilerplate_share: carried[c] as f64 / size[c] as f64,
+                best_match: best,
+                jaccard: jaccard[c].unwrap_or(0.0),
+            }
+        })
+        .collect();
+    clusters.sort_by(|a, b| {
+        b.boilerplate_share
+            .total_cmp(&a.boilerplate_share)
+            .then(a.cluster.cmp(&b.cluster))
+    });
+    StripEffect {
+        k,
+        rows: before.len(),
+        mean_cosine_changed,
+        ari: crate::cluster::label_agreement(before, after).ari,
+        clusters,
+    }
+}
+
 /// Chunk health in the audit.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct HealthSection {
     /// The boilerplate removed before embedding (absent unless stripped; the vectors were
     /// made from the stripped texts).
     pub stripped: Option<Stripped>,
+    /// What stripping did to the clusters (absent unless stripped before embedding).
+    pub strip_effect: Option<StripEffect>,
     /// The findings and checks of `embedscope health`.
     #[serde(flatten)]
     pub report: HealthReport,
@@ -65,6 +157,7 @@ pub struct HealthSection {
 pub(super) fn health(
     report: HealthReport,
     stripped: Option<Stripped>,
+    strip_effect: Option<StripEffect>,
     labels: &[usize],
     clusters: &[ClusterSummary],
 ) -> HealthSection {
@@ -129,6 +222,7 @@ pub(super) fn health(
         .collect();
     HealthSection {
         stripped,
+        strip_effect,
         report,
         truncated_clusters,
         language_clusters,

@@ -29,7 +29,9 @@ pub use crate::label::summary::{
 
 pub use builder::AuditBuilder;
 pub use duplicates::{DuplicatesSummary, GroupView, Histogram, PairView, ThresholdCount};
-pub use health::{ClusterLanguage, ClusterTruncation, HealthSection, Stripped};
+pub use health::{
+    ClusterLanguage, ClusterTruncation, HealthSection, StripEffect, Stripped, UnstrippedCluster,
+};
 pub use memory::{MemoryBudget, MemoryPlan};
 pub use noise::{NoiseSummary, OutlierDoc};
 pub use retrieval::{ClusterRetrieval, DocCount, HubSummary, ProbeRecall, RetrievalSummary};

@@ -42,7 +42,7 @@ mod display;
 use serde::Serialize;
 
 use crate::cluster::metrics::silhouette_many;
-use crate::cluster::{label_agreement, HdbscanParams, KMeans};
+use crate::cluster::{label_agreement, HdbscanParams, KMeans, KSweep};
 use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};
 use crate::progress::{Progress, Silent};
@@ -139,23 +139,6 @@ impl StabilityParams {
         if self.runs == 0 {
             return Err(Error::param("runs", self.runs, "must be at least 1"));
         }
-        if self.k_min < 2 {
-            return Err(Error::param("k_min", self.k_min, "must be at least 2"));
-        }
-        if self.k_max < self.k_min {
-            return Err(Error::param(
-                "k_max",
-                self.k_max,
-                format!("must be >= k_min ({})", self.k_min),
-            ));
-        }
-        if self.silhouette_sample < 2 {
-            return Err(Error::param(
-                "silhouette_sample",
-                self.silhouette_sample,
-                "must be at least 2",
-            ));
-        }
         if !(0.0..=1.0).contains(&self.unstable_below) {
             return Err(Error::param(
                 "unstable_below",
@@ -164,7 +147,13 @@ impl StabilityParams {
             ));
         }
         Error::check_threshold("subsample", self.subsample)?;
-        KMeans::params(2).n_init(self.n_init).check()
+        // The resamples' sweep: the K sweep's rules (k range, silhouette rows, initialisations).
+        KSweep::params()
+            .k_min(self.k_min)
+            .k_max(self.k_max)
+            .n_init(self.n_init)
+            .silhouette_sample(self.silhouette_sample)
+            .check()
     }
 
     /// Fits the reference K-Means at `k` (every row, `n_init` initialisations, the seed) and
@@ -210,7 +199,8 @@ impl StabilityParams {
         // Seeds: K-Means at k again, every row, another seed.
         let mut seeded: Vec<Vec<usize>> = vec![reference.to_vec()];
         for _ in 0..self.runs {
-            let seed = seeds.next_u64();
+            // 53 bits: a seed a JSON reader holds exactly.
+            let seed = seeds.next_u64() >> 11;
             let labels = self.kmeans(data, k, seed)?;
             for (c, j) in best_jaccard(reference, k, &labels).into_iter().enumerate() {
                 jaccards[c].extend(j);
@@ -235,7 +225,8 @@ impl StabilityParams {
         // Resamples: n rows drawn with replacement, the sweep and K-Means at k on them.
         let mut wins = std::collections::BTreeMap::<usize, usize>::new();
         for _ in 0..self.runs {
-            let seed = seeds.next_u64();
+            // 53 bits: a seed a JSON reader holds exactly.
+            let seed = seeds.next_u64() >> 11;
             let mut rng = Rng::new(seed, 0xB007);
             let drawn: Vec<usize> = (0..n).map(|_| rng.below(n)).collect();
             let boot = data.select(&drawn);
@@ -468,8 +459,9 @@ fn mean(xs: &[f64]) -> f64 {
 }
 
 /// For each cluster of `reference` (`0..k`), the Jaccard similarity of its rows with the
-/// cluster of `other` that matches it best (`None` when it has no rows here).
-fn best_jaccard(reference: &[usize], k: usize, other: &[usize]) -> Vec<Option<f64>> {
+/// cluster of `other` that matches it best (`None` when it has no rows here): Hennig's
+/// clusterboot measure, for any two partitions of the same rows.
+pub fn best_jaccard(reference: &[usize], k: usize, other: &[usize]) -> Vec<Option<f64>> {
     let k_other = other.iter().copied().max().map_or(0, |m| m + 1);
     let mut cells = vec![0usize; k * k_other];
     let mut a = vec![0usize; k];
