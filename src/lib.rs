@@ -97,6 +97,7 @@
 
 pub mod audit;
 pub mod cluster;
+pub mod compare;
 pub mod dedup;
 pub mod display;
 pub mod embed;

@@ -35,8 +35,9 @@ const LAYERS: &[&str] = &[
     "retrieve",
     "label",
     "project",
-    // The whole run and its renderings.
+    // The whole run, two runs compared, and their renderings.
     "audit",
+    "compare",
     "report",
 ];
 

@@ -7,6 +7,7 @@ mod common;
 
 mod audit;
 mod cluster;
+mod compare;
 mod embed;
 mod errors;
 mod health;

@@ -51,6 +51,10 @@ enum Command {
     /// and on bootstrap resamples: ARI between runs, per-cluster stability (Jaccard), how
     /// often each K wins the silhouette sweep; HDBSCAN over subsamples with --hdbscan.
     Stability(commands::stability::StabilityArgs),
+    /// Compare one corpus under two embeddings (two models, or a model and its update): the
+    /// neighbours each document keeps, and how the clusters correspond (ARI, NMI, Hungarian
+    /// matching, splits and merges).
+    Compare(commands::compare::CompareArgs),
 }
 
 fn main() -> ExitCode {
@@ -85,6 +89,7 @@ fn main() -> ExitCode {
         Command::Audit(a) => commands::audit::run(a),
         Command::Health(a) => commands::health::run(a),
         Command::Stability(a) => commands::stability::run(a),
+        Command::Compare(a) => commands::compare::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod cluster;
+pub mod compare;
 pub mod dedup;
 pub mod embed;
 pub mod health;

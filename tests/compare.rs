@@ -1,0 +1,228 @@
+//! Compare: one corpus under two embeddings. Known answers: a rotation keeps every neighbour
+//! and cluster, shuffled vectors keep next to none, removed rows are counted and left out,
+//! different dimensions are fine; bad input is refused.
+
+use embedscope::compare::Compare;
+use embedscope::rng::Rng;
+use embedscope::{Corpus, Embeddings};
+
+fn normal(rng: &mut Rng) -> f32 {
+    let u1 = rng.next_f64().max(f64::MIN_POSITIVE);
+    let u2 = rng.next_f64();
+    ((-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()) as f32
+}
+
+/// `k` groups of `per` points around random directions in `dim` dimensions (row-major).
+fn blobs(k: usize, per: usize, dim: usize, spread: f32, seed: u64) -> Vec<f32> {
+    let mut rng = Rng::new(seed, 1);
+    let centres: Vec<Vec<f32>> = (0..k)
+        .map(|_| (0..dim).map(|_| normal(&mut rng)).collect())
+        .collect();
+    let mut data = Vec::new();
+    for i in 0..k * per {
+        data.extend(
+            centres[i % k]
+                .iter()
+                .map(|&x| x + spread * normal(&mut rng)),
+        );
+    }
+    data
+}
+
+/// A random orthogonal `dim x dim` matrix (Gram-Schmidt on Gaussian columns).
+fn rotation(dim: usize, seed: u64) -> Vec<Vec<f64>> {
+    let mut rng = Rng::new(seed, 2);
+    let mut q: Vec<Vec<f64>> = Vec::new();
+    while q.len() < dim {
+        let mut v: Vec<f64> = (0..dim).map(|_| f64::from(normal(&mut rng))).collect();
+        for u in &q {
+            let d: f64 = v.iter().zip(u).map(|(a, b)| a * b).sum();
+            v.iter_mut().zip(u).for_each(|(a, b)| *a -= d * b);
+        }
+        let n = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+        if n > 1e-6 {
+            q.push(v.into_iter().map(|x| x / n).collect());
+        }
+    }
+    q
+}
+
+fn corpus(ids: Vec<String>, data: Vec<f32>, dim: usize) -> Corpus {
+    let mut c = Corpus::from_texts(ids.iter().map(|i| format!("document {i}")));
+    c.ids = ids;
+    c.vectors = Some(Embeddings::new(data, dim).unwrap());
+    c
+}
+
+fn ids(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("d{i}")).collect()
+}
+
+#[test]
+fn a_rotation_keeps_every_neighbour_and_every_cluster() {
+    let dim = 16;
+    let a_data = blobs(4, 100, dim, 0.3, 3);
+    let r = rotation(dim, 4);
+    let b_data: Vec<f32> = a_data
+        .chunks(dim)
+        .flat_map(|x| {
+            r.iter()
+                .map(|row| {
+                    row.iter()
+                        .zip(x)
+                        .map(|(m, &v)| m * f64::from(v))
+                        .sum::<f64>() as f32
+                })
+                .collect::<Vec<f32>>()
+        })
+        .collect();
+    let a = corpus(ids(400), a_data, dim);
+    let b = corpus(ids(400), b_data, dim);
+    let c = Compare::params().k_range(2, 6).run(&a, &b).unwrap();
+    assert_eq!(
+        (c.overlap.both, c.overlap.a_only, c.overlap.b_only),
+        (400, 0, 0)
+    );
+    assert_eq!(c.neighbours.queries, 400);
+    assert!(
+        c.neighbours.mean_overlap > 0.999,
+        "{:?}",
+        c.neighbours.mean_overlap
+    );
+    assert!(c.neighbours.mean_jaccard > 0.998);
+    assert_eq!(
+        c.neighbours.histogram[10],
+        c.neighbours.queries - c.neighbours.histogram[..10].iter().sum::<usize>()
+    );
+    assert_eq!((c.clusters.k_a, c.clusters.k_b), (4, 4));
+    assert!(c.clusters.ari_own_k > 0.999, "{}", c.clusters.ari_own_k);
+    assert!(c.clusters.ari_common_k.unwrap() > 0.999);
+    assert!(c
+        .clusters
+        .matches
+        .iter()
+        .all(|m| m.jaccard > 0.999 && m.b.is_some()));
+    assert!(c.clusters.splits.is_empty() && c.clusters.merges.is_empty());
+    assert!((c.a.silhouette - c.b.silhouette).abs() < 1e-4);
+}
+
+#[test]
+fn shuffled_vectors_keep_next_to_no_neighbour() {
+    let dim = 16;
+    let a_data = blobs(4, 100, dim, 0.3, 5);
+    // B gives each document another document's vector.
+    let mut order: Vec<usize> = (0..400).collect();
+    let mut rng = Rng::new(9, 0);
+    for i in (1..400).rev() {
+        order.swap(i, rng.below(i + 1));
+    }
+    let b_data: Vec<f32> = order
+        .iter()
+        .flat_map(|&j| a_data[j * dim..(j + 1) * dim].to_vec())
+        .collect();
+    let a = corpus(ids(400), a_data, dim);
+    let b = corpus(ids(400), b_data, dim);
+    let c = Compare::params().k_range(2, 6).run(&a, &b).unwrap();
+    // By chance a neighbour list of 10 among 399 shares about a quarter of one document (and
+    // the blobs' sizes raise that a little).
+    assert!(
+        c.neighbours.mean_overlap < 0.1,
+        "{}",
+        c.neighbours.mean_overlap
+    );
+    assert!(
+        c.clusters.ari_own_k.abs() < 0.05,
+        "{}",
+        c.clusters.ari_own_k
+    );
+    assert!(!c.neighbours.changed.is_empty());
+    assert!(c.neighbours.changed[0].shared <= 1);
+    assert_eq!(c.neighbours.changed[0].neighbours_a.len(), 5);
+}
+
+#[test]
+fn rows_in_one_side_only_are_counted_and_left_out() {
+    let dim = 8;
+    let data = blobs(3, 50, dim, 0.2, 7);
+    let a = corpus(ids(150), data.clone(), dim);
+    // B: every tenth document removed, and five new ones.
+    let keep: Vec<usize> = (0..150).filter(|i| i % 10 != 0).collect();
+    let mut b_ids: Vec<String> = keep.iter().map(|i| format!("d{i}")).collect();
+    let mut b_data: Vec<f32> = keep
+        .iter()
+        .flat_map(|&i| data[i * dim..(i + 1) * dim].to_vec())
+        .collect();
+    for j in 0..5 {
+        b_ids.push(format!("new{j}"));
+        b_data.extend((0..dim).map(|d| if d == j { 1.0 } else { 0.01 }));
+    }
+    let b = corpus(b_ids, b_data, dim);
+    let c = Compare::params().k_range(2, 5).run(&a, &b).unwrap();
+    assert_eq!((c.overlap.a_rows, c.overlap.b_rows), (150, 140));
+    assert_eq!(
+        (c.overlap.both, c.overlap.a_only, c.overlap.b_only),
+        (135, 15, 5)
+    );
+    assert_eq!(c.neighbours.rows, 135);
+    assert!(c.neighbours.mean_overlap > 0.999);
+    assert!(
+        c.notes
+            .iter()
+            .any(|n| n.contains("15 rows of A and 5 of B")),
+        "{:?}",
+        c.notes
+    );
+}
+
+#[test]
+fn two_spaces_of_different_dimension_compare_each_in_its_own() {
+    let a_data = blobs(3, 60, 16, 0.2, 11);
+    // B: the first 8 coordinates only (another, smaller model's view of the same documents).
+    let b_data: Vec<f32> = a_data.chunks(16).flat_map(|r| r[..8].to_vec()).collect();
+    let a = corpus(ids(180), a_data, 16);
+    let b = corpus(ids(180), b_data, 8);
+    let c = Compare::params().k_range(2, 5).run(&a, &b).unwrap();
+    assert_eq!((c.a.dim, c.b.dim), (16, 8));
+    assert!(c.notes.iter().any(|n| n.contains("16 dimensions and B 8")));
+    assert!(c.neighbours.mean_overlap > 0.2 && c.neighbours.mean_overlap < 1.0);
+}
+
+#[test]
+fn bad_input_is_refused_clearly() {
+    let a = corpus(ids(30), blobs(3, 10, 4, 0.1, 1), 4);
+    let other: Vec<String> = (0..30).map(|i| format!("x{i}")).collect();
+    let b = corpus(other, blobs(3, 10, 4, 0.1, 1), 4);
+    let e = Compare::params().run(&a, &b).unwrap_err().to_string();
+    assert!(
+        e.contains("0 ids in both") && e.contains("id columns"),
+        "{e}"
+    );
+    let mut no_vectors = a.clone();
+    no_vectors.vectors = None;
+    let e = Compare::params()
+        .run(&a, &no_vectors)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("no vectors"), "{e}");
+    for (p, name) in [
+        (Compare::params().neighbours(0), "neighbours"),
+        (Compare::params().queries(0), "queries"),
+        (Compare::params().k_range(1, 3), "k_min"),
+        (Compare::params().sample(2), "sample"),
+    ] {
+        let e = p.run(&a, &a).unwrap_err().to_string();
+        assert!(e.contains(&format!("`{name}`")), "{e}");
+    }
+}
+
+#[test]
+fn the_comparison_shows_in_a_notebook_and_as_a_table() {
+    use embedscope::display::Rich;
+    let a = corpus(ids(90), blobs(3, 30, 8, 0.2, 2), 8);
+    let c = Compare::params().k_range(2, 4).run(&a, &a).unwrap();
+    let html = c.to_html();
+    assert!(html.contains("Comparison") && html.contains("neighbours kept"));
+    let f = c.to_frame().unwrap();
+    assert_eq!(f.height(), c.clusters.k_a);
+    assert!(c.evcxr_text().contains("EVCXR_BEGIN_CONTENT text/html"));
+}
