@@ -7,8 +7,9 @@
 //!   have different dimensions.
 //! - **Neighbourhood agreement**: for each query row (a seeded sample of
 //!   [`queries`](CompareParams::queries)), its `k` nearest neighbours under A and under B
-//!   (exact, cosine); the overlap of the two lists (recall@k of B's list against A's) and their
-//!   Jaccard, their distribution, and the documents whose neighbourhoods change most.
+//!   (exact, cosine); the overlap of the two lists (recall@k of B's list against A's, a
+//!   neighbour as near under A as A's k-th counting as kept: ties are interchangeable) and
+//!   their Jaccard, their distribution, and the documents whose neighbourhoods change most.
 //! - **Clusters**: the silhouette sweep on each side (its own K), the adjusted Rand index and
 //!   NMI between the two partitions at each side's own K and at A's K, and the correspondence
 //!   of the clusters: matched one to one by the Hungarian method on their overlap, with the
@@ -195,10 +196,28 @@ impl CompareParams {
         let k = self.neighbours.min(n - 1);
         let na = neighbours(&xa, &queries, k);
         let nb = neighbours(&xb, &queries, k);
-        let shared: Vec<usize> = na
+        // A neighbour of B's list counts as kept when A's list holds it, or when under A it is
+        // as near as A's k-th neighbour: documents at the same distance (exact duplicates
+        // above all) are interchangeable, and their order in a list means nothing.
+        let dot = |x: &Embeddings, i: usize, j: usize| -> f32 {
+            x.row(i)
+                .iter()
+                .zip(x.row(j).iter())
+                .map(|(p, q)| p * q)
+                .sum()
+        };
+        let shared: Vec<usize> = queries
             .iter()
-            .zip(&nb)
-            .map(|(x, y)| x.iter().filter(|j| y.contains(j)).count())
+            .zip(na.iter().zip(&nb))
+            .map(|(&row, (x, y))| {
+                let kth = x
+                    .iter()
+                    .map(|&j| dot(&xa, row, j))
+                    .fold(f32::INFINITY, f32::min);
+                y.iter()
+                    .filter(|j| x.contains(j) || dot(&xa, row, **j) >= kth - 1e-6)
+                    .count()
+            })
             .collect();
         let mut histogram = vec![0usize; k + 1];
         shared.iter().for_each(|&s| histogram[s] += 1);
