@@ -226,3 +226,67 @@ fn the_comparison_shows_in_a_notebook_and_as_a_table() {
     assert_eq!(f.height(), c.clusters.k_a);
     assert!(c.evcxr_text().contains("EVCXR_BEGIN_CONTENT text/html"));
 }
+
+#[test]
+fn a_snapshot_with_rows_removed_and_a_new_topic() {
+    // A: three topics of 100 documents. B: a tenth of A removed, one document rewritten, and
+    // a fourth topic of 60 new documents.
+    let dim = 16;
+    let data = blobs(4, 100, dim, 0.15, 21);
+    let in_a = |i: usize| i % 4 != 3;
+    let a_rows: Vec<usize> = (0..400).filter(|&i| in_a(i)).collect();
+    let a_ids: Vec<String> = a_rows.iter().map(|i| format!("d{i}")).collect();
+    let a_data: Vec<f32> = a_rows
+        .iter()
+        .flat_map(|&i| data[i * dim..(i + 1) * dim].to_vec())
+        .collect();
+    let a = corpus(a_ids, a_data, dim);
+    let b_rows: Vec<usize> = (0..400)
+        .filter(|&i| (in_a(i) && i % 10 != 0) || (!in_a(i) && i < 240))
+        .collect();
+    let b_ids: Vec<String> = b_rows.iter().map(|i| format!("d{i}")).collect();
+    let b_data: Vec<f32> = b_rows
+        .iter()
+        .flat_map(|&i| data[i * dim..(i + 1) * dim].to_vec())
+        .collect();
+    let mut b = corpus(b_ids, b_data, dim);
+    b.texts.as_mut().unwrap()[0] = "document d1, rewritten".into();
+    let c = Compare::params().k_range(2, 6).run(&a, &b).unwrap();
+    let d = &c.documents;
+    // Removed: the multiples of 10 (none in topic 3): 40; added: topic 3's first 60.
+    assert_eq!((d.removed, d.added, d.changed), (40, 60, 1));
+    assert_eq!(d.unchanged, 300 - 40 - 1);
+    assert_eq!(d.changed_examples[0].after, "document d1, rewritten");
+    let t = c.topics.as_ref().expect("one space: topics matched");
+    assert_eq!((c.clusters.k_a, c.clusters.k_b), (3, 4));
+    assert_eq!((t.matched, t.new, t.gone), (3, 1, 0), "{t:?}");
+    let new = t
+        .topics
+        .iter()
+        .find(|x| x.b.is_some() && x.a.is_none())
+        .unwrap();
+    assert_eq!(new.size_b, 60);
+    // The matched topics at their true sizes: each blob's rows in A and in B.
+    let mut want: Vec<(usize, usize)> = (0..3)
+        .map(|blob| {
+            let count = |rows: &[usize]| rows.iter().filter(|&&i| i % 4 == blob).count();
+            (count(&a_rows), count(&b_rows))
+        })
+        .collect();
+    let mut got: Vec<(usize, usize)> = t
+        .topics
+        .iter()
+        .filter(|x| x.a.is_some())
+        .map(|m| (m.size_a, m.size_b))
+        .collect();
+    want.sort_unstable();
+    got.sort_unstable();
+    assert_eq!(got, want);
+    assert_eq!(want, vec![(100, 80), (100, 80), (100, 100)]);
+    assert!(t.topics.iter().filter_map(|m| m.cosine).all(|c| c > 0.99));
+    assert!(
+        c.notes.iter().any(|n| n.contains("1 new in B, 0 gone")),
+        "{:?}",
+        c.notes
+    );
+}

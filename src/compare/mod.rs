@@ -62,6 +62,7 @@ impl Compare {
             n_init: 10,
             sample: 50_000,
             seed: 42,
+            topic_match: 0.8,
         }
     }
 }
@@ -76,6 +77,7 @@ pub struct CompareParams {
     n_init: usize,
     sample: usize,
     seed: u64,
+    topic_match: f64,
 }
 
 impl CompareParams {
@@ -111,6 +113,27 @@ impl CompareParams {
         self.seed = seed;
         self
     }
+    /// Centroid cosine at or above which a topic of A and one of B are the same topic.
+    /// Default 0.8.
+    pub fn topic_match(mut self, cosine: f64) -> Self {
+        self.topic_match = cosine;
+        self
+    }
+
+    /// The sweep on `v`'s own rows (a seeded sample above `sample`) and every row's cluster.
+    fn own_clustering(&self, v: &Embeddings) -> Result<(KSweep, Vec<usize>)> {
+        if v.rows() > self.sample {
+            let mut rows = Rng::new(self.seed, 0x0511).sample(v.rows(), self.sample);
+            rows.sort_unstable();
+            let s = self.sweep().population(v.rows()).fit(&v.select(&rows))?;
+            let labels = s.chosen_model().predict(v)?;
+            Ok((s, labels))
+        } else {
+            let s = self.sweep().fit(v)?;
+            let labels = s.chosen_model().labels().to_vec();
+            Ok((s, labels))
+        }
+    }
 
     /// Validates the parameters.
     pub fn check(&self) -> Result<()> {
@@ -126,6 +149,13 @@ impl CompareParams {
         }
         if self.sample < 3 {
             return Err(Error::param("sample", self.sample, "must be at least 3"));
+        }
+        if !(-1.0..=1.0).contains(&self.topic_match) {
+            return Err(Error::param(
+                "topic_match",
+                self.topic_match,
+                "must be a cosine in [-1, 1]",
+            ));
         }
         self.sweep().check()
     }
@@ -259,20 +289,32 @@ impl CompareParams {
             changed,
         };
 
-        // Clusters: each side's sweep, then the partitions against each other.
-        let sweep_a = self.sweep().fit(&xa)?;
-        let sweep_b = self.sweep().fit(&xb)?;
-        let la = sweep_a.chosen_model().labels();
-        let lb = sweep_b.chosen_model().labels();
+        // Clusters: each side's sweep on its own rows (a seeded sample above `sample`), every
+        // row then assigned to its side's centroids; the partitions compared on the rows in
+        // both.
+        let (sweep_a, all_a) = self.own_clustering(va)?;
+        let (sweep_b, all_b) = self.own_clustering(vb)?;
+        let la: Vec<usize> = rows_a.iter().map(|&r| all_a[r]).collect();
+        let lb: Vec<usize> = rows_b.iter().map(|&r| all_b[r]).collect();
         let (ka, kb) = (sweep_a.chosen_k, sweep_b.chosen_k);
-        let own = label_agreement(la, lb);
+        let own = label_agreement(&la, &lb);
         let b_at_ka = sweep_b
             .models
             .iter()
             .find(|m| m.n_clusters() == ka)
-            .map(|m| m.labels().to_vec());
-        let common = b_at_ka.as_ref().map(|l| label_agreement(la, l));
-        let clusters = correspondence(la, ka, lb, kb);
+            .map(|m| m.predict(&xb))
+            .transpose()?;
+        let common = b_at_ka.as_ref().map(|l| label_agreement(&la, l));
+        let clusters = correspondence(&la, ka, &lb, kb);
+        // Topics by centroid (one space only: the same model, two snapshots).
+        let topics = (va.dim() == vb.dim()).then(|| {
+            topics(
+                (a, va, &all_a, sweep_a.chosen_model()),
+                (b, vb, &all_b, sweep_b.chosen_model()),
+                self.topic_match,
+            )
+        });
+        let documents = documents(a, b);
         let side = |s: &KSweep, v: &Embeddings| SideSummary {
             dim: v.dim(),
             chosen_k: s.chosen_k,
@@ -293,9 +335,17 @@ impl CompareParams {
         }
         if overlap.a_only + overlap.b_only > 0 {
             notes.push(format!(
-                "{} rows of A and {} of B have no counterpart by id and are left out.",
+                "{} rows of A and {} of B have no counterpart by id: left out of the neighbourhoods and the partitions' agreement, counted in the topics.",
                 overlap.a_only, overlap.b_only
             ));
+        }
+        if let Some(t) = &topics {
+            if t.new + t.gone > 0 {
+                notes.push(format!(
+                    "Topics: {} new in B, {} gone from A (centroid cosine below {} to every topic of the other side).",
+                    t.new, t.gone, t.threshold
+                ));
+            }
         }
         Ok(Comparison {
             source_a: a.source.display().to_string(),
@@ -304,6 +354,8 @@ impl CompareParams {
             a: side(&sweep_a, va),
             b: side(&sweep_b, vb),
             neighbours: agreement,
+            documents,
+            topics,
             clusters: ClusterAgreement {
                 k_a: ka,
                 k_b: kb,
@@ -398,6 +450,251 @@ fn correspondence(
         .filter_map(|y| spread(y, sb[y], (0..ka).map(|x| (x, cells[x * kb + y])).collect()))
         .collect();
     (matches, splits, merges)
+}
+
+/// One side: its corpus, vectors, every row's cluster and its K-Means model.
+type Side<'a> = (
+    &'a Corpus,
+    &'a Embeddings,
+    &'a [usize],
+    &'a crate::cluster::KMeansModel,
+);
+
+/// Each side's topics matched one to one by centroid cosine (Hungarian), a pair counting as
+/// the same topic at `threshold` or above; the rest are new (B) or gone (A).
+fn topics(a: Side<'_>, b: Side<'_>, threshold: f64) -> Topics {
+    let summarise = |(c, v, l, m): Side<'_>| {
+        let k = m.n_clusters();
+        let mut size = vec![0usize; k];
+        l.iter().for_each(|&x| size[x] += 1);
+        let labels: Vec<String> = crate::label::summary::summarise_clusters(c, v, l, k)
+            .into_iter()
+            .map(|s| s.label)
+            .collect();
+        let dim = v.dim();
+        let unit: Vec<Vec<f64>> = (0..k)
+            .map(|i| {
+                let r = &m.centroids()[i * dim..(i + 1) * dim];
+                let n = r
+                    .iter()
+                    .map(|&x| f64::from(x) * f64::from(x))
+                    .sum::<f64>()
+                    .sqrt();
+                r.iter()
+                    .map(|&x| f64::from(x) / n.max(f64::MIN_POSITIVE))
+                    .collect()
+            })
+            .collect();
+        (size, labels, unit, l.len())
+    };
+    let (size_a, label_a, ca, na) = summarise(a);
+    let (size_b, label_b, cb, nb) = summarise(b);
+    let (ka, kb) = (ca.len(), cb.len());
+    let cosine: Vec<f64> = (0..ka)
+        .flat_map(|i| {
+            let ca = &ca;
+            cb.iter()
+                .map(move |y| ca[i].iter().zip(y).map(|(p, q)| p * q).sum::<f64>())
+        })
+        .collect();
+    let matched =
+        hungarian::assign_max(&cosine.iter().map(|c| c + 1.0).collect::<Vec<_>>(), ka, kb);
+    let mut out = Vec::new();
+    let mut b_taken = vec![false; kb];
+    for (i, m) in matched.iter().enumerate() {
+        let pair = m.filter(|&j| cosine[i * kb + j] >= threshold);
+        if let Some(j) = pair {
+            b_taken[j] = true;
+        }
+        out.push(TopicMatch {
+            status: if pair.is_some() {
+                TopicStatus::Matched
+            } else {
+                TopicStatus::Gone
+            },
+            a: Some(i),
+            b: pair,
+            label_a: label_a[i].clone(),
+            label_b: pair.map_or_else(String::new, |j| label_b[j].clone()),
+            size_a: size_a[i],
+            size_b: pair.map_or(0, |j| size_b[j]),
+            share_a: size_a[i] as f64 / na as f64,
+            share_b: pair.map_or(0.0, |j| size_b[j] as f64 / nb as f64),
+            cosine: pair.map(|j| cosine[i * kb + j]),
+        });
+    }
+    for j in (0..kb).filter(|&j| !b_taken[j]) {
+        out.push(TopicMatch {
+            status: TopicStatus::New,
+            a: None,
+            b: Some(j),
+            label_a: String::new(),
+            label_b: label_b[j].clone(),
+            size_a: 0,
+            size_b: size_b[j],
+            share_a: 0.0,
+            share_b: size_b[j] as f64 / nb as f64,
+            cosine: None,
+        });
+    }
+    let count = |s: TopicStatus| out.iter().filter(|t| t.status == s).count();
+    Topics {
+        threshold,
+        matched: count(TopicStatus::Matched),
+        new: count(TopicStatus::New),
+        gone: count(TopicStatus::Gone),
+        topics: out,
+    }
+}
+
+/// Documents added, removed and changed between A and B, by id.
+fn documents(a: &Corpus, b: &Corpus) -> DocumentChanges {
+    let b_row: HashMap<&str, usize> = b
+        .ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.as_str(), i))
+        .collect();
+    let a_ids: std::collections::HashSet<&str> = a.ids.iter().map(String::as_str).collect();
+    let text = |c: &Corpus, r: usize| {
+        c.texts
+            .as_ref()
+            .map_or_else(String::new, |t| snippet_of(&t[r], 160))
+    };
+    let mut out = DocumentChanges {
+        added: 0,
+        removed: 0,
+        changed: 0,
+        unchanged: 0,
+        added_examples: Vec::new(),
+        removed_examples: Vec::new(),
+        changed_examples: Vec::new(),
+    };
+    for (i, id) in a.ids.iter().enumerate() {
+        match b_row.get(id.as_str()) {
+            None => {
+                out.removed += 1;
+                if out.removed_examples.len() < 10 {
+                    out.removed_examples.push(DocRef {
+                        id: id.clone(),
+                        text: text(a, i),
+                    });
+                }
+            }
+            Some(&j) => {
+                let differs = match (&a.texts, &b.texts) {
+                    (Some(ta), Some(tb)) => ta[i] != tb[j],
+                    _ => false,
+                };
+                if differs {
+                    out.changed += 1;
+                    if out.changed_examples.len() < 10 {
+                        out.changed_examples.push(ChangedText {
+                            id: id.clone(),
+                            before: text(a, i),
+                            after: text(b, j),
+                        });
+                    }
+                } else {
+                    out.unchanged += 1;
+                }
+            }
+        }
+    }
+    for (j, id) in b.ids.iter().enumerate() {
+        if !a_ids.contains(id.as_str()) {
+            out.added += 1;
+            if out.added_examples.len() < 10 {
+                out.added_examples.push(DocRef {
+                    id: id.clone(),
+                    text: text(b, j),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// A document whose text changed between A and B.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct ChangedText {
+    /// Its id.
+    pub id: String,
+    /// The start of A's text.
+    pub before: String,
+    /// The start of B's text.
+    pub after: String,
+}
+
+/// Documents added, removed and changed, by id.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct DocumentChanges {
+    /// Ids in B only.
+    pub added: usize,
+    /// Ids in A only.
+    pub removed: usize,
+    /// Ids in both whose texts differ.
+    pub changed: usize,
+    /// Ids in both with the same text (or no texts to compare).
+    pub unchanged: usize,
+    /// Up to 10 added documents.
+    pub added_examples: Vec<DocRef>,
+    /// Up to 10 removed documents.
+    pub removed_examples: Vec<DocRef>,
+    /// Up to 10 changed documents, before and after.
+    pub changed_examples: Vec<ChangedText>,
+}
+
+/// Whether a topic is in both snapshots, only in B or only in A.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TopicStatus {
+    /// In both (centroid cosine at or above the threshold).
+    Matched,
+    /// In B only.
+    New,
+    /// In A only.
+    Gone,
+}
+
+/// A topic of A, of B, or of both.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct TopicMatch {
+    /// Matched, new or gone.
+    pub status: TopicStatus,
+    /// A's cluster.
+    pub a: Option<usize>,
+    /// B's cluster.
+    pub b: Option<usize>,
+    /// A's label (c-TF-IDF keywords).
+    pub label_a: String,
+    /// B's label.
+    pub label_b: String,
+    /// Documents in A's cluster (every row of A).
+    pub size_a: usize,
+    /// Documents in B's cluster.
+    pub size_b: usize,
+    /// `size_a` over A's rows.
+    pub share_a: f64,
+    /// `size_b` over B's rows.
+    pub share_b: f64,
+    /// Cosine between the two centroids (1 - cosine: how far the topic moved).
+    pub cosine: Option<f64>,
+}
+
+/// Topics of two snapshots matched by centroid.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct Topics {
+    /// Centroid cosine at or above which two topics are one.
+    pub threshold: f64,
+    /// Topics in both.
+    pub matched: usize,
+    /// Topics in B only.
+    pub new: usize,
+    /// Topics in A only.
+    pub gone: usize,
+    /// Every topic: A's in A's order, then B's new ones.
+    pub topics: Vec<TopicMatch>,
 }
 
 /// How the rows of A and B pair up by id.
@@ -537,6 +834,10 @@ pub struct Comparison {
     pub b: SideSummary,
     /// Neighbourhood agreement.
     pub neighbours: NeighbourAgreement,
+    /// Documents added, removed and changed (by id; text compared when both sides have it).
+    pub documents: DocumentChanges,
+    /// Each side's topics matched by centroid (None when the two spaces differ in dimension).
+    pub topics: Option<Topics>,
     /// Cluster agreement.
     pub clusters: ClusterAgreement,
     /// Plain-language findings.

@@ -46,7 +46,17 @@ fn the_sample_against_a_thinned_copy_of_itself() {
         "{}",
         v["neighbours"]
     );
-    assert!(v["clusters"]["ari_own_k"].as_f64().unwrap() > 0.999);
+    // Each side is clustered on its own rows: a tenth fewer moves K-Means on this weakly
+    // structured corpus (ARI about 0.44), yet every topic is found again by its centroid.
+    assert!(v["clusters"]["ari_own_k"].as_f64().unwrap() > 0.3);
+    assert_eq!(v["documents"]["removed"], 200);
+    assert_eq!(v["documents"]["added"], 0);
+    let t = &v["topics"];
+    assert_eq!(
+        (t["new"].as_u64(), t["gone"].as_u64()),
+        (Some(0), Some(0)),
+        "{t}"
+    );
     let o = run(&[
         "compare",
         s.to_str().unwrap(),

@@ -1,5 +1,6 @@
 //! `embedscope compare A B`: one corpus under two embeddings (two models, or a model and its
-//! update): do the documents keep their neighbours, and do the clusters survive?
+//! update), or two snapshots of it: do the documents keep their neighbours, do the clusters
+//! survive, which documents and topics came and went?
 
 use std::path::PathBuf;
 
@@ -26,9 +27,13 @@ pub struct CompareArgs {
     queries: usize,
     #[command(flatten)]
     sweep: SweepArgs,
-    /// Rows in both compared at most (a seeded sample above, the same rows on both sides).
+    /// Rows in both compared at most (a seeded sample above, the same rows on both sides);
+    /// each side's sweep runs on as many of its own rows.
     #[arg(long, default_value_t = 50_000)]
     sample: usize,
+    /// Centroid cosine at or above which a topic of A and one of B are the same topic.
+    #[arg(long, default_value_t = 0.8)]
+    topic_match: f64,
     /// Seed of every stochastic step.
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -44,6 +49,7 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<()> {
         .k_range(args.sweep.k_min, args.sweep.k_max)
         .n_init(args.sweep.n_init)
         .sample(args.sample)
+        .topic_match(args.topic_match)
         .seed(args.seed);
     params.check()?;
     let (mut a, va) = args.model.vectors(&args.input)?;
@@ -119,6 +125,33 @@ fn summary(c: &Comparison) -> String {
             .map(|(a, r)| format!("A {a} ({r})"))
             .collect();
         s += &format!("  B cluster {} merges {}\n", sp.cluster, from.join(", "));
+    }
+    let d = &c.documents;
+    s += &format!(
+        "documents: {} added, {} removed, {} changed, {} unchanged\n",
+        d.added, d.removed, d.changed, d.unchanged
+    );
+    if let Some(t) = &c.topics {
+        s += &format!(
+            "topics (centroid cosine >= {}): {} matched, {} new in B, {} gone from A\n",
+            t.threshold, t.matched, t.new, t.gone
+        );
+        for x in &t.topics {
+            s += &format!(
+                "  {:<8} A {:>3} {:>6} ({:>5.1}%) {:<32} B {:>3} {:>6} ({:>5.1}%) {}{}\n",
+                format!("{:?}", x.status).to_lowercase(),
+                x.a.map_or_else(|| "-".into(), |v| v.to_string()),
+                x.size_a,
+                100.0 * x.share_a,
+                x.label_a,
+                x.b.map_or_else(|| "-".into(), |v| v.to_string()),
+                x.size_b,
+                100.0 * x.share_b,
+                x.label_b,
+                x.cosine
+                    .map_or_else(String::new, |c| format!(" (cos {c:.3})"))
+            );
+        }
     }
     for d in n.changed.iter().take(5) {
         s += &format!(
