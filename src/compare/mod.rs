@@ -314,7 +314,7 @@ impl CompareParams {
                 self.topic_match,
             )
         });
-        let documents = documents(a, b);
+        let documents = documents(a, b, &b_row);
         let side = |s: &KSweep, v: &Embeddings| SideSummary {
             dim: v.dim(),
             chosen_k: s.chosen_k,
@@ -408,7 +408,7 @@ fn correspondence(
     ka: usize,
     lb: &[usize],
     kb: usize,
-) -> (Vec<ClusterMatch>, Vec<Spread>, Vec<Spread>) {
+) -> (Vec<ClusterMatch>, Vec<ClusterSpread>, Vec<ClusterSpread>) {
     let mut cells = vec![0usize; ka * kb];
     let (mut sa, mut sb) = (vec![0usize; ka], vec![0usize; kb]);
     for (&x, &y) in la.iter().zip(lb) {
@@ -437,7 +437,7 @@ fn correspondence(
             .into_iter()
             .filter(|&(_, c)| c as f64 >= 0.2 * size as f64)
             .collect();
-        (big.len() >= 2).then_some(Spread {
+        (big.len() >= 2).then_some(ClusterSpread {
             cluster: of,
             size,
             into: big,
@@ -547,14 +547,8 @@ fn topics(a: Side<'_>, b: Side<'_>, threshold: f64) -> Topics {
     }
 }
 
-/// Documents added, removed and changed between A and B, by id.
-fn documents(a: &Corpus, b: &Corpus) -> DocumentChanges {
-    let b_row: HashMap<&str, usize> = b
-        .ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| (id.as_str(), i))
-        .collect();
+/// Documents added, removed and changed between A and B, by id (`b_row`: B's row of each id).
+fn documents(a: &Corpus, b: &Corpus, b_row: &HashMap<&str, usize>) -> DocumentChanges {
     let a_ids: std::collections::HashSet<&str> = a.ids.iter().map(String::as_str).collect();
     let text = |c: &Corpus, r: usize| {
         c.texts
@@ -787,7 +781,7 @@ pub struct ClusterMatch {
 
 /// A cluster of one side whose rows spread over several clusters of the other.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
-pub struct Spread {
+pub struct ClusterSpread {
     /// The cluster.
     pub cluster: usize,
     /// Its rows.
@@ -814,9 +808,9 @@ pub struct ClusterAgreement {
     /// Each A-cluster's match (Hungarian method on the overlap, own K).
     pub matches: Vec<ClusterMatch>,
     /// A-clusters that split in B.
-    pub splits: Vec<Spread>,
+    pub splits: Vec<ClusterSpread>,
     /// B-clusters that merge A-clusters.
-    pub merges: Vec<Spread>,
+    pub merges: Vec<ClusterSpread>,
 }
 
 /// What the comparison found.
