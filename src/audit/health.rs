@@ -93,31 +93,17 @@ pub(super) fn strip_effect(
         size[c] += 1;
         carried[c] += usize::from(b);
     }
-    let jaccard = crate::stability::best_jaccard(before, k_before, after);
-    // The best match's id: the after-cluster sharing most rows (Jaccard's argmax).
-    let mut cells = vec![vec![0usize; k]; k_before];
-    let mut after_size = vec![0usize; k];
-    for (&b, &a) in before.iter().zip(after) {
-        cells[b][a] += 1;
-        after_size[a] += 1;
-    }
+    let matches = crate::stability::best_match(before, k_before, after);
     let mut clusters: Vec<UnstrippedCluster> = (0..k_before)
         .filter(|&c| size[c] > 0)
         .map(|c| {
-            let best = (0..k)
-                .max_by(|&x, &y| {
-                    let j = |a: usize| {
-                        cells[c][a] as f64 / (size[c] + after_size[a] - cells[c][a]) as f64
-                    };
-                    j(x).total_cmp(&j(y)).then(y.cmp(&x))
-                })
-                .unwrap_or(0);
+            let (best, jaccard) = matches[c].unwrap_or((0, 0.0));
             UnstrippedCluster {
                 cluster: c,
                 size: size[c],
                 boilerplate_share: carried[c] as f64 / size[c] as f64,
                 best_match: best,
-                jaccard: jaccard[c].unwrap_or(0.0),
+                jaccard,
             }
         })
         .collect();

@@ -458,10 +458,10 @@ fn mean(xs: &[f64]) -> f64 {
     }
 }
 
-/// For each cluster of `reference` (`0..k`), the Jaccard similarity of its rows with the
-/// cluster of `other` that matches it best (`None` when it has no rows here): Hennig's
-/// clusterboot measure, for any two partitions of the same rows.
-pub fn best_jaccard(reference: &[usize], k: usize, other: &[usize]) -> Vec<Option<f64>> {
+/// For each cluster of `reference` (`0..k`), the cluster of `other` that matches it best and
+/// their Jaccard similarity (the lowest id on a tie; `None` when it has no rows here):
+/// Hennig's clusterboot measure, for any two partitions of the same rows.
+pub fn best_match(reference: &[usize], k: usize, other: &[usize]) -> Vec<Option<(usize, f64)>> {
     let k_other = other.iter().copied().max().map_or(0, |m| m + 1);
     let mut cells = vec![0usize; k * k_other];
     let mut a = vec![0usize; k];
@@ -477,11 +477,19 @@ pub fn best_jaccard(reference: &[usize], k: usize, other: &[usize]) -> Vec<Optio
                 (0..k_other)
                     .map(|o| {
                         let both = cells[c * k_other + o];
-                        both as f64 / (a[c] + b[o] - both) as f64
+                        (o, both as f64 / (a[c] + b[o] - both) as f64)
                     })
-                    .fold(0.0, f64::max)
+                    .fold((0, 0.0), |best, x| if x.1 > best.1 { x } else { best })
             })
         })
+        .collect()
+}
+
+/// [`best_match`]'s Jaccard alone.
+fn best_jaccard(reference: &[usize], k: usize, other: &[usize]) -> Vec<Option<f64>> {
+    best_match(reference, k, other)
+        .into_iter()
+        .map(|m| m.map(|(_, j)| j))
         .collect()
 }
 
