@@ -10,8 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{hostile_corpus, repo, sample_head};
-use embedscope::report::{write_html, ReportOptions};
+use common::{hostile_corpus, repo, sample_head, sample_snapshots};
+use embedscope::compare::Compare;
+use embedscope::report::{write_compare_html, write_html, ReportOptions};
 use embedscope::Audit;
 
 fn chromium() -> PathBuf {
@@ -99,16 +100,7 @@ fn the_sample_report_draws_in_chromium_and_corpus_script_never_runs() {
     let page = dir.path().join("sample.html");
     write_html(&page, &audit, &ReportOptions::default()).unwrap();
     let html = std::fs::read_to_string(&page).unwrap();
-    // Chart elements: class "chart" or "chart map" (not the "charts" grids).
-    let charts: Vec<&str> = html
-        .match_indices("class=\"chart")
-        .filter(|(at, m)| matches!(html.as_bytes()[at + m.len()], b'"' | b' '))
-        .map(|(at, _)| {
-            let id = &html[at..];
-            let id = &id[id.find("id=\"").unwrap() + 4..];
-            &id[..id.find('"').unwrap()]
-        })
-        .collect();
+    let charts = chart_ids(&html);
     assert!(charts.len() >= 12, "{charts:?}");
     assert!(charts.contains(&"chart-tokens"), "{charts:?}");
     assert!(html.contains("<section id=\"health\">"));
@@ -208,5 +200,142 @@ fn the_sample_report_draws_in_chromium_and_corpus_script_never_runs() {
     if std::env::var_os("EMBEDSCOPE_UPDATE_SCREENSHOT").is_some() {
         std::fs::copy(&shot, repo("reports/screenshots/sample.png")).unwrap();
         std::fs::copy(&shot2, repo("reports/screenshots/stability.png")).unwrap();
+    }
+}
+
+/// The ids of the chart elements of a page (class "chart" or "chart map", not "charts").
+fn chart_ids(html: &str) -> Vec<&str> {
+    html.match_indices("class=\"chart")
+        .filter(|(at, m)| matches!(html.as_bytes()[at + m.len()], b'"' | b' '))
+        .map(|(at, _)| {
+            let id = &html[at..];
+            let id = &id[id.find("id=\"").unwrap() + 4..];
+            &id[..id.find('"').unwrap()]
+        })
+        .collect()
+}
+
+#[test]
+fn the_compare_report_draws_links_its_maps_and_corpus_script_never_runs() {
+    // Two snapshots of the sample; B carries the hostile documents.
+    let (a, mut b) = sample_snapshots(20);
+    b.labels = None;
+    let b = hostile_corpus(b);
+    // The hostile documents first, so they head the added documents' list.
+    let n = b.len();
+    let b = b.select(&(n - 4..n).chain(0..n - 4).collect::<Vec<_>>());
+    let audit_a = Audit::builder().run(&a).unwrap();
+    let audit_b = Audit::builder().run(&b).unwrap();
+    let c = Compare::params()
+        .run_audited(&a, &b, &audit_a, &audit_b)
+        .unwrap()
+        .without_timings();
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("compare.html");
+    write_compare_html(&page, &c, &ReportOptions::default()).unwrap();
+    let html = std::fs::read_to_string(&page).unwrap();
+    let charts = chart_ids(&html);
+    for id in [
+        "chart-recall-ab",
+        "chart-sides",
+        "chart-map-a",
+        "chart-map-b",
+        "chart-shared",
+        "chart-topics",
+    ] {
+        assert!(charts.contains(&id), "{charts:?}");
+    }
+    // A's cluster 0 picked by the link: its points on A's map, its documents on B's.
+    let maps = c.maps.as_ref().unwrap();
+    let on_a = maps
+        .a
+        .as_ref()
+        .unwrap()
+        .cluster
+        .iter()
+        .filter(|&&k| k == 0)
+        .count();
+    let on_b = maps
+        .b
+        .as_ref()
+        .unwrap()
+        .other
+        .iter()
+        .filter(|&&k| k == 0)
+        .count();
+    assert!(on_a > 0 && on_b > 0 && on_b < on_a);
+    let linked = dir.path().join("compare.html#pick=a:0");
+    let (dom, log) = headless(&linked, &["--dump-dom"]);
+    let root = &dom[dom.find("<html").expect("an html element")..];
+    let root = &root[..root.find('>').unwrap()];
+    assert!(!root.contains("data-errors"), "script errors: {root}");
+    assert!(
+        !root.contains("data-pwned"),
+        "a corpus document ran script: {root}"
+    );
+    assert!(
+        root.contains(&format!("data-charts=\"{}\"", charts.len())),
+        "not every chart finished drawing: {root}"
+    );
+    assert!(root.contains("data-picked=\"a:0\""), "{root}");
+    assert!(
+        dom.contains(&format!("A: {on_a} points, B: {on_b} points")),
+        "the pick did not light up both maps"
+    );
+    for id in &charts {
+        let at = dom.find(&format!("id=\"{id}\"")).unwrap();
+        let rest = &dom[at..];
+        let end = rest[1..]
+            .find("class=\"chart")
+            .map_or(rest.len(), |e| e + 1);
+        assert!(rest[..end].contains("main-svg"), "{id} drew nothing");
+    }
+    assert!(dom.contains("&lt;script&gt;document.documentElement.setAttribute("));
+    let console: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains(":CONSOLE"))
+        .filter(|l| !l.contains("GL Driver Message"))
+        .collect();
+    assert!(console.is_empty(), "console messages: {console:#?}");
+
+    // The README's picture: the two snapshots as they are (no hostile documents), the summary
+    // and the two maps with A's cluster 0 lit up.
+    let (a, b) = sample_snapshots(20);
+    let audit_a = Audit::builder().run(&a).unwrap();
+    let audit_b = Audit::builder().run(&b).unwrap();
+    let c = Compare::params()
+        .run_audited(&a, &b, &audit_a, &audit_b)
+        .unwrap()
+        .without_timings();
+    let clean = dir.path().join("clean.html");
+    write_compare_html(&clean, &c, &ReportOptions::default()).unwrap();
+    std::fs::write(
+        &clean,
+        std::fs::read_to_string(&clean).unwrap().replacen(
+            "</head>",
+            "<style>main > section:not(#summary):not(#maps) { display: none; } .chart.map { height: 480px; }</style></head>",
+            1,
+        ),
+    )
+    .unwrap();
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let shot = shots.join("compare.png");
+    let _ = std::fs::remove_file(&shot);
+    headless(
+        &dir.path().join("clean.html#pick=a:0"),
+        &[
+            "--window-size=1300,1250",
+            &format!("--screenshot={}", shot.display()),
+        ],
+    );
+    let png = std::fs::read(&shot).expect("a screenshot");
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 50_000,
+        "{} bytes",
+        png.len()
+    );
+    if std::env::var_os("EMBEDSCOPE_UPDATE_SCREENSHOT").is_some() {
+        std::fs::copy(&shot, repo("reports/screenshots/compare.png")).unwrap();
     }
 }

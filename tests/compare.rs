@@ -2,6 +2,8 @@
 //! and cluster, shuffled vectors keep next to none, removed rows are counted and left out,
 //! different dimensions are fine; bad input is refused.
 
+mod common;
+
 use embedscope::compare::Compare;
 use embedscope::rng::Rng;
 use embedscope::{Corpus, Embeddings};
@@ -104,6 +106,16 @@ fn a_rotation_keeps_every_neighbour_and_every_cluster() {
         .all(|m| m.jaccard > 0.999 && m.b.is_some()));
     assert!(c.clusters.splits.is_empty() && c.clusters.merges.is_empty());
     assert!((c.a.silhouette - c.b.silhouette).abs() < 1e-4);
+    // Equal dimensions, but a document's two vectors are far apart: two spaces, so nothing
+    // that needs one space (topics, drift, copies) is computed.
+    assert!(
+        !c.space.same && c.space.paired_cosine.unwrap() < 0.9,
+        "{:?}",
+        c.space
+    );
+    assert!(c.topics.is_none() && c.drift.is_none() && c.cross_duplicates.is_none());
+    assert!(c.notes.iter().any(|n| n.contains("two embedding spaces")));
+    assert!(c.verdict.pass, "{:?}", c.verdict);
 }
 
 #[test]
@@ -135,6 +147,9 @@ fn shuffled_vectors_keep_next_to_no_neighbour() {
         "{}",
         c.clusters.ari_own_k
     );
+    // Fewer than half the neighbours kept: the verdict fails on that check alone.
+    assert!(!c.verdict.pass);
+    assert_eq!(c.verdict.failed, vec!["neighbour_overlap"]);
     assert!(!c.neighbours.changed.is_empty());
     assert!(c.neighbours.changed[0].shared <= 1);
     assert_eq!(c.neighbours.changed[0].neighbours_a.len(), 5);
@@ -289,4 +304,171 @@ fn a_snapshot_with_rows_removed_and_a_new_topic() {
         "{:?}",
         c.notes
     );
+    // One space (the unchanged documents keep their vectors).
+    assert!(c.space.same && c.space.paired_cosine.unwrap() > 0.9999);
+    // The corpus moved (a new topic); the matched topics' own documents did not (they are a
+    // subset of the same rows).
+    let drift = c.drift.as_ref().unwrap();
+    assert!(drift.p_value < 0.01 && drift.mmd2 > 0.0, "{drift:?}");
+    assert!(c.notes.iter().any(|n| n.contains("The corpus moved")));
+    for m in t.topics.iter().filter(|m| m.a.is_some()) {
+        assert!(m.centroid_shift.unwrap() < 0.01);
+        assert!(m.drift_p.unwrap() > 0.05, "{m:?}");
+    }
+    // The new topic's documents copy none of A's (each blob point is its own).
+    let x = c.cross_duplicates.as_ref().unwrap();
+    assert_eq!((x.added, x.searched, x.copies), (60, 60, 0));
+    // Two topics lost a fifth of their documents: within the 0.5 limit.
+    let loss = c
+        .verdict
+        .checks
+        .iter()
+        .find(|x| x.name == "topic_loss")
+        .unwrap();
+    assert!((loss.value.unwrap() - 0.2).abs() < 1e-9 && c.verdict.pass);
+}
+
+#[test]
+fn new_documents_that_copy_old_ones_are_found() {
+    let dim = 16;
+    let data = blobs(3, 50, dim, 0.2, 31);
+    let a = corpus(ids(150), data.clone(), dim);
+    // B: all of A, plus 10 copies of A's first rows under new ids (a touch of noise) and 5
+    // documents of their own.
+    let mut b_ids = ids(150);
+    let mut b_data = data.clone();
+    for i in 0..10 {
+        b_ids.push(format!("copy{i}"));
+        b_data.extend(
+            data[i * dim..(i + 1) * dim]
+                .iter()
+                .map(|x| x * 1.001 + 0.0001),
+        );
+    }
+    for j in 0..5 {
+        b_ids.push(format!("own{j}"));
+        b_data.extend((0..dim).map(|d| if d == j { 1.0 } else { -0.3 }));
+    }
+    let b = corpus(b_ids, b_data, dim);
+    let c = Compare::params().k_range(2, 4).run(&a, &b).unwrap();
+    let x = c.cross_duplicates.as_ref().unwrap();
+    assert_eq!((x.added, x.copies), (15, 10), "{x:?}");
+    assert!((x.share - 10.0 / 15.0).abs() < 1e-12);
+    assert!(x
+        .examples
+        .iter()
+        .all(|e| e.new.id.starts_with("copy") && e.cosine >= 0.95));
+    let first = &x.examples[0];
+    assert_eq!(
+        first.old.id,
+        format!("d{}", first.new.id.trim_start_matches("copy"))
+    );
+    assert!(c.notes.iter().any(|n| n.contains("10 of 15 new documents")));
+}
+
+#[test]
+fn an_empty_side_is_refused() {
+    let a = corpus(ids(30), blobs(3, 10, 4, 0.1, 1), 4);
+    let mut empty = Corpus::from_texts(Vec::<String>::new());
+    empty.source = "empty.jsonl".into();
+    empty.vectors = None;
+    let e = Compare::params().run(&a, &empty).unwrap_err().to_string();
+    assert!(e.contains("empty.jsonl: no rows to compare"), "{e}");
+}
+
+#[test]
+fn two_audited_snapshots_side_by_side_with_linked_maps() {
+    use embedscope::report::{render_compare_html, ReportOptions};
+    use embedscope::Audit;
+    let (a, b) = common::sample_snapshots(20);
+    let audit_a = Audit::builder().run(&a).unwrap();
+    let audit_b = Audit::builder().run(&b).unwrap();
+    let c = Compare::params()
+        .run_audited(&a, &b, &audit_a, &audit_b)
+        .unwrap();
+    assert_eq!(
+        (c.overlap.both, c.overlap.a_only, c.overlap.b_only),
+        (1000, 500, 520)
+    );
+    // The partitions are the audits' own.
+    assert_eq!(c.clusters.k_a, audit_a.optimal_k.chosen_k);
+    assert_eq!(c.clusters.k_b, audit_b.optimal_k.chosen_k);
+    assert_eq!(c.clusters.labels_a.len(), c.clusters.k_a);
+    // Side by side: every audit section ran, and the labels give a V-measure on both sides.
+    let s = c.side_by_side.as_ref().unwrap();
+    assert_eq!((s.a.rows, s.b.rows), (1500, 1520));
+    assert_eq!(s.metrics.len(), 7);
+    assert!(
+        s.metrics.iter().all(|m| m.a.is_some() && m.b.is_some()),
+        "{s:?}"
+    );
+    assert!(s.a.v_measure.unwrap() > 0.1 && s.b.v_measure.unwrap() > 0.1);
+    assert_eq!(s.a.recall, audit_a.retrieval.as_ref().unwrap().per_nprobe);
+    let dup = s
+        .metrics
+        .iter()
+        .find(|m| m.name == "duplicate share")
+        .unwrap();
+    // B's 20 copies are among its removable duplicates; the better side has the lower share.
+    assert!(dup.b.unwrap() * 1520.0 >= 20.0, "{dup:?}");
+    let lower = if dup.b < dup.a { "b" } else { "a" };
+    assert_eq!(dup.better.as_deref(), Some(lower), "{dup:?}");
+    // The maps, linked by id: A's first 500 documents are not in B, B's copies not in A.
+    let maps = c.maps.as_ref().unwrap();
+    let (ma, mb) = (maps.a.as_ref().unwrap(), maps.b.as_ref().unwrap());
+    assert_eq!((ma.x.len(), mb.x.len()), (1500, 1520));
+    assert_eq!(ma.other.iter().filter(|&&o| o < 0).count(), 500);
+    assert_eq!(mb.other.iter().filter(|&&o| o < 0).count(), 520);
+    // A point in both sides carries the other side's cluster of its document.
+    let b_row: std::collections::HashMap<&str, usize> = b
+        .ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.as_str(), i))
+        .collect();
+    let row = audit_a.map.as_ref().unwrap().rows[1200];
+    assert_eq!(
+        ma.other[1200],
+        audit_b.labels[b_row[a.ids[row].as_str()]] as i64
+    );
+    // The copies are found as new documents copying old ones (with the sample's own near
+    // duplicates between its halves, if any).
+    let x = c.cross_duplicates.as_ref().unwrap();
+    assert_eq!(x.added, 520);
+    assert!(x.copies >= 20, "{x:?}");
+    // The verdict reads recall and duplicates from the audits.
+    let measured: Vec<&str> = c
+        .verdict
+        .checks
+        .iter()
+        .filter(|x| x.value.is_some())
+        .map(|x| x.name.as_str())
+        .collect();
+    assert_eq!(
+        measured,
+        [
+            "neighbour_overlap",
+            "recall_drop_at_nprobe_3",
+            "topic_loss",
+            "duplicate_rise"
+        ]
+    );
+    let html = render_compare_html(&c, &ReportOptions::default()).unwrap();
+    for id in [
+        "sides",
+        "maps",
+        "neighbours",
+        "clusters",
+        "topics",
+        "drift",
+        "documents",
+    ] {
+        assert!(html.contains(&format!("<section id=\"{id}\">")), "{id}");
+    }
+    // An audit of another corpus is refused.
+    let e = Compare::params()
+        .run_audited(&a, &b, &audit_b, &audit_b)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("ran on 1520 rows, the corpus has 1500"), "{e}");
 }

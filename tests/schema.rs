@@ -1,7 +1,8 @@
-//! `audit.json` has a JSON Schema generated from the types that write it, committed as
-//! `schemas/audit.schema.json` for users and CI gates. The committed file must equal the
-//! generated one (`EMBEDSCOPE_UPDATE_SCHEMA=1 cargo test --release --test schema` rewrites it
-//! after a deliberate change), and a real audit must validate against it, every key documented.
+//! `audit.json` and `compare.json` have JSON Schemas generated from the types that write them,
+//! committed as `schemas/audit.schema.json` and `schemas/compare.schema.json` for users and CI
+//! gates. The committed files must equal the generated ones (`EMBEDSCOPE_UPDATE_SCHEMA=1 cargo
+//! test --release --test schema` rewrites them after a deliberate change), and a real audit and
+//! comparison must validate against them, every key documented.
 
 mod common;
 
@@ -110,18 +111,40 @@ fn validate(value: &Value, schema: &Value, root: &Value, at: &str, errors: &mut 
 }
 
 #[test]
-fn the_committed_schema_is_the_generated_one() {
-    let path = common::repo("schemas/audit.schema.json");
-    let generated = serde_json::to_string_pretty(&audit_schema()).unwrap() + "\n";
-    if std::env::var_os("EMBEDSCOPE_UPDATE_SCHEMA").is_some() {
-        std::fs::write(&path, &generated).unwrap();
+fn the_committed_schemas_are_the_generated_ones() {
+    for (name, schema) in [
+        ("audit", audit_schema()),
+        ("compare", embedscope::compare::compare_schema()),
+    ] {
+        let path = common::repo(&format!("schemas/{name}.schema.json"));
+        let generated = serde_json::to_string_pretty(&schema).unwrap() + "\n";
+        if std::env::var_os("EMBEDSCOPE_UPDATE_SCHEMA").is_some() {
+            std::fs::write(&path, &generated).unwrap();
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "schemas/{name}.schema.json is not what the types generate: rerun with \
+             EMBEDSCOPE_UPDATE_SCHEMA=1 after a deliberate change to {name}.json"
+        );
     }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == generated,
-        "schemas/audit.schema.json is not what the types generate: rerun with \
-         EMBEDSCOPE_UPDATE_SCHEMA=1 after a deliberate change to audit.json"
-    );
+}
+
+#[test]
+fn a_comparison_validates_with_every_key_documented() {
+    let (a, b) = common::sample_snapshots(5);
+    let audit_a = Audit::builder().k_range(2, 4).run(&a).unwrap();
+    let audit_b = Audit::builder().k_range(2, 4).run(&b).unwrap();
+    let c = embedscope::compare::Compare::params()
+        .k_range(2, 4)
+        .run_audited(&a, &b, &audit_a, &audit_b)
+        .unwrap();
+    let doc: Value = serde_json::to_value(&c).unwrap();
+    let schema = embedscope::compare::compare_schema();
+    let mut errors = Vec::new();
+    validate(&doc, &schema, &schema, "$", &mut errors);
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    assert!(doc["side_by_side"].is_object() && doc["drift"].is_object());
 }
 
 #[test]

@@ -33,18 +33,36 @@
 //! ```
 
 mod display;
+pub mod drift;
 pub mod hungarian;
+pub mod sides;
+pub mod verdict;
 
 use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::cluster::{label_agreement, KSweep};
+pub use drift::{CrossDuplicates, CrossPair, TwoSample};
+pub use sides::{LinkedMap, LinkedMaps, SideAudit, SideBySide, SideMetric};
+pub use verdict::{CompareThresholds, CompareVerdict};
+
+use crate::audit::Audit;
+use crate::cluster::{label_agreement, KMeans, KSweep};
 use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};
 use crate::io::Corpus;
-use crate::label::summary::snippet_of;
+use crate::label::summary::{snippet_of, summarise_clusters, ClusterSummary};
 use crate::rng::Rng;
+
+/// The JSON Schema of `compare.json` ([`Comparison`]), generated from the types that write it.
+///
+/// ```
+/// let schema = embedscope::compare::compare_schema();
+/// assert!(schema["properties"]["verdict"].is_object());
+/// ```
+pub fn compare_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(Comparison)).expect("a schema serialises")
+}
 
 /// Entry point: `Compare::params()`.
 #[derive(Debug, Clone, Copy)]
@@ -63,6 +81,10 @@ impl Compare {
             sample: 50_000,
             seed: 42,
             topic_match: 0.8,
+            dedup_threshold: 0.95,
+            drift_rows: 1_000,
+            permutations: 200,
+            thresholds: CompareThresholds::default(),
         }
     }
 }
@@ -78,6 +100,10 @@ pub struct CompareParams {
     sample: usize,
     seed: u64,
     topic_match: f64,
+    dedup_threshold: f64,
+    drift_rows: usize,
+    permutations: usize,
+    thresholds: CompareThresholds,
 }
 
 impl CompareParams {
@@ -120,18 +146,72 @@ impl CompareParams {
         self
     }
 
-    /// The sweep on `v`'s own rows (a seeded sample above `sample`) and every row's cluster.
-    fn own_clustering(&self, v: &Embeddings) -> Result<(KSweep, Vec<usize>)> {
-        if v.rows() > self.sample {
+    /// Cosine at or above which a new document copies an old one. Default 0.95.
+    pub fn dedup_threshold(mut self, cosine: f64) -> Self {
+        self.dedup_threshold = cosine;
+        self
+    }
+    /// Rows of each side in the drift test (a seeded sample above). Default 1,000.
+    pub fn drift_rows(mut self, rows: usize) -> Self {
+        self.drift_rows = rows;
+        self
+    }
+    /// Random relabellings behind the drift test's p-value. Default 200.
+    pub fn permutations(mut self, n: usize) -> Self {
+        self.permutations = n;
+        self
+    }
+    /// The verdict's limits.
+    pub fn thresholds(mut self, t: CompareThresholds) -> Self {
+        self.thresholds = t;
+        self
+    }
+
+    /// The sweep on `v`'s own rows (a seeded sample above `sample`), every row's cluster and
+    /// the clusters' labels.
+    fn own_clustering(&self, c: &Corpus, v: &Embeddings) -> Result<Partition> {
+        let (sweep, labels) = if v.rows() > self.sample {
             let mut rows = Rng::new(self.seed, 0x0511).sample(v.rows(), self.sample);
             rows.sort_unstable();
             let s = self.sweep().population(v.rows()).fit(&v.select(&rows))?;
             let labels = s.chosen_model().predict(v)?;
-            Ok((s, labels))
+            (s, labels)
         } else {
             let s = self.sweep().fit(v)?;
             let labels = s.chosen_model().labels().to_vec();
-            Ok((s, labels))
+            (s, labels)
+        };
+        Ok(Partition {
+            clusters: summarise_clusters(c, v, &labels, sweep.chosen_k),
+            labels,
+            k: sweep.chosen_k,
+            silhouette: sweep
+                .per_k
+                .iter()
+                .find(|x| x.k == sweep.chosen_k)
+                .map_or(0.0, |x| x.silhouette),
+            weak: sweep.weak_structure(),
+            sweep: Some(sweep),
+        })
+    }
+
+    /// Per matched topic: how far its centroid moved and whether its documents' distribution
+    /// moved (MMD on up to 200 rows a side, 100 relabellings).
+    fn topic_drift(&self, t: &mut Topics, a: (&Embeddings, &[usize]), b: (&Embeddings, &[usize])) {
+        for (i, x) in t.topics.iter_mut().enumerate() {
+            let (Some(ca), Some(cb)) = (x.a, x.b) else {
+                continue;
+            };
+            x.centroid_shift = x.cosine.map(|c| 1.0 - c);
+            let rows = |(v, l): (&Embeddings, &[usize]), c: usize| {
+                let r: Vec<usize> = (0..l.len()).filter(|&j| l[j] == c).collect();
+                v.select(&r)
+            };
+            let seed = self.seed.wrapping_add(i as u64 + 1);
+            if let Some(d) = drift::two_sample(&rows(a, ca), &rows(b, cb), 200, 100, seed) {
+                x.mmd2 = Some(d.mmd2);
+                x.drift_p = Some(d.p_value);
+            }
         }
     }
 
@@ -150,6 +230,21 @@ impl CompareParams {
         if self.sample < 3 {
             return Err(Error::param("sample", self.sample, "must be at least 3"));
         }
+        if !(0.0..=1.0).contains(&self.dedup_threshold) {
+            return Err(Error::param(
+                "dedup_threshold",
+                self.dedup_threshold,
+                "must be a cosine in [0, 1]",
+            ));
+        }
+        if self.drift_rows < 2 {
+            return Err(Error::param(
+                "drift_rows",
+                self.drift_rows,
+                "must be at least 2",
+            ));
+        }
+        self.thresholds.check()?;
         if !(-1.0..=1.0).contains(&self.topic_match) {
             return Err(Error::param(
                 "topic_match",
@@ -168,19 +263,55 @@ impl CompareParams {
             .seed(self.seed)
     }
 
-    /// Compares `a` and `b` (each with vectors; rows matched by id).
+    /// Compares `a` and `b` (each with vectors; rows matched by id), each side clustered by
+    /// its own silhouette sweep. No side-by-side audit numbers and no maps: see
+    /// [`run_audited`](Self::run_audited).
     pub fn run(&self, a: &Corpus, b: &Corpus) -> Result<Comparison> {
-        let started = std::time::Instant::now();
-        self.check()?;
-        let va = vectors_of(a)?;
-        let vb = vectors_of(b)?;
-        // Rows in both, by id, in A's order.
-        let b_row: HashMap<&str, usize> = b
-            .ids
-            .iter()
-            .enumerate()
-            .map(|(i, id)| (id.as_str(), i))
-            .collect();
+        self.compare(a, b, None)
+    }
+
+    /// Compares `a` and `b` given each side's [`Audit`] (run on that corpus): the partitions
+    /// are the audits' (no sweep of its own), and the comparison adds the audits side by side
+    /// (silhouette, noise, duplicates, recall at each nprobe, hubness, agreement with a label
+    /// column) and both maps, linked by id.
+    pub fn run_audited(
+        &self,
+        a: &Corpus,
+        b: &Corpus,
+        audit_a: &Audit,
+        audit_b: &Audit,
+    ) -> Result<Comparison> {
+        for (c, au) in [(a, audit_a), (b, audit_b)] {
+            if au.labels.len() != c.len() {
+                return Err(Error::Unsupported(format!(
+                    "{}: the audit given for it ran on {} rows, the corpus has {}",
+                    c.source.display(),
+                    au.labels.len(),
+                    c.len()
+                )));
+            }
+        }
+        self.compare(a, b, Some((audit_a, audit_b)))
+    }
+
+    /// How the rows of `a` and `b` pair up by id, or the error comparing them would end in
+    /// (no rows, no vectors, too few ids in both): a check to make before auditing each side.
+    pub fn overlap(&self, a: &Corpus, b: &Corpus) -> Result<Overlap> {
+        self.pairs(a, b).map(|(_, o)| o)
+    }
+
+    /// The (A row, B row) of every id in both, in A's order, and the overlap; checked.
+    fn pairs(&self, a: &Corpus, b: &Corpus) -> Result<(Vec<(usize, usize)>, Overlap)> {
+        for c in [a, b] {
+            if c.is_empty() {
+                return Err(Error::Unsupported(format!(
+                    "{}: no rows to compare",
+                    c.source.display()
+                )));
+            }
+            vectors_of(c)?;
+        }
+        let b_row = id_rows(b);
         let pairs: Vec<(usize, usize)> = a
             .ids
             .iter()
@@ -194,18 +325,33 @@ impl CompareParams {
             a_only: a.len() - pairs.len(),
             b_only: b.len() - pairs.len(),
         };
-        let k_need = self.k_min + 1;
-        if pairs.len() < k_need.max(self.neighbours + 1) {
+        let need = (self.k_min + 1).max(self.neighbours + 1);
+        if pairs.len() < need {
             return Err(Error::Unsupported(format!(
-                "{} and {}: {} ids in both (of {} and {}); comparing needs at least {} (are the id columns the same?)",
+                "{} and {}: {} ids in both (of {} and {}); comparing needs at least {need} (are the id columns the same?)",
                 a.source.display(),
                 b.source.display(),
                 pairs.len(),
                 a.len(),
                 b.len(),
-                k_need.max(self.neighbours + 1)
             )));
         }
+        Ok((pairs, overlap))
+    }
+
+    fn compare(
+        &self,
+        a: &Corpus,
+        b: &Corpus,
+        audits: Option<(&Audit, &Audit)>,
+    ) -> Result<Comparison> {
+        let started = std::time::Instant::now();
+        self.check()?;
+        let (pairs, overlap) = self.pairs(a, b)?;
+        let va = vectors_of(a)?;
+        let vb = vectors_of(b)?;
+        let b_row = id_rows(b);
+        let space = space_of(a, va, b, vb, &pairs, self.seed);
         let mut rng = Rng::new(self.seed, 0xC0A7);
         let compared: Vec<(usize, usize)> = if pairs.len() > self.sample {
             let mut pick = rng.sample(pairs.len(), self.sample);
@@ -218,14 +364,186 @@ impl CompareParams {
         let rows_b: Vec<usize> = compared.iter().map(|p| p.1).collect();
         let xa = va.select(&rows_a);
         let xb = vb.select(&rows_b);
-        let n = xa.rows();
+        let (agreement, shared) = self.neighbourhoods(a, &rows_a, &xa, &xb, &mut rng);
+        let k = agreement.k;
 
-        // Neighbourhoods.
+        // Clusters: each side's partition of every row (the audit's, or a sweep on its own
+        // rows, a seeded sample above `sample`); the partitions compared on the rows in both.
+        let (part_a, part_b) = match audits {
+            Some((x, y)) => (Partition::of_audit(x), Partition::of_audit(y)),
+            None => (self.own_clustering(a, va)?, self.own_clustering(b, vb)?),
+        };
+        let la: Vec<usize> = rows_a.iter().map(|&r| part_a.labels[r]).collect();
+        let lb: Vec<usize> = rows_b.iter().map(|&r| part_b.labels[r]).collect();
+        let (ka, kb) = (part_a.k, part_b.k);
+        let own = label_agreement(&la, &lb);
+        // B's partition at A's K: the sweep's model at that K, or one K-Means fit of it.
+        let b_at_ka = if ka == kb {
+            Some(lb.clone())
+        } else {
+            match &part_b.sweep {
+                Some(s) => s
+                    .models
+                    .iter()
+                    .find(|m| m.n_clusters() == ka)
+                    .map(|m| m.predict(&xb))
+                    .transpose()?,
+                None if ka < xb.rows() => Some(
+                    KMeans::params(ka)
+                        .n_init(self.n_init)
+                        .seed(self.seed)
+                        .fit(&xb)?
+                        .labels()
+                        .to_vec(),
+                ),
+                None => None,
+            }
+        };
+        let common = b_at_ka.as_ref().map(|l| label_agreement(&la, l));
+        let clusters = correspondence(&la, ka, &lb, kb);
+        let mut notes = Vec::new();
+        // What needs one space: topics by centroid, drift, new documents copying old ones.
+        let (topics, drift, cross) = if space.same {
+            let mut t = topics(
+                (va, &part_a.labels, &part_a.clusters),
+                (vb, &part_b.labels, &part_b.clusters),
+                self.topic_match,
+            );
+            self.topic_drift(&mut t, (va, &part_a.labels), (vb, &part_b.labels));
+            let d = drift::two_sample(va, vb, self.drift_rows, self.permutations, self.seed);
+            let a_ids: std::collections::HashSet<&str> = a.ids.iter().map(String::as_str).collect();
+            let added: Vec<usize> = (0..b.len())
+                .filter(|&j| !a_ids.contains(b.ids[j].as_str()))
+                .collect();
+            let x =
+                drift::cross_duplicates((a, va), (b, vb), &added, self.dedup_threshold, self.seed);
+            (Some(t), d, Some(x))
+        } else {
+            (None, None, None)
+        };
+        let documents = documents(a, b, &b_row);
+        if va.dim() != vb.dim() {
+            notes.push(format!(
+                "A has {} dimensions and B {}: each side is measured in its own space; topics by centroid, drift and copies across the sides need one space and are left out.",
+                va.dim(),
+                vb.dim()
+            ));
+        } else if !space.same {
+            notes.push(format!(
+                "A's and B's vectors of the same documents have a median cosine of {:.3}: two embedding spaces (two models). Each side is measured in its own; topics by centroid, drift and copies across the sides need one space and are left out.",
+                space.paired_cosine.unwrap_or(0.0)
+            ));
+        }
+        if overlap.a_only + overlap.b_only > 0 {
+            notes.push(format!(
+                "{} rows of A and {} of B have no counterpart by id: left out of the neighbourhoods and the partitions' agreement, counted in the topics.",
+                overlap.a_only, overlap.b_only
+            ));
+        }
+        if let Some(t) = &topics {
+            if t.new + t.gone > 0 {
+                notes.push(format!(
+                    "Topics: {} new in B, {} gone from A (centroid cosine below {} to every topic of the other side).",
+                    t.new, t.gone, t.threshold
+                ));
+            }
+        }
+        if let Some(d) = &drift {
+            notes.push(if d.p_value < 0.05 {
+                format!(
+                    "The corpus moved: MMD² {:.4} between {} rows of A and {} of B, p = {:.3} ({} permutations).",
+                    d.mmd2, d.rows_a, d.rows_b, d.p_value, d.permutations
+                )
+            } else {
+                format!(
+                    "No sign the corpus moved: MMD² {:.4}, p = {:.3} ({} permutations).",
+                    d.mmd2, d.p_value, d.permutations
+                )
+            });
+        }
+        if let Some(x) = cross.as_ref().filter(|x| x.copies > 0) {
+            notes.push(format!(
+                "{} of {} new documents ({:.1}%) copy an old one at cosine >= {}.",
+                x.copies,
+                x.searched,
+                100.0 * x.share,
+                x.threshold
+            ));
+        }
+        let (side_by_side, maps) = match audits {
+            Some((x, y)) => (
+                Some(sides::side_by_side((a, x), (b, y), self.thresholds.nprobe)),
+                Some(sides::linked_maps((a, x), (b, y))),
+            ),
+            None => (None, None),
+        };
+        let mut c = Comparison {
+            source_a: a.source.display().to_string(),
+            source_b: b.source.display().to_string(),
+            overlap,
+            space,
+            a: part_a.summary(va.dim()),
+            b: part_b.summary(vb.dim()),
+            neighbours: agreement,
+            documents,
+            topics,
+            drift,
+            cross_duplicates: cross,
+            clusters: ClusterAgreement {
+                k_a: ka,
+                k_b: kb,
+                labels_a: part_a.clusters.iter().map(|c| c.label.clone()).collect(),
+                labels_b: part_b.clusters.iter().map(|c| c.label.clone()).collect(),
+                ari_own_k: own.ari,
+                nmi_own_k: own.nmi,
+                ari_common_k: common.map(|c| c.ari),
+                nmi_common_k: common.map(|c| c.nmi),
+                matches: clusters.0,
+                splits: clusters.1,
+                merges: clusters.2,
+            },
+            side_by_side,
+            verdict: CompareVerdict {
+                pass: true,
+                failed: Vec::new(),
+                checks: Vec::new(),
+                thresholds: self.thresholds.clone(),
+            },
+            notes,
+            seconds: 0.0,
+            maps,
+            per_document: shared
+                .iter()
+                .map(|&(q, s)| DocAgreement {
+                    id: a.ids[rows_a[q]].clone(),
+                    shared: s,
+                    jaccard: s as f64 / (2 * k - s) as f64,
+                    cluster_a: la[q],
+                    cluster_b: lb[q],
+                })
+                .collect(),
+        };
+        c.verdict = verdict::verdict(&c, &self.thresholds);
+        c.seconds = started.elapsed().as_secs_f64();
+        Ok(c)
+    }
+
+    /// Each query row's `k` nearest neighbours under A and under B, how many they share, and
+    /// (query row within the compared rows, shared) for each query.
+    fn neighbourhoods(
+        &self,
+        a: &Corpus,
+        rows_a: &[usize],
+        xa: &Embeddings,
+        xb: &Embeddings,
+        rng: &mut Rng,
+    ) -> (NeighbourAgreement, Vec<(usize, usize)>) {
+        let n = xa.rows();
         let mut queries = rng.sample(n, self.queries.min(n));
         queries.sort_unstable();
         let k = self.neighbours.min(n - 1);
-        let na = neighbours(&xa, &queries, k);
-        let nb = neighbours(&xb, &queries, k);
+        let na = neighbours(xa, &queries, k);
+        let nb = neighbours(xb, &queries, k);
         // A neighbour of B's list counts as kept when A's list holds it, or when under A it is
         // as near as A's k-th neighbour: documents at the same distance (exact duplicates
         // above all) are interchangeable, and their order in a list means nothing.
@@ -242,10 +560,10 @@ impl CompareParams {
             .map(|(&row, (x, y))| {
                 let kth = x
                     .iter()
-                    .map(|&j| dot(&xa, row, j))
+                    .map(|&j| dot(xa, row, j))
                     .fold(f32::INFINITY, f32::min);
                 y.iter()
-                    .filter(|j| x.contains(j) || dot(&xa, row, **j) >= kth - 1e-6)
+                    .filter(|j| x.contains(j) || dot(xa, row, **j) >= kth - 1e-6)
                     .count()
             })
             .collect();
@@ -270,6 +588,7 @@ impl CompareParams {
         };
         let changed = order
             .iter()
+            .filter(|&&i| shared[i] < k)
             .take(10)
             .map(|&i| ChangedDoc {
                 doc: doc(queries[i]),
@@ -289,88 +608,22 @@ impl CompareParams {
             changed,
         };
 
-        // Clusters: each side's sweep on its own rows (a seeded sample above `sample`), every
-        // row then assigned to its side's centroids; the partitions compared on the rows in
-        // both.
-        let (sweep_a, all_a) = self.own_clustering(va)?;
-        let (sweep_b, all_b) = self.own_clustering(vb)?;
-        let la: Vec<usize> = rows_a.iter().map(|&r| all_a[r]).collect();
-        let lb: Vec<usize> = rows_b.iter().map(|&r| all_b[r]).collect();
-        let (ka, kb) = (sweep_a.chosen_k, sweep_b.chosen_k);
-        let own = label_agreement(&la, &lb);
-        let b_at_ka = sweep_b
-            .models
+        let per_query = queries
             .iter()
-            .find(|m| m.n_clusters() == ka)
-            .map(|m| m.predict(&xb))
-            .transpose()?;
-        let common = b_at_ka.as_ref().map(|l| label_agreement(&la, l));
-        let clusters = correspondence(&la, ka, &lb, kb);
-        // Topics by centroid (one space only: the same model, two snapshots).
-        let topics = (va.dim() == vb.dim()).then(|| {
-            topics(
-                (a, va, &all_a, sweep_a.chosen_model()),
-                (b, vb, &all_b, sweep_b.chosen_model()),
-                self.topic_match,
-            )
-        });
-        let documents = documents(a, b, &b_row);
-        let side = |s: &KSweep, v: &Embeddings| SideSummary {
-            dim: v.dim(),
-            chosen_k: s.chosen_k,
-            silhouette: s
-                .per_k
-                .iter()
-                .find(|x| x.k == s.chosen_k)
-                .map_or(0.0, |x| x.silhouette),
-            weak_structure: s.weak_structure(),
-        };
-        let mut notes = Vec::new();
-        if va.dim() != vb.dim() {
-            notes.push(format!(
-                "A has {} dimensions and B {}: each side is measured in its own space; nothing here needs the two spaces to be the same.",
-                va.dim(),
-                vb.dim()
-            ));
-        }
-        if overlap.a_only + overlap.b_only > 0 {
-            notes.push(format!(
-                "{} rows of A and {} of B have no counterpart by id: left out of the neighbourhoods and the partitions' agreement, counted in the topics.",
-                overlap.a_only, overlap.b_only
-            ));
-        }
-        if let Some(t) = &topics {
-            if t.new + t.gone > 0 {
-                notes.push(format!(
-                    "Topics: {} new in B, {} gone from A (centroid cosine below {} to every topic of the other side).",
-                    t.new, t.gone, t.threshold
-                ));
-            }
-        }
-        Ok(Comparison {
-            source_a: a.source.display().to_string(),
-            source_b: b.source.display().to_string(),
-            overlap,
-            a: side(&sweep_a, va),
-            b: side(&sweep_b, vb),
-            neighbours: agreement,
-            documents,
-            topics,
-            clusters: ClusterAgreement {
-                k_a: ka,
-                k_b: kb,
-                ari_own_k: own.ari,
-                nmi_own_k: own.nmi,
-                ari_common_k: common.map(|c| c.ari),
-                nmi_common_k: common.map(|c| c.nmi),
-                matches: clusters.0,
-                splits: clusters.1,
-                merges: clusters.2,
-            },
-            notes,
-            seconds: started.elapsed().as_secs_f64(),
-        })
+            .copied()
+            .zip(shared.iter().copied())
+            .collect();
+        (agreement, per_query)
     }
+}
+
+/// Each id's row.
+fn id_rows(c: &Corpus) -> HashMap<&str, usize> {
+    c.ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.as_str(), i))
+        .collect()
 }
 
 fn vectors_of(c: &Corpus) -> Result<&Embeddings> {
@@ -452,37 +705,34 @@ fn correspondence(
     (matches, splits, merges)
 }
 
-/// One side: its corpus, vectors, every row's cluster and its K-Means model.
-type Side<'a> = (
-    &'a Corpus,
-    &'a Embeddings,
-    &'a [usize],
-    &'a crate::cluster::KMeansModel,
-);
+/// One side: its vectors, every row's cluster and the clusters' summaries.
+type Side<'a> = (&'a Embeddings, &'a [usize], &'a [ClusterSummary]);
 
 /// Each side's topics matched one to one by centroid cosine (Hungarian), a pair counting as
 /// the same topic at `threshold` or above; the rest are new (B) or gone (A).
 fn topics(a: Side<'_>, b: Side<'_>, threshold: f64) -> Topics {
-    let summarise = |(c, v, l, m): Side<'_>| {
-        let k = m.n_clusters();
+    let summarise = |(v, l, summaries): Side<'_>| {
+        let k = summaries.len();
         let mut size = vec![0usize; k];
         l.iter().for_each(|&x| size[x] += 1);
-        let labels: Vec<String> = crate::label::summary::summarise_clusters(c, v, l, k)
-            .into_iter()
-            .map(|s| s.label)
+        let labels: Vec<(String, Vec<String>)> = summaries
+            .iter()
+            .map(|s| (s.label.clone(), examples_of(s)))
             .collect();
+        // Each cluster's centroid: the mean of its unit rows, made unit.
         let dim = v.dim();
-        let unit: Vec<Vec<f64>> = (0..k)
-            .map(|i| {
-                let r = &m.centroids()[i * dim..(i + 1) * dim];
-                let n = r
-                    .iter()
-                    .map(|&x| f64::from(x) * f64::from(x))
-                    .sum::<f64>()
-                    .sqrt();
-                r.iter()
-                    .map(|&x| f64::from(x) / n.max(f64::MIN_POSITIVE))
-                    .collect()
+        let mut sum = vec![vec![0.0f64; dim]; k];
+        for (r, &x) in l.iter().enumerate() {
+            sum[x]
+                .iter_mut()
+                .zip(v.row(r).iter())
+                .for_each(|(s, &y)| *s += f64::from(y));
+        }
+        let unit: Vec<Vec<f64>> = sum
+            .into_iter()
+            .map(|r| {
+                let n = r.iter().map(|x| x * x).sum::<f64>().sqrt();
+                r.iter().map(|&x| x / n.max(f64::MIN_POSITIVE)).collect()
             })
             .collect();
         (size, labels, unit, l.len())
@@ -514,13 +764,18 @@ fn topics(a: Side<'_>, b: Side<'_>, threshold: f64) -> Topics {
             },
             a: Some(i),
             b: pair,
-            label_a: label_a[i].clone(),
-            label_b: pair.map_or_else(String::new, |j| label_b[j].clone()),
+            label_a: label_a[i].0.clone(),
+            label_b: pair.map_or_else(String::new, |j| label_b[j].0.clone()),
+            examples_a: label_a[i].1.clone(),
+            examples_b: pair.map_or_else(Vec::new, |j| label_b[j].1.clone()),
             size_a: size_a[i],
             size_b: pair.map_or(0, |j| size_b[j]),
             share_a: size_a[i] as f64 / na as f64,
             share_b: pair.map_or(0.0, |j| size_b[j] as f64 / nb as f64),
             cosine: pair.map(|j| cosine[i * kb + j]),
+            centroid_shift: None,
+            mmd2: None,
+            drift_p: None,
         });
     }
     for j in (0..kb).filter(|&j| !b_taken[j]) {
@@ -529,12 +784,17 @@ fn topics(a: Side<'_>, b: Side<'_>, threshold: f64) -> Topics {
             a: None,
             b: Some(j),
             label_a: String::new(),
-            label_b: label_b[j].clone(),
+            label_b: label_b[j].0.clone(),
+            examples_a: Vec::new(),
+            examples_b: label_b[j].1.clone(),
             size_a: 0,
             size_b: size_b[j],
             share_a: 0.0,
             share_b: size_b[j] as f64 / nb as f64,
             cosine: None,
+            centroid_shift: None,
+            mmd2: None,
+            drift_p: None,
         });
     }
     let count = |s: TopicStatus| out.iter().filter(|t| t.status == s).count();
@@ -545,6 +805,21 @@ fn topics(a: Side<'_>, b: Side<'_>, threshold: f64) -> Topics {
         gone: count(TopicStatus::Gone),
         topics: out,
     }
+}
+
+/// Up to 3 examples of a cluster: their texts, else their ids.
+fn examples_of(s: &ClusterSummary) -> Vec<String> {
+    s.examples
+        .iter()
+        .take(3)
+        .map(|e| {
+            if e.text.is_empty() {
+                e.id.clone()
+            } else {
+                snippet_of(&e.text, 160)
+            }
+        })
+        .collect()
 }
 
 /// Documents added, removed and changed between A and B, by id (`b_row`: B's row of each id).
@@ -664,6 +939,10 @@ pub struct TopicMatch {
     pub label_a: String,
     /// B's label.
     pub label_b: String,
+    /// Up to 3 of A's documents nearest the topic's centroid.
+    pub examples_a: Vec<String>,
+    /// Up to 3 of B's.
+    pub examples_b: Vec<String>,
     /// Documents in A's cluster (every row of A).
     pub size_a: usize,
     /// Documents in B's cluster.
@@ -672,8 +951,14 @@ pub struct TopicMatch {
     pub share_a: f64,
     /// `size_b` over B's rows.
     pub share_b: f64,
-    /// Cosine between the two centroids (1 - cosine: how far the topic moved).
+    /// Cosine between the two centroids.
     pub cosine: Option<f64>,
+    /// How far the centroid moved: 1 - cosine.
+    pub centroid_shift: Option<f64>,
+    /// MMD² between the topic's documents in A and in B (up to 200 a side).
+    pub mmd2: Option<f64>,
+    /// Its permutation p-value (100 relabellings; small: the topic's documents moved).
+    pub drift_p: Option<f64>,
 }
 
 /// Topics of two snapshots matched by centroid.
@@ -797,6 +1082,10 @@ pub struct ClusterAgreement {
     pub k_a: usize,
     /// B's K.
     pub k_b: usize,
+    /// Each A-cluster's label (c-TF-IDF keywords; empty without texts).
+    pub labels_a: Vec<String>,
+    /// Each B-cluster's label.
+    pub labels_b: Vec<String>,
     /// Adjusted Rand index between the partitions at each side's own K.
     pub ari_own_k: f64,
     /// NMI between them.
@@ -822,6 +1111,8 @@ pub struct Comparison {
     pub source_b: String,
     /// How the rows pair up.
     pub overlap: Overlap,
+    /// Whether A and B embed in one space (one model) or two.
+    pub space: Space,
     /// A's own clustering.
     pub a: SideSummary,
     /// B's own clustering.
@@ -830,12 +1121,140 @@ pub struct Comparison {
     pub neighbours: NeighbourAgreement,
     /// Documents added, removed and changed (by id; text compared when both sides have it).
     pub documents: DocumentChanges,
-    /// Each side's topics matched by centroid (None when the two spaces differ in dimension).
+    /// Each side's topics matched by centroid (None when the sides are two spaces).
     pub topics: Option<Topics>,
+    /// Did the corpus move: MMD between the sides' rows (None when two spaces).
+    pub drift: Option<TwoSample>,
+    /// New documents that copy old ones (None when two spaces).
+    pub cross_duplicates: Option<CrossDuplicates>,
     /// Cluster agreement.
     pub clusters: ClusterAgreement,
+    /// The two audits side by side ([`CompareParams::run_audited`] only).
+    pub side_by_side: Option<SideBySide>,
+    /// Pass or fail against the limits.
+    pub verdict: CompareVerdict,
     /// Plain-language findings.
     pub notes: Vec<String>,
     /// Wall time, seconds.
     pub seconds: f64,
+    /// Both maps, linked by id, for the report ([`CompareParams::run_audited`] only).
+    #[serde(skip)]
+    pub maps: Option<LinkedMaps>,
+    /// Every query document's neighbourhood agreement (the `neighbours.parquet` table).
+    #[serde(skip)]
+    pub per_document: Vec<DocAgreement>,
+}
+
+/// One document's neighbourhood agreement and its cluster on each side.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct DocAgreement {
+    /// Its id.
+    pub id: String,
+    /// Neighbours in both lists (of `k`).
+    pub shared: usize,
+    /// Jaccard of the two lists.
+    pub jaccard: f64,
+    /// Its cluster in A.
+    pub cluster_a: usize,
+    /// Its cluster in B.
+    pub cluster_b: usize,
+}
+
+/// Whether the two sides embed in one space.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct Space {
+    /// One space: equal dimensions, and the documents in both with the same text keep their
+    /// vectors (median cosine at least 0.9), or there are none such to tell.
+    pub same: bool,
+    /// Median cosine between a document's vector in A and in B (up to 2,000 documents in both
+    /// with unchanged text; None when the dimensions differ or there are none).
+    pub paired_cosine: Option<f64>,
+}
+
+/// One side's partition of its rows.
+struct Partition {
+    labels: Vec<usize>,
+    /// Each cluster's label and examples (the audit's, or computed here).
+    clusters: Vec<ClusterSummary>,
+    k: usize,
+    silhouette: f64,
+    weak: bool,
+    sweep: Option<KSweep>,
+}
+
+impl Partition {
+    fn of_audit(a: &Audit) -> Partition {
+        Partition {
+            labels: a.labels.clone(),
+            clusters: a.clusters.clone(),
+            k: a.optimal_k.chosen_k,
+            silhouette: a
+                .optimal_k
+                .per_k
+                .iter()
+                .find(|x| x.k == a.optimal_k.chosen_k)
+                .map_or(0.0, |x| x.silhouette),
+            weak: a.optimal_k.weak_structure,
+            sweep: None,
+        }
+    }
+
+    fn summary(&self, dim: usize) -> SideSummary {
+        SideSummary {
+            dim,
+            chosen_k: self.k,
+            silhouette: self.silhouette,
+            weak_structure: self.weak,
+        }
+    }
+}
+
+/// One space or two: equal dimensions and, over up to 2,000 documents in both whose text is
+/// unchanged, a median cosine of at least 0.9 between the two vectors.
+fn space_of(
+    a: &Corpus,
+    va: &Embeddings,
+    b: &Corpus,
+    vb: &Embeddings,
+    pairs: &[(usize, usize)],
+    seed: u64,
+) -> Space {
+    if va.dim() != vb.dim() {
+        return Space {
+            same: false,
+            paired_cosine: None,
+        };
+    }
+    let same_text: Vec<(usize, usize)> = pairs
+        .iter()
+        .copied()
+        .filter(|&(i, j)| match (&a.texts, &b.texts) {
+            (Some(ta), Some(tb)) => ta[i] == tb[j],
+            _ => true,
+        })
+        .collect();
+    if same_text.is_empty() {
+        return Space {
+            same: true,
+            paired_cosine: None,
+        };
+    }
+    let pick = Rng::new(seed, 0x5BA).sample(same_text.len(), same_text.len().min(2_000));
+    let mut cos: Vec<f64> = pick
+        .iter()
+        .map(|&p| {
+            let (i, j) = same_text[p];
+            va.row(i)
+                .iter()
+                .zip(vb.row(j).iter())
+                .map(|(x, y)| f64::from(*x) * f64::from(*y))
+                .sum()
+        })
+        .collect();
+    cos.sort_by(f64::total_cmp);
+    let median = cos[cos.len() / 2];
+    Space {
+        same: median >= 0.9,
+        paired_cosine: Some(median),
+    }
 }

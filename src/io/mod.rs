@@ -84,6 +84,19 @@ impl Corpus {
         self.ids.is_empty()
     }
 
+    /// The corpus' rows `rows`, in that order (ids, texts, labels and vectors alike): a
+    /// snapshot, a sample, one cluster. Panics on a row out of range.
+    pub fn select(&self, rows: &[usize]) -> Corpus {
+        let pick = |v: &Vec<String>| rows.iter().map(|&r| v[r].clone()).collect();
+        Corpus {
+            source: self.source.clone(),
+            ids: pick(&self.ids),
+            texts: self.texts.as_ref().map(pick),
+            labels: self.labels.as_ref().map(pick),
+            vectors: self.vectors.as_ref().map(|v| v.select(rows)),
+        }
+    }
+
     /// A corpus built in memory from texts, with ids `0..n`.
     pub fn from_texts<S: Into<String>>(texts: impl IntoIterator<Item = S>) -> Self {
         let texts: Vec<String> = texts.into_iter().map(Into::into).collect();

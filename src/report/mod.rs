@@ -8,12 +8,18 @@ use std::path::Path;
 use minijinja::{context, Environment, Value};
 
 use crate::audit::Audit;
+use crate::compare::Comparison;
 use crate::error::{Error, Result};
 use crate::io::write_atomic;
 
 /// plotly.js 3.0.1 (npm `plotly.js-dist-min`, MIT), inlined into every report.
 const PLOTLY_JS: &str = include_str!("../../assets/plotly-3.0.1.min.js");
 const REPORT_TEMPLATE: &str = include_str!("../../templates/report.html.j2");
+const COMPARE_TEMPLATE: &str = include_str!("../../templates/compare.html.j2");
+/// The reports' shared style sheet.
+const CSS: &str = include_str!("../../templates/report.css");
+/// The reports' shared chart helpers (self-check, escaping, `plot`, `finish`).
+const CHARTS_JS: &str = include_str!("../../templates/charts.js");
 
 fn environment() -> Environment<'static> {
     let mut env = Environment::new();
@@ -22,6 +28,8 @@ fn environment() -> Environment<'static> {
     // `*.html.j2` is auto-escaped: minijinja strips the `.j2` before looking at the extension.
     env.add_template("report.html.j2", REPORT_TEMPLATE)
         .expect("the bundled template parses (checked by the snapshot tests)");
+    env.add_template("compare.html.j2", COMPARE_TEMPLATE)
+        .expect("the bundled template parses (checked by the compare report tests)");
     env
 }
 
@@ -86,8 +94,51 @@ pub fn render_html(audit: &Audit, options: &ReportOptions) -> Result<String> {
         data_json => Value::from_safe_string(data),
         map_json => Value::from_safe_string(map_json),
         plotly_js => Value::from_safe_string(plotly.to_string()),
+        css => Value::from_safe_string(CSS.to_string()),
+        charts_js => Value::from_safe_string(CHARTS_JS.to_string()),
     })
     .map_err(Error::template)
+}
+
+/// Renders the comparison of two corpora (or two embeddings of one) to a string: the same
+/// style and self-checks as the audit report, both maps linked when the comparison carries
+/// them ([`CompareParams::run_audited`](crate::compare::CompareParams::run_audited)).
+pub fn render_compare_html(c: &Comparison, options: &ReportOptions) -> Result<String> {
+    let env = environment();
+    let tmpl = env
+        .get_template("compare.html.j2")
+        .map_err(Error::template)?;
+    let name = |s: &str| {
+        Path::new(s)
+            .file_name()
+            .map_or_else(|| s.to_string(), |f| f.to_string_lossy().into_owned())
+    };
+    let title = options.title.clone().unwrap_or_else(|| {
+        format!(
+            "embedscope compare: {} vs {}",
+            name(&c.source_a),
+            name(&c.source_b)
+        )
+    });
+    let plotly = if options.inline_plotly { PLOTLY_JS } else { "" };
+    tmpl.render(context! {
+        title => title,
+        version => env!("CARGO_PKG_VERSION"),
+        c => Value::from_serialize(c),
+        has_maps => c.maps.as_ref().is_some_and(|m| m.a.is_some() || m.b.is_some()),
+        data_json => Value::from_safe_string(script_json(c)?),
+        maps_json => Value::from_safe_string(script_json(&c.maps)?),
+        plotly_js => Value::from_safe_string(plotly.to_string()),
+        css => Value::from_safe_string(CSS.to_string()),
+        charts_js => Value::from_safe_string(CHARTS_JS.to_string()),
+    })
+    .map_err(Error::template)
+}
+
+/// Renders the comparison and writes it atomically to `path`.
+pub fn write_compare_html(path: &Path, c: &Comparison, options: &ReportOptions) -> Result<()> {
+    let html = render_compare_html(c, options)?;
+    write_atomic(path, |w: &mut dyn Write| w.write_all(html.as_bytes()))
 }
 
 /// Renders the report and writes it atomically to `path`.

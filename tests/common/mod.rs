@@ -60,6 +60,25 @@ pub fn sample_head(n: usize) -> embedscope::Corpus {
     c
 }
 
+/// Two snapshots of the sample (with its `section` labels): A its first 1,500 documents, B
+/// its last 1,500 plus copies of A's first `copies` under new ids (`copy-<i>`).
+pub fn sample_snapshots(copies: usize) -> (embedscope::Corpus, embedscope::Corpus) {
+    let options = embedscope::io::LoadOptions {
+        label_column: Some("section".into()),
+        ..Default::default()
+    };
+    let full = embedscope::io::load(&repo("samples/debian-2k.parquet"), &options)
+        .expect("the sample corpus loads");
+    let mut a = full.select(&(0..1500).collect::<Vec<_>>());
+    a.source = "debian-first-1500.parquet".into();
+    let mut b = full.select(&(500..2000).chain(0..copies).collect::<Vec<_>>());
+    for (i, id) in b.ids[1500..].iter_mut().enumerate() {
+        *id = format!("copy-{i}");
+    }
+    b.source = "debian-last-1500.parquet".into();
+    (a, b)
+}
+
 /// Documents that try to run script or break out of attributes and script elements; each
 /// sets `data-pwned` on `<html>` if it ever runs.
 pub const HOSTILE: [&str; 4] = [

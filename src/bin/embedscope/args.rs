@@ -75,7 +75,7 @@ pub enum EmbedderArg {
     Fastembed,
 }
 
-#[derive(Args)]
+#[derive(Args, Clone)]
 pub struct ModelArgs {
     /// What embeds texts.
     #[arg(long, value_enum, default_value_t = EmbedderArg::Local)]
@@ -210,12 +210,28 @@ impl ModelArgs {
 
     /// The corpus and its vectors: those in the file, or the texts embedded.
     pub fn vectors(&self, input: &InputArgs) -> anyhow::Result<(Corpus, Embeddings)> {
+        self.vectors_or_embed(input, false)
+    }
+
+    /// [`vectors`](Self::vectors), embedding the texts even when the file has vectors when
+    /// `reembed`.
+    pub fn vectors_or_embed(
+        &self,
+        input: &InputArgs,
+        reembed: bool,
+    ) -> anyhow::Result<(Corpus, Embeddings)> {
         let mut corpus = input.load()?;
         if let Some(v) = corpus.vectors.take() {
-            return Ok((corpus, v));
+            if !reembed {
+                return Ok((corpus, v));
+            }
         }
         let Some(texts) = corpus.texts.as_ref() else {
-            bail!("{}: no vectors and no texts", input.input.display());
+            bail!(
+                "{}: no {}texts to embed",
+                input.input.display(),
+                if reembed { "" } else { "vectors and no " }
+            );
         };
         let (v, _) = self.embed(texts, &Bars::default())?;
         Ok((corpus, v))
