@@ -241,6 +241,31 @@ use embedscope::retrieve::RetrievalEval;
 let eval = RetrievalEval::params().repeats(1).fit(&vectors).unwrap();
 eval
 """, html=True),
+    md("""
+## Two snapshots compared
+
+June holds the first 1,500 documents, July the last 1,500: a third of June is gone, a third of
+July is new. Each snapshot is audited, then `Compare` sets the audits side by side, matches the
+topics, tests whether the corpus moved (MMD with a permutation p-value) and finds new documents
+that copy old ones; the report links the two maps (pick a cluster, see where its documents sit on
+the other side).
+"""),
+    code("""
+use embedscope::compare::Compare;
+use embedscope::report::write_compare_html;
+let mut june = corpus.select(&(0..1500).collect::<Vec<_>>());
+june.source = "june.parquet".into();
+let mut july = corpus.select(&(500..2000).collect::<Vec<_>>());
+july.source = "july.parquet".into();
+let june_audit = Audit::builder().run(&june).unwrap();
+let july_audit = Audit::builder().run(&july).unwrap();
+let comparison = Compare::params()
+    .run_audited(&june, &july, &june_audit, &july_audit)
+    .unwrap()
+    .without_timings();
+write_compare_html("../reports/compare-notebook.html".as_ref(), &comparison, &ReportOptions::default()).unwrap();
+comparison
+""", html=True),
 ])
 
 for name, nb in [("01-tutorial.ipynb", tutorial), ("02-audit-sample.ipynb", sample)]:

@@ -325,7 +325,7 @@ fn the_compare_report_draws_links_its_maps_and_corpus_script_never_runs() {
     headless(
         &dir.path().join("clean.html#pick=a:0"),
         &[
-            "--window-size=1300,1250",
+            "--window-size=1300,1750",
             &format!("--screenshot={}", shot.display()),
         ],
     );

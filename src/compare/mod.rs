@@ -82,7 +82,7 @@ impl Compare {
             seed: 42,
             topic_match: 0.8,
             dedup_threshold: 0.95,
-            drift_rows: 1_000,
+            drift_rows: 2_000,
             permutations: 200,
             thresholds: CompareThresholds::default(),
         }
@@ -151,7 +151,7 @@ impl CompareParams {
         self.dedup_threshold = cosine;
         self
     }
-    /// Rows of each side in the drift test (a seeded sample above). Default 1,000.
+    /// Rows of each side in the drift test (a seeded sample above). Default 2,000.
     pub fn drift_rows(mut self, rows: usize) -> Self {
         self.drift_rows = rows;
         self

@@ -78,7 +78,7 @@ pub struct CompareArgs {
     #[arg(long, default_value_t = 0.95)]
     dedup_threshold: f64,
     /// Rows of each side in the drift test (MMD).
-    #[arg(long, default_value_t = 1_000)]
+    #[arg(long, default_value_t = 2_000)]
     drift_rows: usize,
     /// Random relabellings behind the drift test's p-value.
     #[arg(long, default_value_t = 200)]
