@@ -115,6 +115,7 @@ mod metric;
 pub mod neighbors;
 pub mod progress;
 pub mod project;
+pub mod queries;
 pub mod report;
 pub mod retrieve;
 pub mod rng;

@@ -31,10 +31,11 @@ const LAYERS: &[&str] = &[
     "stability",
     "index",
     "dedup",
-    // Retrieval evaluation, labels, projections.
+    // Retrieval evaluation, labels, projections; real queries against the corpus.
     "retrieve",
     "label",
     "project",
+    "queries",
     // The whole run, two runs compared, and their renderings.
     "audit",
     "compare",

@@ -11,6 +11,7 @@ mod compare;
 mod embed;
 mod errors;
 mod health;
+mod queries;
 mod shards;
 mod stability;
 

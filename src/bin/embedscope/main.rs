@@ -55,6 +55,10 @@ enum Command {
     /// neighbours each document keeps, and how the clusters correspond (ARI, NMI, Hungarian
     /// matching, splits and merges).
     Compare(commands::compare::CompareArgs),
+    /// What users ask against what the corpus holds: coverage gaps (grouped and labelled),
+    /// demand against supply per topic, documents nobody retrieves, recall on real queries,
+    /// and with judgements recall@k, MRR and nDCG@10.
+    Queries(Box<commands::queries::QueriesArgs>),
 }
 
 fn main() -> ExitCode {
@@ -90,6 +94,7 @@ fn main() -> ExitCode {
         Command::Health(a) => commands::health::run(a),
         Command::Stability(a) => commands::stability::run(a),
         Command::Compare(a) => commands::compare::run(a),
+        Command::Queries(a) => commands::queries::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

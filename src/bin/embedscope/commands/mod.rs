@@ -10,6 +10,7 @@ pub mod health;
 pub mod label;
 pub mod optimal_k;
 pub mod project;
+pub mod queries;
 pub mod retrieval_eval;
 pub mod search;
 pub mod stability;

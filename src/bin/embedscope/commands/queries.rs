@@ -1,0 +1,248 @@
+//! `embedscope queries INPUT QUERIES`: what users ask against what the corpus holds. Coverage
+//! gaps (queries with nothing close, grouped and labelled), demand against supply per topic,
+//! documents nobody retrieves and documents everybody does, recall of cluster retrieval on the
+//! real queries, and with judgements recall@k, MRR and nDCG@10.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use embedscope::cluster::KSweep;
+use embedscope::queries::{Queries, QueryReport, Topics};
+use embedscope::rng::Rng;
+use embedscope::Corpus;
+
+use crate::args::{InputArgs, ModelArgs, SweepArgs};
+use crate::output::print_json;
+
+#[derive(Args)]
+pub struct QueriesArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// The queries: .jsonl, .csv or .parquet with a text column (embedded with the corpus'
+    /// model, through the same cache) or a vector column.
+    queries: PathBuf,
+    /// The queries' text column.
+    #[arg(long, default_value = "text")]
+    query_text_column: String,
+    /// The queries' vector column (default: `embedding` or `vector` when present).
+    #[arg(long)]
+    query_vector_column: Option<String>,
+    /// The queries' id column (default: `id` when present, else the row number).
+    #[arg(long)]
+    query_id_column: Option<String>,
+    /// Judgements: a column of the ids relevant to each query (comma-separated, or a JSON
+    /// list; an empty value: not judged).
+    #[arg(long)]
+    relevant_column: Option<String>,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Documents per query.
+    #[arg(long, default_value_t = 10)]
+    top_k: usize,
+    /// Best cosine below which a query is a coverage gap (default: the --gap-quantile of the
+    /// corpus' own nearest-neighbour cosines).
+    #[arg(long)]
+    gap_threshold: Option<f64>,
+    /// The quantile of the corpus' nearest-neighbour cosines used as the gap threshold.
+    #[arg(long, default_value_t = 0.05)]
+    gap_quantile: f64,
+    /// The nprobes cluster retrieval is measured at.
+    #[arg(long, value_delimiter = ',', default_value = "1,2,4,8,16")]
+    nprobe: Vec<usize>,
+    /// IVF cells (default round(sqrt(documents))).
+    #[arg(long)]
+    nlist: Option<usize>,
+    #[command(flatten)]
+    sweep: SweepArgs,
+    /// Skip the corpus' topics (demand against supply needs them: a K-Means sweep).
+    #[arg(long)]
+    no_topics: bool,
+    /// Seed of every stochastic step.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Write the findings as JSON to this file (`-`: stdout).
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Write one row per query (id, text, best_cosine, gap, topic, top_ids) to this Parquet
+    /// file.
+    #[arg(long)]
+    table: Option<PathBuf>,
+}
+
+/// The ids in one judgement cell: a JSON list, or comma-separated.
+fn relevant_ids(cell: &str) -> Vec<String> {
+    let cell = cell.trim();
+    if cell.starts_with('[') {
+        if let Ok(v) = serde_json::from_str::<Vec<serde_json::Value>>(cell) {
+            return v
+                .into_iter()
+                .map(|x| match x {
+                    serde_json::Value::String(s) => s,
+                    other => other.to_string(),
+                })
+                .collect();
+        }
+    }
+    cell.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+/// The corpus' topics as the audit finds them: the silhouette sweep on up to 50,000 rows,
+/// every row assigned, each cluster named by its c-TF-IDF keywords.
+fn topics(corpus: &Corpus, sweep: &SweepArgs, seed: u64) -> anyhow::Result<Topics> {
+    let v = corpus.vectors.as_ref().expect("vectors set");
+    let params = KSweep::params()
+        .k_min(sweep.k_min)
+        .k_max(sweep.k_max)
+        .n_init(sweep.n_init)
+        .seed(seed);
+    let (s, labels) = if v.rows() > 50_000 {
+        let mut rows = Rng::new(seed, 0x0511).sample(v.rows(), 50_000);
+        rows.sort_unstable();
+        let s = params.population(v.rows()).fit(&v.select(&rows))?;
+        let labels = s.chosen_model().predict(v)?;
+        (s, labels)
+    } else {
+        let s = params.fit(v)?;
+        let labels = s.chosen_model().labels().to_vec();
+        (s, labels)
+    };
+    let names = embedscope::label::summarise_clusters(corpus, v, &labels, s.chosen_k)
+        .into_iter()
+        .map(|c| c.label)
+        .collect();
+    Ok(Topics { labels, names })
+}
+
+pub fn run(args: &QueriesArgs) -> anyhow::Result<()> {
+    let mut params = Queries::params()
+        .top_k(args.top_k)
+        .gap_threshold(args.gap_threshold)
+        .gap_quantile(args.gap_quantile)
+        .nprobes(args.nprobe.clone())
+        .nlist(args.nlist)
+        .seed(args.seed);
+    params.check()?;
+    let (mut corpus, v) = args.model.vectors(&args.input)?;
+    corpus.vectors = Some(v);
+    let q_input = InputArgs {
+        input: args.queries.clone(),
+        text_column: args.query_text_column.clone(),
+        id_column: args.query_id_column.clone(),
+        vector_column: args.query_vector_column.clone(),
+        label_column: args.relevant_column.clone(),
+    };
+    let (mut queries, qv) = args.model.vectors(&q_input)?;
+    queries.vectors = Some(qv);
+    if let Some(cells) = queries.labels.take() {
+        params = params.relevant(Some(cells.iter().map(|c| relevant_ids(c)).collect()));
+    }
+    if !args.no_topics {
+        params = params.topics(Some(topics(&corpus, &args.sweep, args.seed)?));
+    }
+    let report = params.run(&corpus, &queries)?;
+    if let Some(t) = &args.table {
+        report.write_table(t)?;
+    }
+    let to_stdout = args.json.as_deref() == Some(Path::new("-"));
+    match &args.json {
+        Some(_) if to_stdout => print_json(&report)?,
+        Some(path) => report.write_json(path)?,
+        None => {}
+    }
+    let text = summary(&report);
+    if to_stdout {
+        eprint!("{text}");
+    } else {
+        print!("{text}");
+    }
+    Ok(())
+}
+
+/// The findings in a few lines.
+fn summary(r: &QueryReport) -> String {
+    let c = &r.coverage;
+    let mut s = format!(
+        "{} queries from {}: {} ({:.1}%) are coverage gaps (best cosine below {:.3}{}), mean best cosine {:.3}\n",
+        c.queries,
+        r.source,
+        c.gaps,
+        100.0 * c.gap_share,
+        c.threshold,
+        c.threshold_quantile
+            .map_or_else(String::new, |q| format!(", the corpus' nearest-neighbour {q} quantile")),
+        c.mean_best_cosine
+    );
+    for g in &c.gap_topics {
+        s += &format!("  gap: {} ({} queries)", g.label, g.size);
+        if let Some(e) = g.examples.first() {
+            s += &format!(", e.g. \"{}\" (best {:.3})", e.query, e.best_cosine);
+        }
+        s += "\n";
+    }
+    for d in &r.demand {
+        s += &format!(
+            "  topic {:>3} {:<40} documents {:>5.1}%  queries {:>5.1}%  ratio {:.2}{}\n",
+            d.cluster,
+            d.label,
+            100.0 * d.doc_share,
+            100.0 * d.query_share,
+            d.ratio,
+            if d.over_asked {
+                "  over-asked"
+            } else if d.queries == 0 {
+                "  never asked"
+            } else {
+                ""
+            }
+        );
+    }
+    let u = &r.content;
+    s += &format!(
+        "dead: {} of {} documents ({:.1}%; at least {:.1}% with {} top-{} slots)\n",
+        u.dead,
+        u.documents,
+        100.0 * u.dead_share,
+        100.0 * u.dead_floor,
+        u.slots,
+        r.top_k
+    );
+    for h in u.hot.iter().take(3) {
+        s += &format!(
+            "  hot: {} slots ({:.1}%): {} {}\n",
+            h.slots,
+            100.0 * h.slot_share,
+            h.doc.id,
+            h.doc.text
+        );
+    }
+    s += &format!(
+        "cluster retrieval (nlist {}): {}\n",
+        r.retrieval.nlist,
+        r.retrieval
+            .per_nprobe
+            .iter()
+            .map(|p| format!("nprobe {} recall@{} {:.3}", p.nprobe, r.top_k, p.recall))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    if let Some(j) = &r.judged {
+        s += &format!(
+            "judged ({} queries, {} relevant ids not in the corpus): exact recall@{} {:.3}, MRR {:.3}, nDCG@10 {:.3}\n",
+            j.queries, j.missing_ids, r.top_k, j.exact.recall_at_k, j.exact.mrr, j.exact.ndcg_at_10
+        );
+        for p in &j.ivf {
+            s += &format!(
+                "  IVF nprobe {}: recall@{} {:.3}, MRR {:.3}, nDCG@10 {:.3}\n",
+                p.nprobe, r.top_k, p.metrics.recall_at_k, p.metrics.mrr, p.metrics.ndcg_at_10
+            );
+        }
+    }
+    for n in &r.notes {
+        s += &format!("note: {n}\n");
+    }
+    s
+}

@@ -1,0 +1,115 @@
+//! `embedscope queries INPUT QUERIES`: the sample against queries made from its own documents
+//! and from random directions, with judgements; the errors.
+
+use crate::common::{run, run_json, sample, stderr};
+
+/// 40 of the sample's documents as queries (their vectors, their ids as the judgement) and 10
+/// random directions, as JSONL.
+fn write_queries(path: &std::path::Path) {
+    let c = embedscope::io::load(&sample(), &Default::default()).unwrap();
+    let v = c.vectors.as_ref().unwrap();
+    let mut rng = embedscope::rng::Rng::new(5, 0);
+    let mut lines: Vec<String> = (0..40)
+        .map(|i| {
+            let r = i * 50;
+            serde_json::json!({
+                "id": format!("q{i}"),
+                "text": c.texts.as_ref().unwrap()[r],
+                "embedding": v.row(r).to_vec(),
+                "relevant": c.ids[r],
+            })
+            .to_string()
+        })
+        .collect();
+    for i in 0..10 {
+        let e: Vec<f32> = (0..v.dim()).map(|_| rng.next_f64() as f32 - 0.5).collect();
+        lines.push(
+            serde_json::json!({ "id": format!("r{i}"), "text": format!("random question {i}"), "embedding": e, "relevant": "" })
+                .to_string(),
+        );
+    }
+    std::fs::write(path, lines.join("\n")).unwrap();
+}
+
+#[test]
+fn queries_from_the_corpus_and_from_nowhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let q = dir.path().join("queries.jsonl");
+    write_queries(&q);
+    let table = dir.path().join("queries.parquet");
+    let v = run_json(&[
+        "queries",
+        sample().to_str().unwrap(),
+        q.to_str().unwrap(),
+        "--relevant-column",
+        "relevant",
+        "--k-max",
+        "5",
+        "--table",
+        table.to_str().unwrap(),
+        "--json",
+        "-",
+    ]);
+    let c = &v["coverage"];
+    assert_eq!(c["queries"], 50);
+    // The random directions are the gaps; the documents themselves are not.
+    assert_eq!(c["gaps"], 10, "{c}");
+    assert!(c["threshold"].as_f64().unwrap() > 0.3);
+    assert!(v["demand"].as_array().unwrap().len() >= 2);
+    // Judged: each document finds itself (or an exact copy at the same cosine) in its top 10.
+    let j = &v["judged"];
+    assert_eq!(j["queries"], 40);
+    assert_eq!(j["missing_ids"], 0);
+    assert_eq!(j["exact"]["recall_at_k"], 1.0, "{j}");
+    assert_eq!(j["ivf"].as_array().unwrap().len(), 5);
+    let f = std::fs::File::open(&table).unwrap();
+    use polars::prelude::SerReader;
+    let t = polars::prelude::ParquetReader::new(f).finish().unwrap();
+    assert_eq!(t.height(), 50);
+    // Text on stdout without --json.
+    let o = run(&[
+        "queries",
+        sample().to_str().unwrap(),
+        q.to_str().unwrap(),
+        "--no-topics",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("50 queries from") && out.contains("are coverage gaps"),
+        "{out}"
+    );
+    assert!(out.contains("cluster retrieval (nlist"), "{out}");
+}
+
+#[test]
+fn bad_query_files_exit_2_naming_the_file_and_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = sample();
+    let cases: [(&str, &str, &str); 4] = [
+        (
+            "dim.jsonl",
+            r#"{"text": "a", "embedding": [1.0, 0.0, 0.5]}"#,
+            "3 dimensions",
+        ),
+        ("empty.jsonl", "", "empty.jsonl"),
+        (
+            "nan.jsonl",
+            r#"{"text": "a", "embedding": [1.0, NaN]}"#,
+            "nan.jsonl",
+        ),
+        ("nocol.jsonl", r#"{"question": "a"}"#, "`text`"),
+    ];
+    for (name, body, want) in cases {
+        let p = dir.path().join(name);
+        std::fs::write(&p, body).unwrap();
+        let o = run(&[
+            "queries",
+            s.to_str().unwrap(),
+            p.to_str().unwrap(),
+            "--no-topics",
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{name}: {}", stderr(&o));
+        assert!(stderr(&o).contains(want), "{name}: {}", stderr(&o));
+    }
+}
