@@ -91,11 +91,24 @@ fn the_sample_report_draws_in_chromium_and_corpus_script_never_runs() {
     let counter =
         embedscope::health::TokenCounter::from_model_dir(&embedscope::embed::default_model_dir())
             .unwrap_or_else(|e| panic!("{e}"));
+    // Queries: 40 of the documents themselves, and the hostile strings as questions from
+    // nowhere (coverage gaps, so their texts are on the page).
+    let v = corpus.vectors.as_ref().unwrap();
+    let mut qtexts: Vec<String> = (0..40).map(|i| format!("question {i}")).collect();
+    let mut qdata: Vec<f32> = (0..40).flat_map(|i| v.row(i * 37).to_vec()).collect();
+    for (i, h) in common::HOSTILE.iter().enumerate() {
+        qtexts.push(h.to_string());
+        qdata.extend((0..v.dim()).map(|d| if d % 7 == i { 1.0 } else { -0.05 }));
+    }
+    let mut queries = embedscope::Corpus::from_texts(qtexts);
+    queries.vectors = Some(embedscope::Embeddings::new(qdata, v.dim()).unwrap());
     let audit = Audit::builder()
         .token_counter(&counter)
+        .queries(&queries, embedscope::queries::Queries::params())
         .run(&corpus)
         .unwrap()
         .without_timings();
+    assert!(audit.queries.as_ref().unwrap().coverage.gaps >= 4);
     let dir = tempfile::tempdir().unwrap();
     let page = dir.path().join("sample.html");
     write_html(&page, &audit, &ReportOptions::default()).unwrap();
@@ -108,6 +121,10 @@ fn the_sample_report_draws_in_chromium_and_corpus_script_never_runs() {
         assert!(charts.contains(&id), "{charts:?}");
     }
     assert!(html.contains("<section id=\"stability\">"));
+    for id in ["chart-query-cover", "chart-demand", "chart-query-recall"] {
+        assert!(charts.contains(&id), "{charts:?}");
+    }
+    assert!(html.contains("<section id=\"queries\">"));
 
     let (dom, log) = headless(&page, &["--dump-dom"]);
     let root = &dom[dom.find("<html").expect("an html element")..];

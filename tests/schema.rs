@@ -150,7 +150,19 @@ fn a_comparison_validates_with_every_key_documented() {
 #[test]
 fn an_audit_validates_with_every_key_documented() {
     let corpus = common::sample_head(200);
-    let audit = Audit::builder().k_range(2, 4).run(&corpus).unwrap();
+    // With queries (20 of the documents, judged by their own ids), so their keys are checked.
+    let mut queries = common::sample_head(20);
+    let relevant = queries.ids.iter().map(|id| vec![id.clone()]).collect();
+    queries.source = "queries.jsonl".into();
+    let audit = Audit::builder()
+        .k_range(2, 4)
+        .queries(
+            &queries,
+            embedscope::queries::Queries::params().relevant(Some(relevant)),
+        )
+        .run(&corpus)
+        .unwrap();
+    assert!(audit.queries.as_ref().unwrap().judged.is_some());
     let doc: Value = serde_json::from_str(
         &AuditDocument {
             audit: &audit,

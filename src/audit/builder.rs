@@ -27,6 +27,7 @@ use crate::label::summary::{apply_llm_labels, snippet_of, summarise_clusters, Cl
 use crate::metric::Metric;
 use crate::progress::{Progress, Silent};
 use crate::project::{trustworthiness_sample, Umap};
+use crate::queries::{QueriesParams, Topics};
 use crate::rng::Rng;
 use crate::stability::{Stability, StabilityParams, StabilityReport};
 
@@ -50,6 +51,7 @@ pub struct AuditBuilder<'a> {
     dedup_threshold: f64,
     thresholds: VerdictThresholds,
     llm: Option<LlmParams>,
+    queries: Option<(&'a Corpus, QueriesParams)>,
     progress: &'a dyn Progress,
 }
 
@@ -84,6 +86,7 @@ impl Audit {
             dedup_threshold: 0.95,
             thresholds: VerdictThresholds::default(),
             llm: None,
+            queries: None,
             progress: &Silent,
         }
     }
@@ -200,6 +203,14 @@ impl<'a> AuditBuilder<'a> {
     /// keyword label and record why. Default: keyword labels only.
     pub fn llm(mut self, params: LlmParams) -> Self {
         self.llm = Some(params);
+        self
+    }
+    /// Real queries (a query log, an evaluation set) run against the corpus: coverage gaps,
+    /// demand against supply per cluster, dead and hot documents, recall on them (see
+    /// [`crate::queries`]). Queries without vectors are embedded by the audit's embedder
+    /// (through its cache). The audit sets the params' topics, duplicate groups and seed.
+    pub fn queries(mut self, queries: &'a Corpus, params: QueriesParams) -> Self {
+        self.queries = Some((queries, params));
         self
     }
     /// Where progress goes. Default: nowhere.
@@ -424,12 +435,32 @@ impl<'a> AuditBuilder<'a> {
         } else {
             None
         };
+        let query_report = match self.queries.clone() {
+            Some((qc, params)) => {
+                let (qv, _, _) = self.vectors(qc)?;
+                let params = params
+                    .with_nprobe(self.thresholds.nprobe)
+                    .seed(self.seed_value())
+                    .topics(Some(Topics {
+                        labels: labels.clone(),
+                        names: clusters.iter().map(|c| c.label.clone()).collect(),
+                    }))
+                    .duplicate_groups(duplicates.as_ref().map(|d| d.group_of.clone()));
+                self.progress.start("queries", 0);
+                let r = params.run_vectors(corpus, &vectors, qc, &qv)?;
+                self.progress.finish();
+                clock.lap("queries");
+                Some(r)
+            }
+            None => None,
+        };
         let verdict = verdict(
             &self.thresholds,
             health.as_ref().map(|h| &h.report),
             duplicates.as_ref(),
             noise.as_ref(),
             retrieval.as_ref(),
+            query_report.as_ref(),
         );
         let optimal_k = SweepSummary {
             per_k: sweep.per_k.clone(),
@@ -448,6 +479,11 @@ impl<'a> AuditBuilder<'a> {
         ));
         notes.extend(sweep_notes(&optimal_k));
         notes.extend(stability_notes(stability.as_ref()));
+        notes.extend(
+            query_report
+                .iter()
+                .flat_map(|q| q.notes.iter().map(|n| format!("Queries: {n}"))),
+        );
         let sampling = self.sampling_summary(
             n,
             sample.rows(),
@@ -482,6 +518,7 @@ impl<'a> AuditBuilder<'a> {
             duplicates,
             noise,
             retrieval,
+            queries: query_report,
             verdict,
             notes,
             timings: clock.timings,
@@ -730,6 +767,7 @@ impl<'a> AuditBuilder<'a> {
                 ("duplicates", self.duplicates),
                 ("noise", self.noise),
                 ("retrieval", self.retrieval),
+                ("queries", self.queries.is_some()),
             ]
             .iter()
             .filter(|s| s.1)

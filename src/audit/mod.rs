@@ -240,6 +240,8 @@ pub struct Audit {
     /// Cluster-based retrieval against exact search (None when not asked for, or fewer than 20
     /// rows).
     pub retrieval: Option<RetrievalSummary>,
+    /// Real queries against the corpus (None: no queries given).
+    pub queries: Option<crate::queries::QueryReport>,
     /// Pass or fail against the thresholds.
     pub verdict: Verdict,
     /// Stage timings and search speeds: the only part that differs between two runs on the
@@ -356,6 +358,9 @@ impl Audit {
         }
         if let Some(s) = self.stability.as_mut() {
             s.seconds = 0.0;
+        }
+        if let Some(q) = self.queries.as_mut() {
+            q.seconds = 0.0;
         }
         self
     }

@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+use crate::queries::QueryReport;
+
 use super::duplicates::DuplicatesSummary;
 use super::health::HealthSection;
 use super::noise::NoiseSummary;
@@ -23,6 +25,13 @@ pub struct VerdictThresholds {
     pub min_recall: f64,
     /// The nprobe the recall is checked at.
     pub nprobe: usize,
+    /// With queries: the largest share of them that may be coverage gaps.
+    pub max_gap_share: f64,
+    /// With queries: the smallest recall@10 of cluster retrieval on them, at `nprobe`.
+    pub min_query_recall: f64,
+    /// With queries: the largest share of documents in no query's top 10 (1: not checked;
+    /// mind the floor few queries set, `queries.content.dead_floor`).
+    pub max_dead_share: f64,
 }
 
 impl VerdictThresholds {
@@ -32,6 +41,9 @@ impl VerdictThresholds {
             ("max_duplicate_share", self.max_duplicate_share),
             ("max_noise_share", self.max_noise_share),
             ("min_recall", self.min_recall),
+            ("max_gap_share", self.max_gap_share),
+            ("min_query_recall", self.min_query_recall),
+            ("max_dead_share", self.max_dead_share),
         ] {
             if !(0.0..=1.0).contains(&v) {
                 return Err(Error::param(name, v, "must be in [0, 1]"));
@@ -51,6 +63,9 @@ impl Default for VerdictThresholds {
             max_noise_share: 0.50,
             min_recall: 0.80,
             nprobe: 3,
+            max_gap_share: 0.20,
+            min_query_recall: 0.70,
+            max_dead_share: 1.0,
         }
     }
 }
@@ -90,6 +105,7 @@ pub(super) fn verdict(
     duplicates: Option<&DuplicatesSummary>,
     noise: Option<&NoiseSummary>,
     retrieval: Option<&RetrievalSummary>,
+    queries: Option<&QueryReport>,
 ) -> Verdict {
     let check = |name: &str, value: Option<f64>, op: &str, limit: f64| {
         let pass = value.map(|v| if op == "<=" { v <= limit } else { v >= limit });
@@ -137,6 +153,32 @@ pub(super) fn verdict(
             t.min_recall,
         ),
     ]);
+    if let Some(q) = queries {
+        checks.extend([
+            check(
+                "query gap share",
+                Some(q.coverage.gap_share),
+                "<=",
+                t.max_gap_share,
+            ),
+            check(
+                &format!("query recall@10 at nprobe {}", t.nprobe),
+                q.retrieval
+                    .per_nprobe
+                    .iter()
+                    .find(|p| p.nprobe == t.nprobe)
+                    .map(|p| p.recall),
+                ">=",
+                t.min_query_recall,
+            ),
+            check(
+                "dead document share",
+                Some(q.content.dead_share),
+                "<=",
+                t.max_dead_share,
+            ),
+        ]);
+    }
     let failed: Vec<String> = checks
         .iter()
         .filter(|c| c.pass == Some(false))

@@ -147,6 +147,15 @@ impl QueriesParams {
         self
     }
 
+    /// The nprobe `p` measured too (the audit's verdict reads the recall there).
+    pub fn with_nprobe(mut self, p: usize) -> Self {
+        if !self.nprobes.contains(&p) {
+            self.nprobes.push(p);
+            self.nprobes.sort_unstable();
+        }
+        self
+    }
+
     /// Validates the parameters.
     pub fn check(&self) -> Result<()> {
         if self.top_k == 0 {
@@ -180,10 +189,32 @@ impl QueriesParams {
 
     /// Runs `queries` (with vectors, in the corpus' space) against `corpus` (with vectors).
     pub fn run(&self, corpus: &Corpus, queries: &Corpus) -> Result<QueryReport> {
-        let started = std::time::Instant::now();
-        self.check()?;
         let docs = vectors_of(corpus, "corpus")?;
         let q = vectors_of(queries, "queries")?;
+        self.run_vectors(corpus, docs, queries, q)
+    }
+
+    /// [`run`](Self::run) with the vectors given apart (`docs`: one row per document of
+    /// `corpus`, `q`: one per query), as the audit runs it.
+    pub fn run_vectors(
+        &self,
+        corpus: &Corpus,
+        docs: &Embeddings,
+        queries: &Corpus,
+        q: &Embeddings,
+    ) -> Result<QueryReport> {
+        let started = std::time::Instant::now();
+        self.check()?;
+        if docs.rows() != corpus.len() || q.rows() != queries.len() {
+            return Err(Error::Unsupported(format!(
+                "{}: {} vectors for {} documents, {} for {} queries",
+                corpus.source.display(),
+                docs.rows(),
+                corpus.len(),
+                q.rows(),
+                queries.len()
+            )));
+        }
         if queries.is_empty() {
             return Err(Error::Unsupported(format!(
                 "{}: no queries",

@@ -5,7 +5,7 @@ use crate::common::{run, run_json, sample, stderr};
 
 /// 40 of the sample's documents as queries (their vectors, their ids as the judgement) and 10
 /// random directions, as JSONL.
-fn write_queries(path: &std::path::Path) {
+pub fn write_queries(path: &std::path::Path) {
     let c = embedscope::io::load(&sample(), &Default::default()).unwrap();
     let v = c.vectors.as_ref().unwrap();
     let mut rng = embedscope::rng::Rng::new(5, 0);
@@ -112,4 +112,79 @@ fn bad_query_files_exit_2_naming_the_file_and_row() {
         assert_eq!(o.status.code(), Some(2), "{name}: {}", stderr(&o));
         assert!(stderr(&o).contains(want), "{name}: {}", stderr(&o));
     }
+}
+
+#[test]
+fn the_audit_takes_queries_into_its_report_json_and_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    let q = dir.path().join("queries.jsonl");
+    write_queries(&q);
+    let (html, json) = (dir.path().join("r.html"), dir.path().join("audit.json"));
+    let o = run(&[
+        "audit",
+        sample().to_str().unwrap(),
+        "--queries",
+        q.to_str().unwrap(),
+        "--relevant-column",
+        "relevant",
+        "--out",
+        html.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+        "--k-max",
+        "5",
+        "--stability-runs",
+        "0",
+        "--no-health",
+        "--max-gap-share",
+        "0.1",
+        "--fail-on-verdict",
+    ]);
+    // 10 of 50 queries are gaps: above the 0.1 limit, so the verdict fails (exit 1), after
+    // writing everything.
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("query gap share"), "{}", stderr(&o));
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let qr = &doc["queries"];
+    assert_eq!(qr["coverage"]["gaps"], 10);
+    assert_eq!(qr["judged"]["queries"], 40);
+    assert!(qr["demand"].as_array().unwrap().len() >= 2);
+    let names: Vec<&str> = doc["verdict"]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"query gap share") && names.contains(&"query recall@10 at nprobe 3"));
+    assert!(doc["params"]["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s == "queries"));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<section id=\"queries\">") && page.contains("id=\"judged-table\""));
+    // A query file of another dimension: exit 2 before anything is written.
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(&bad, r#"{"text": "a", "embedding": [1.0, 0.0]}"#).unwrap();
+    let fresh = dir.path().join("never.html");
+    let o = run(&[
+        "audit",
+        sample().to_str().unwrap(),
+        "--queries",
+        bad.to_str().unwrap(),
+        "--out",
+        fresh.to_str().unwrap(),
+        "--k-max",
+        "3",
+        "--stability-runs",
+        "0",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("bad.jsonl") && stderr(&o).contains("2 dimensions"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!fresh.exists());
 }

@@ -424,3 +424,78 @@ impl HealthCheckArgs {
         Ok(params)
     }
 }
+
+/// A query file's columns and the query analysis' options (`queries` and `audit --queries`).
+#[derive(Args)]
+pub struct QueryFileArgs {
+    /// The queries' text column.
+    #[arg(long, default_value = "text")]
+    pub query_text_column: String,
+    /// The queries' vector column (default: `embedding` or `vector` when present).
+    #[arg(long)]
+    pub query_vector_column: Option<String>,
+    /// The queries' id column (default: `id` when present, else the row number).
+    #[arg(long)]
+    pub query_id_column: Option<String>,
+    /// Judgements: a column of the ids relevant to each query (comma-separated, or a JSON
+    /// list; an empty value: not judged).
+    #[arg(long)]
+    pub relevant_column: Option<String>,
+    /// Documents per query.
+    #[arg(long, default_value_t = 10)]
+    pub top_k: usize,
+    /// Best cosine below which a query is a coverage gap (default: the --gap-quantile of the
+    /// corpus' own nearest-neighbour cosines).
+    #[arg(long)]
+    pub gap_threshold: Option<f64>,
+    /// The quantile of the corpus' nearest-neighbour cosines used as the gap threshold.
+    #[arg(long, default_value_t = 0.05)]
+    pub gap_quantile: f64,
+}
+
+impl QueryFileArgs {
+    /// The query file at `path` as an input (its columns), the judgements read as labels.
+    pub fn input(&self, path: &Path) -> InputArgs {
+        InputArgs {
+            input: path.to_path_buf(),
+            text_column: self.query_text_column.clone(),
+            id_column: self.query_id_column.clone(),
+            vector_column: self.query_vector_column.clone(),
+            label_column: self.relevant_column.clone(),
+        }
+    }
+
+    /// The analysis' parameters, with the judgements taken out of `queries`' labels.
+    pub fn params(&self, queries: &mut Corpus) -> embedscope::queries::QueriesParams {
+        let relevant = queries
+            .labels
+            .take()
+            .map(|cells| cells.iter().map(|c| relevant_ids(c)).collect());
+        embedscope::queries::Queries::params()
+            .top_k(self.top_k)
+            .gap_threshold(self.gap_threshold)
+            .gap_quantile(self.gap_quantile)
+            .relevant(relevant)
+    }
+}
+
+/// The ids in one judgement cell: a JSON list, or comma-separated.
+fn relevant_ids(cell: &str) -> Vec<String> {
+    let cell = cell.trim();
+    if cell.starts_with('[') {
+        if let Ok(v) = serde_json::from_str::<Vec<serde_json::Value>>(cell) {
+            return v
+                .into_iter()
+                .map(|x| match x {
+                    serde_json::Value::String(s) => s,
+                    other => other.to_string(),
+                })
+                .collect();
+        }
+    }
+    cell.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
+}

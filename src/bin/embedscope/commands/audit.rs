@@ -8,7 +8,7 @@ use embedscope::report::{write_html, ReportOptions};
 use embedscope::stability::Stability;
 use embedscope::Audit;
 
-use crate::args::{HealthCheckArgs, InputArgs, LlmArgs, ModelArgs, SweepArgs};
+use crate::args::{HealthCheckArgs, InputArgs, LlmArgs, ModelArgs, QueryFileArgs, SweepArgs};
 use crate::progress::Bars;
 
 #[derive(Args)]
@@ -91,6 +91,24 @@ pub struct AuditArgs {
     /// Verdict: the nprobe the recall is checked at.
     #[arg(long, default_value_t = 3)]
     nprobe: usize,
+    /// Real queries (a query log, an evaluation set): .jsonl, .csv or .parquet with a text
+    /// column (embedded with the corpus' model) or a vector column. Adds the queries section:
+    /// coverage gaps, demand against supply per cluster, dead and hot documents, recall on them.
+    #[arg(long)]
+    queries: Option<PathBuf>,
+    #[command(flatten)]
+    query: QueryFileArgs,
+    /// Verdict (with --queries): largest share of queries that are coverage gaps.
+    #[arg(long, default_value_t = 0.20)]
+    max_gap_share: f64,
+    /// Verdict (with --queries): smallest recall@10 of cluster retrieval on the queries at
+    /// --nprobe.
+    #[arg(long, default_value_t = 0.70)]
+    min_query_recall: f64,
+    /// Verdict (with --queries): largest share of documents in no query's top 10 (1: not
+    /// checked).
+    #[arg(long, default_value_t = 1.0)]
+    max_dead_share: f64,
     /// Exit with code 1 when the verdict fails (after writing every output), to gate a CI
     /// pipeline.
     #[arg(long)]
@@ -167,6 +185,9 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<()> {
             max_noise_share: args.max_noise_share,
             min_recall: args.min_recall,
             nprobe: args.nprobe,
+            max_gap_share: args.max_gap_share,
+            min_query_recall: args.min_query_recall,
+            max_dead_share: args.max_dead_share,
         })
         .progress(&bars);
     if let Some(p) = args.llm.params()? {
@@ -195,7 +216,16 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<()> {
         builder = builder.token_counter(c);
     }
     let corpus = args.input.load()?;
-    let model = if corpus.vectors.is_none() || args.reembed {
+    let mut queries = match &args.queries {
+        Some(path) => Some(args.query.input(path).load()?),
+        None => None,
+    };
+    let query_params = queries.as_mut().map(|q| args.query.params(q));
+    if let Some(p) = &query_params {
+        p.check()?;
+    }
+    let queries_need_model = queries.as_ref().is_some_and(|q| q.vectors.is_none());
+    let model = if corpus.vectors.is_none() || args.reembed || queries_need_model {
         Some(args.model.model()?)
     } else {
         None
@@ -205,6 +235,9 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<()> {
         if let Some(c) = args.model.cache(m.as_ref())? {
             builder = builder.cache(c);
         }
+    }
+    if let (Some(q), Some(p)) = (&queries, query_params) {
+        builder = builder.queries(q, p);
     }
     let mut audit = builder.run(&corpus)?;
     if args.no_timings {

@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use embedscope::cluster::KSweep;
-use embedscope::queries::{Queries, QueryReport, Topics};
+use embedscope::queries::{QueryReport, Topics};
 use embedscope::rng::Rng;
 use embedscope::Corpus;
 
-use crate::args::{InputArgs, ModelArgs, SweepArgs};
+use crate::args::{InputArgs, ModelArgs, QueryFileArgs, SweepArgs};
 use crate::output::print_json;
 
 #[derive(Args)]
@@ -21,31 +21,10 @@ pub struct QueriesArgs {
     /// The queries: .jsonl, .csv or .parquet with a text column (embedded with the corpus'
     /// model, through the same cache) or a vector column.
     queries: PathBuf,
-    /// The queries' text column.
-    #[arg(long, default_value = "text")]
-    query_text_column: String,
-    /// The queries' vector column (default: `embedding` or `vector` when present).
-    #[arg(long)]
-    query_vector_column: Option<String>,
-    /// The queries' id column (default: `id` when present, else the row number).
-    #[arg(long)]
-    query_id_column: Option<String>,
-    /// Judgements: a column of the ids relevant to each query (comma-separated, or a JSON
-    /// list; an empty value: not judged).
-    #[arg(long)]
-    relevant_column: Option<String>,
+    #[command(flatten)]
+    query: QueryFileArgs,
     #[command(flatten)]
     model: ModelArgs,
-    /// Documents per query.
-    #[arg(long, default_value_t = 10)]
-    top_k: usize,
-    /// Best cosine below which a query is a coverage gap (default: the --gap-quantile of the
-    /// corpus' own nearest-neighbour cosines).
-    #[arg(long)]
-    gap_threshold: Option<f64>,
-    /// The quantile of the corpus' nearest-neighbour cosines used as the gap threshold.
-    #[arg(long, default_value_t = 0.05)]
-    gap_quantile: f64,
     /// The nprobes cluster retrieval is measured at.
     #[arg(long, value_delimiter = ',', default_value = "1,2,4,8,16")]
     nprobe: Vec<usize>,
@@ -67,27 +46,6 @@ pub struct QueriesArgs {
     /// file.
     #[arg(long)]
     table: Option<PathBuf>,
-}
-
-/// The ids in one judgement cell: a JSON list, or comma-separated.
-fn relevant_ids(cell: &str) -> Vec<String> {
-    let cell = cell.trim();
-    if cell.starts_with('[') {
-        if let Ok(v) = serde_json::from_str::<Vec<serde_json::Value>>(cell) {
-            return v
-                .into_iter()
-                .map(|x| match x {
-                    serde_json::Value::String(s) => s,
-                    other => other.to_string(),
-                })
-                .collect();
-        }
-    }
-    cell.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(String::from)
-        .collect()
 }
 
 /// The corpus' topics as the audit finds them: the silhouette sweep on up to 50,000 rows,
@@ -118,28 +76,22 @@ fn topics(corpus: &Corpus, sweep: &SweepArgs, seed: u64) -> anyhow::Result<Topic
 }
 
 pub fn run(args: &QueriesArgs) -> anyhow::Result<()> {
-    let mut params = Queries::params()
-        .top_k(args.top_k)
-        .gap_threshold(args.gap_threshold)
-        .gap_quantile(args.gap_quantile)
+    // Every option is checked before a file is read or a model loaded.
+    args.query
+        .params(&mut Corpus::from_texts(Vec::<String>::new()))
+        .nprobes(args.nprobe.clone())
+        .check()?;
+    let (mut corpus, v) = args.model.vectors(&args.input)?;
+    corpus.vectors = Some(v);
+    let (mut queries, qv) = args.model.vectors(&args.query.input(&args.queries))?;
+    queries.vectors = Some(qv);
+    let mut params = args
+        .query
+        .params(&mut queries)
         .nprobes(args.nprobe.clone())
         .nlist(args.nlist)
         .seed(args.seed);
     params.check()?;
-    let (mut corpus, v) = args.model.vectors(&args.input)?;
-    corpus.vectors = Some(v);
-    let q_input = InputArgs {
-        input: args.queries.clone(),
-        text_column: args.query_text_column.clone(),
-        id_column: args.query_id_column.clone(),
-        vector_column: args.query_vector_column.clone(),
-        label_column: args.relevant_column.clone(),
-    };
-    let (mut queries, qv) = args.model.vectors(&q_input)?;
-    queries.vectors = Some(qv);
-    if let Some(cells) = queries.labels.take() {
-        params = params.relevant(Some(cells.iter().map(|c| relevant_ids(c)).collect()));
-    }
     if !args.no_topics {
         params = params.topics(Some(topics(&corpus, &args.sweep, args.seed)?));
     }
