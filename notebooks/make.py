@@ -266,6 +266,32 @@ let comparison = Compare::params()
 write_compare_html("../reports/compare-notebook.html".as_ref(), &comparison, &ReportOptions::default()).unwrap();
 comparison
 """, html=True),
+    md("""
+## What users ask against what the corpus holds
+
+Questions: the short descriptions of 60 of the documents, and three about things Debian does
+not package. Each is embedded with the same model, run against the corpus (its exact top 10),
+and set against the audit's clusters: coverage gaps, demand against supply, documents nobody
+retrieves, and recall of cluster retrieval on real questions.
+"""),
+    code("""
+use embedscope::embed::{default_model_dir, embed_texts, LocalModel};
+use embedscope::progress::Silent;
+use embedscope::queries::{Queries, Topics};
+let mut asked: Vec<String> = corpus.texts.as_ref().unwrap().iter().step_by(33).take(60)
+    .map(|t| t.split(". ").next().unwrap_or("").to_string())
+    .collect();
+asked.extend(["file my income tax return online", "a recipe for fresh pasta with eggs", "book cheap flights to Lisbon"].map(String::from));
+let model = LocalModel::load(&default_model_dir()).expect("run scripts/audit-sample.sh to install the model");
+let mut questions = embedscope::Corpus::from_texts(asked.clone());
+questions.vectors = Some(embed_texts(&model, &asked, None, &Silent).unwrap().0);
+let topics = Topics {
+    labels: audit.labels.clone(),
+    names: audit.clusters.iter().map(|c| c.label.clone()).collect(),
+};
+let asked_report = Queries::params().topics(Some(topics)).run(&corpus, &questions).unwrap();
+asked_report
+""", html=True),
 ])
 
 for name, nb in [("01-tutorial.ipynb", tutorial), ("02-audit-sample.ipynb", sample)]:

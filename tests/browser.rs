@@ -173,20 +173,7 @@ fn the_sample_report_draws_in_chromium_and_corpus_script_never_runs() {
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let shot = shots.join("sample.png");
-    let _ = std::fs::remove_file(&shot);
-    headless(
-        &page,
-        &[
-            "--window-size=1300,1250",
-            &format!("--screenshot={}", shot.display()),
-        ],
-    );
-    let png = std::fs::read(&shot).expect("a screenshot");
-    assert!(
-        png.starts_with(b"\x89PNG") && png.len() > 50_000,
-        "{} bytes",
-        png.len()
-    );
+    screenshot(&page, "1300,1250", &shot);
     // The stability section alone under the page's header (headless Chromium cannot scroll
     // to it): the README's second picture.
     let stability_only = dir.path().join("stability.html");
@@ -200,24 +187,31 @@ fn the_sample_report_draws_in_chromium_and_corpus_script_never_runs() {
     )
     .unwrap();
     let shot2 = shots.join("stability.png");
-    let _ = std::fs::remove_file(&shot2);
-    headless(
-        &stability_only,
-        &[
-            "--window-size=1300,720",
-            &format!("--screenshot={}", shot2.display()),
-        ],
-    );
-    let png2 = std::fs::read(&shot2).expect("a screenshot of the stability section");
-    assert!(
-        png2.starts_with(b"\x89PNG") && png2.len() > 50_000,
-        "{} bytes",
-        png2.len()
-    );
+    screenshot(&stability_only, "1300,720", &shot2);
     if std::env::var_os("EMBEDSCOPE_UPDATE_SCREENSHOT").is_some() {
         std::fs::copy(&shot, repo("reports/screenshots/sample.png")).unwrap();
         std::fs::copy(&shot2, repo("reports/screenshots/stability.png")).unwrap();
     }
+}
+
+/// Takes a screenshot of `page` at `size` ("W,H") into `shot` and checks it is a real picture.
+fn screenshot(page: &Path, size: &str, shot: &Path) {
+    let _ = std::fs::remove_file(shot);
+    headless(
+        page,
+        &[
+            &format!("--window-size={size}"),
+            &format!("--screenshot={}", shot.display()),
+        ],
+    );
+    let png =
+        std::fs::read(shot).unwrap_or_else(|e| panic!("no screenshot {}: {e}", shot.display()));
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 50_000,
+        "{}: {} bytes",
+        shot.display(),
+        png.len()
+    );
 }
 
 /// The ids of the chart elements of a page (class "chart" or "chart map", not "charts").
@@ -338,20 +332,7 @@ fn the_compare_report_draws_links_its_maps_and_corpus_script_never_runs() {
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let shot = shots.join("compare.png");
-    let _ = std::fs::remove_file(&shot);
-    headless(
-        &dir.path().join("clean.html#pick=a:0"),
-        &[
-            "--window-size=1300,1750",
-            &format!("--screenshot={}", shot.display()),
-        ],
-    );
-    let png = std::fs::read(&shot).expect("a screenshot");
-    assert!(
-        png.starts_with(b"\x89PNG") && png.len() > 50_000,
-        "{} bytes",
-        png.len()
-    );
+    screenshot(&dir.path().join("clean.html#pick=a:0"), "1300,1750", &shot);
     if std::env::var_os("EMBEDSCOPE_UPDATE_SCREENSHOT").is_some() {
         std::fs::copy(&shot, repo("reports/screenshots/compare.png")).unwrap();
     }

@@ -9,7 +9,7 @@ mod memory;
 mod noise;
 mod retrieval;
 mod sampling;
-mod verdict;
+pub(crate) mod verdict;
 
 use serde::Serialize;
 
@@ -171,6 +171,16 @@ pub struct SweepSummary {
     pub chosen_at_edge: bool,
 }
 
+impl SweepSummary {
+    /// The silhouette at the chosen K.
+    pub fn chosen_silhouette(&self) -> f64 {
+        self.per_k
+            .iter()
+            .find(|s| s.k == self.chosen_k)
+            .map_or(0.0, |s| s.silhouette)
+    }
+}
+
 /// The parameters of the run.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct AuditParams {
@@ -301,7 +311,8 @@ impl Audit {
     /// `assignments.parquet` (row, id, cluster, label, centroid_cosine, hdbscan_cluster (-1 =
     /// noise), outlier_score (GLOSH), duplicate_group (-1 = none), kept, and from the health
     /// check tokens, truncated, boilerplate_chars, damaged, language) and, when duplicates
-    /// were searched, `duplicate_pairs.parquet` (row_a, row_b, cosine at the lowest threshold).
+    /// were searched, `duplicate_pairs.parquet` (row_a, row_b, cosine at the lowest threshold),
+    /// and with queries `queries.parquet` (id, text, best_cosine, gap, topic, top_ids).
     /// `corpus` is the one the audit ran on (for the ids). Returns the files written.
     pub fn write_tables(
         &self,
@@ -330,6 +341,11 @@ impl Audit {
             let pairs = dir.join("duplicate_pairs.parquet");
             crate::io::write_pairs(&pairs, &d.pairs)?;
             written.push(pairs);
+        }
+        if let Some(q) = &self.queries {
+            let path = dir.join("queries.parquet");
+            q.write_table(&path)?;
+            written.push(path);
         }
         Ok(written)
     }

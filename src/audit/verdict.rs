@@ -37,23 +37,62 @@ pub struct VerdictThresholds {
 impl VerdictThresholds {
     /// Each share in [0, 1], `nprobe` at least 1.
     pub fn check(&self) -> Result<()> {
-        for (name, v) in [
-            ("max_duplicate_share", self.max_duplicate_share),
-            ("max_noise_share", self.max_noise_share),
-            ("min_recall", self.min_recall),
-            ("max_gap_share", self.max_gap_share),
-            ("min_query_recall", self.min_query_recall),
-            ("max_dead_share", self.max_dead_share),
-        ] {
-            if !(0.0..=1.0).contains(&v) {
-                return Err(Error::param(name, v, "must be in [0, 1]"));
-            }
-        }
-        if self.nprobe == 0 {
-            return Err(Error::param("nprobe", 0, "must be at least 1"));
-        }
-        Ok(())
+        check_limits(
+            &[
+                ("max_duplicate_share", self.max_duplicate_share),
+                ("max_noise_share", self.max_noise_share),
+                ("min_recall", self.min_recall),
+                ("max_gap_share", self.max_gap_share),
+                ("min_query_recall", self.min_query_recall),
+                ("max_dead_share", self.max_dead_share),
+            ],
+            self.nprobe,
+        )
     }
+}
+
+/// Verdict limits: each share in [0, 1], the nprobe at least 1 (the audit's and the
+/// comparison's).
+pub(crate) fn check_limits(shares: &[(&'static str, f64)], nprobe: usize) -> Result<()> {
+    for &(name, v) in shares {
+        if !(0.0..=1.0).contains(&v) {
+            return Err(Error::param(name, v, "must be in [0, 1]"));
+        }
+    }
+    if nprobe == 0 {
+        return Err(Error::param("nprobe", 0, "must be at least 1"));
+    }
+    Ok(())
+}
+
+impl Check {
+    /// `value` against `limit` (`op` `<=` or `>=`; a measured value within 1e-12 of the limit
+    /// holds); not measured when `value` is None.
+    pub(crate) fn new(name: &str, value: Option<f64>, op: &str, limit: f64) -> Check {
+        let pass = value.map(|v| {
+            if op == "<=" {
+                v <= limit + 1e-12
+            } else {
+                v >= limit - 1e-12
+            }
+        });
+        Check {
+            name: name.into(),
+            value,
+            op: op.into(),
+            limit,
+            pass,
+        }
+    }
+}
+
+/// The names of the checks that failed.
+pub(crate) fn failed_checks(checks: &[Check]) -> Vec<String> {
+    checks
+        .iter()
+        .filter(|c| c.pass == Some(false))
+        .map(|c| c.name.clone())
+        .collect()
 }
 
 impl Default for VerdictThresholds {
@@ -107,16 +146,7 @@ pub(super) fn verdict(
     retrieval: Option<&RetrievalSummary>,
     queries: Option<&QueryReport>,
 ) -> Verdict {
-    let check = |name: &str, value: Option<f64>, op: &str, limit: f64| {
-        let pass = value.map(|v| if op == "<=" { v <= limit } else { v >= limit });
-        Check {
-            name: name.into(),
-            value,
-            op: op.into(),
-            limit,
-            pass,
-        }
-    };
+    let check = Check::new;
     // The chunk-health checks first (their limits are the health parameters'), named
     // "chunks: ..." so that the verdict line says where they come from.
     let mut checks: Vec<Check> = health
@@ -179,11 +209,7 @@ pub(super) fn verdict(
             ),
         ]);
     }
-    let failed: Vec<String> = checks
-        .iter()
-        .filter(|c| c.pass == Some(false))
-        .map(|c| c.name.clone())
-        .collect();
+    let failed = failed_checks(&checks);
     Verdict {
         pass: failed.is_empty(),
         failed,

@@ -1188,12 +1188,7 @@ impl Partition {
             labels: a.labels.clone(),
             clusters: a.clusters.clone(),
             k: a.optimal_k.chosen_k,
-            silhouette: a
-                .optimal_k
-                .per_k
-                .iter()
-                .find(|x| x.k == a.optimal_k.chosen_k)
-                .map_or(0.0, |x| x.silhouette),
+            silhouette: a.optimal_k.chosen_silhouette(),
             weak: a.optimal_k.weak_structure,
             sweep: None,
         }

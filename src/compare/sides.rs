@@ -84,12 +84,7 @@ fn side(audit: &Audit, corpus: &Corpus) -> SideAudit {
         rows: audit.corpus.rows,
         dim: audit.corpus.dim,
         chosen_k: audit.optimal_k.chosen_k,
-        silhouette: audit
-            .optimal_k
-            .per_k
-            .iter()
-            .find(|s| s.k == audit.optimal_k.chosen_k)
-            .map_or(0.0, |s| s.silhouette),
+        silhouette: audit.optimal_k.chosen_silhouette(),
         noise_share: audit.noise.as_ref().map(|n| n.noise_share),
         hdbscan_clusters: audit.noise.as_ref().map(|n| n.n_clusters),
         duplicate_share: audit.duplicates.as_ref().map(|d| d.share),

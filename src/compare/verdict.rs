@@ -5,8 +5,9 @@
 use serde::Serialize;
 
 use super::{sides::recall_at, Comparison, TopicStatus};
+use crate::audit::verdict::{check_limits, failed_checks};
 use crate::audit::Check;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// The limits the comparison is held to.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
@@ -39,20 +40,15 @@ impl Default for CompareThresholds {
 impl CompareThresholds {
     /// Every share in [0, 1], `nprobe` at least 1.
     pub fn check(&self) -> Result<()> {
-        for (name, v) in [
-            ("max_recall_drop", self.max_recall_drop),
-            ("max_topic_loss", self.max_topic_loss),
-            ("min_neighbour_overlap", self.min_neighbour_overlap),
-            ("max_duplicate_rise", self.max_duplicate_rise),
-        ] {
-            if !(0.0..=1.0).contains(&v) {
-                return Err(Error::param(name, v, "must be in [0, 1]"));
-            }
-        }
-        if self.nprobe == 0 {
-            return Err(Error::param("nprobe", 0, "must be at least 1"));
-        }
-        Ok(())
+        check_limits(
+            &[
+                ("max_recall_drop", self.max_recall_drop),
+                ("max_topic_loss", self.max_topic_loss),
+                ("min_neighbour_overlap", self.min_neighbour_overlap),
+                ("max_duplicate_rise", self.max_duplicate_rise),
+            ],
+            self.nprobe,
+        )
     }
 }
 
@@ -70,22 +66,7 @@ pub struct CompareVerdict {
 }
 
 pub(super) fn verdict(c: &Comparison, t: &CompareThresholds) -> CompareVerdict {
-    let check = |name: &str, value: Option<f64>, op: &str, limit: f64| {
-        let pass = value.map(|v| {
-            if op == "<=" {
-                v <= limit + 1e-12
-            } else {
-                v >= limit - 1e-12
-            }
-        });
-        Check {
-            name: name.into(),
-            value,
-            op: op.into(),
-            limit,
-            pass,
-        }
-    };
+    let check = Check::new;
     let sides = c.side_by_side.as_ref();
     let recall_drop = sides.and_then(|s| {
         recall_at(&s.a, t.nprobe)
@@ -120,11 +101,7 @@ pub(super) fn verdict(c: &Comparison, t: &CompareThresholds) -> CompareVerdict {
         check("topic_loss", topic_loss, "<=", t.max_topic_loss),
         check("duplicate_rise", duplicate_rise, "<=", t.max_duplicate_rise),
     ];
-    let failed: Vec<String> = checks
-        .iter()
-        .filter(|x| x.pass == Some(false))
-        .map(|x| x.name.clone())
-        .collect();
+    let failed = failed_checks(&checks);
     CompareVerdict {
         pass: failed.is_empty(),
         failed,

@@ -139,6 +139,8 @@ fn the_audit_takes_queries_into_its_report_json_and_verdict() {
         "--max-gap-share",
         "0.1",
         "--fail-on-verdict",
+        "--tables",
+        dir.path().join("tables").to_str().unwrap(),
     ]);
     // 10 of 50 queries are gaps: above the 0.1 limit, so the verdict fails (exit 1), after
     // writing everything.
@@ -162,6 +164,7 @@ fn the_audit_takes_queries_into_its_report_json_and_verdict() {
         .unwrap()
         .iter()
         .any(|s| s == "queries"));
+    assert!(dir.path().join("tables/queries.parquet").exists());
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(page.contains("<section id=\"queries\">") && page.contains("id=\"judged-table\""));
     // A query file of another dimension: exit 2 before anything is written.

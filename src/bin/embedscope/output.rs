@@ -21,6 +21,28 @@ pub fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `--json FILE` (or `-`: stdout) and the few-line summary: the JSON written to FILE by `write`
+/// or printed on stdout, the summary on stdout, or on stderr when stdout holds the JSON.
+pub fn json_and_summary<T: Serialize>(
+    json: Option<&Path>,
+    value: &T,
+    write: impl FnOnce(&Path) -> embedscope::Result<()>,
+    summary: &str,
+) -> anyhow::Result<()> {
+    let to_stdout = json == Some(Path::new("-"));
+    match json {
+        Some(_) if to_stdout => print_json(value)?,
+        Some(path) => write(path)?,
+        None => {}
+    }
+    if to_stdout {
+        eprint!("{summary}");
+    } else {
+        print!("{summary}");
+    }
+    Ok(())
+}
+
 /// `embed --json`.
 #[derive(Serialize)]
 pub struct Embed<'a> {

@@ -114,7 +114,8 @@ pub struct AuditArgs {
     #[arg(long)]
     fail_on_verdict: bool,
     /// Write Parquet tables into this folder: assignments.parquet (cluster, label, centroid
-    /// cosine, HDBSCAN cluster, outlier score, duplicate group, kept) and duplicate_pairs.parquet.
+    /// cosine, HDBSCAN cluster, outlier score, duplicate group, kept), duplicate_pairs.parquet
+    /// and with --queries queries.parquet (one row per query).
     #[arg(long)]
     tables: Option<PathBuf>,
     /// Leave out timings and speeds, so that two runs give byte-identical outputs.
@@ -263,12 +264,7 @@ fn print_summary(audit: &Audit, out: &Path) {
         "audited {} documents: K = {} (silhouette {:.3}) -> {}",
         audit.corpus.rows,
         audit.optimal_k.chosen_k,
-        audit
-            .optimal_k
-            .per_k
-            .iter()
-            .find(|s| s.k == audit.optimal_k.chosen_k)
-            .map_or(0.0, |s| s.silhouette),
+        audit.optimal_k.chosen_silhouette(),
         out.display()
     );
     for note in &audit.notes {

@@ -14,7 +14,7 @@ use embedscope::{Audit, Corpus};
 
 use super::audit::VerdictFailed;
 use crate::args::{EmbedderArg, InputArgs, ModelArgs, SweepArgs};
-use crate::output::print_json;
+use crate::output::json_and_summary;
 use crate::progress::Bars;
 
 #[derive(Args)]
@@ -214,18 +214,12 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<()> {
     if let Some(dir) = &args.tables {
         c.write_tables(dir)?;
     }
-    let to_stdout = args.json.as_deref() == Some(Path::new("-"));
-    match &args.json {
-        Some(_) if to_stdout => print_json(&c)?,
-        Some(path) => c.write_json(path)?,
-        None => {}
-    }
-    let text = summary(&c) + &format!("report: {}\n", out.display());
-    if to_stdout {
-        eprint!("{text}");
-    } else {
-        print!("{text}");
-    }
+    json_and_summary(
+        args.json.as_deref(),
+        &c,
+        |p| c.write_json(p),
+        &(summary(&c) + &format!("report: {}\n", out.display())),
+    )?;
     if args.fail_on_verdict && !c.verdict.pass {
         return Err(VerdictFailed(c.verdict.failed.clone()).into());
     }

@@ -3,7 +3,7 @@
 //! documents nobody retrieves and documents everybody does, recall of cluster retrieval on the
 //! real queries, and with judgements recall@k, MRR and nDCG@10.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::Args;
 use embedscope::cluster::KSweep;
@@ -12,7 +12,7 @@ use embedscope::rng::Rng;
 use embedscope::Corpus;
 
 use crate::args::{InputArgs, ModelArgs, QueryFileArgs, SweepArgs};
-use crate::output::print_json;
+use crate::output::json_and_summary;
 
 #[derive(Args)]
 pub struct QueriesArgs {
@@ -99,18 +99,12 @@ pub fn run(args: &QueriesArgs) -> anyhow::Result<()> {
     if let Some(t) = &args.table {
         report.write_table(t)?;
     }
-    let to_stdout = args.json.as_deref() == Some(Path::new("-"));
-    match &args.json {
-        Some(_) if to_stdout => print_json(&report)?,
-        Some(path) => report.write_json(path)?,
-        None => {}
-    }
-    let text = summary(&report);
-    if to_stdout {
-        eprint!("{text}");
-    } else {
-        print!("{text}");
-    }
+    json_and_summary(
+        args.json.as_deref(),
+        &report,
+        |p| report.write_json(p),
+        &summary(&report),
+    )?;
     Ok(())
 }
 
