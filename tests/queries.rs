@@ -191,11 +191,14 @@ fn judgements_give_the_textbook_mrr_and_ndcg() {
     // Relevant: d1 (rank 2) and d2 (rank 3), and an id the corpus lacks.
     let r = Queries::params()
         .top_k(3)
-        .nprobes(vec![1])
+        .nprobes(vec![1, 4, 8])
         .relevant(Some(vec![vec!["d1".into(), "d2".into(), "gone".into()]]))
         .run(&docs, &q)
         .unwrap();
     assert_eq!(r.per_query[0].top_ids, ["d0", "d1", "d2"]);
+    // Two cells for three documents: nprobe 4 and 8 are both every cell, measured once.
+    let probes: Vec<usize> = r.retrieval.per_nprobe.iter().map(|p| p.nprobe).collect();
+    assert_eq!(probes, [1, 2]);
     let j = r.judged.as_ref().unwrap();
     assert_eq!((j.queries, j.missing_ids), (1, 1));
     assert_eq!(j.exact.mrr, 0.5);

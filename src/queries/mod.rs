@@ -324,7 +324,11 @@ impl QueriesParams {
         let mut per_nprobe = Vec::new();
         let mut ivf_lists = Vec::new();
         for &p in &self.nprobes {
+            // Past the index's cells every nprobe is all of them: measured once.
             let p = p.min(index.nlist());
+            if per_nprobe.iter().any(|x: &ProbeRecall| x.nprobe == p) {
+                continue;
+            }
             let hits = index.search_batch(q, k, p)?;
             let recall = hits
                 .iter()
