@@ -127,17 +127,7 @@ fn the_sample_report_draws_in_chromium_and_corpus_script_never_runs() {
     assert!(html.contains("<section id=\"queries\">"));
 
     let (dom, log) = headless(&page, &["--dump-dom"]);
-    let root = &dom[dom.find("<html").expect("an html element")..];
-    let root = &root[..root.find('>').unwrap()];
-    assert!(!root.contains("data-errors"), "script errors: {root}");
-    assert!(
-        !root.contains("data-pwned"),
-        "a corpus document ran script: {root}"
-    );
-    assert!(
-        root.contains(&format!("data-charts=\"{}\"", charts.len())),
-        "not every chart finished drawing: {root}"
-    );
+    checked_root(&dom, &charts);
     // Each chart's element holds plotly's SVG (and the map its WebGL canvas).
     for id in &charts {
         let at = dom.find(&format!("id=\"{id}\"")).unwrap();
@@ -214,6 +204,23 @@ fn screenshot(page: &Path, size: &str, shot: &Path) {
     );
 }
 
+/// The `<html>` tag of a dumped page, checked: no script error, no corpus script ran, every
+/// one of `charts` finished drawing.
+fn checked_root<'d>(dom: &'d str, charts: &[&str]) -> &'d str {
+    let root = &dom[dom.find("<html").expect("an html element")..];
+    let root = &root[..root.find('>').unwrap()];
+    assert!(!root.contains("data-errors"), "script errors: {root}");
+    assert!(
+        !root.contains("data-pwned"),
+        "a corpus document ran script: {root}"
+    );
+    assert!(
+        root.contains(&format!("data-charts=\"{}\"", charts.len())),
+        "not every chart finished drawing: {root}"
+    );
+    root
+}
+
 /// The ids of the chart elements of a page (class "chart" or "chart map", not "charts").
 fn chart_ids(html: &str) -> Vec<&str> {
     html.match_indices("class=\"chart")
@@ -277,17 +284,7 @@ fn the_compare_report_draws_links_its_maps_and_corpus_script_never_runs() {
     assert!(on_a > 0 && on_b > 0 && on_b < on_a);
     let linked = dir.path().join("compare.html#pick=a:0");
     let (dom, log) = headless(&linked, &["--dump-dom"]);
-    let root = &dom[dom.find("<html").expect("an html element")..];
-    let root = &root[..root.find('>').unwrap()];
-    assert!(!root.contains("data-errors"), "script errors: {root}");
-    assert!(
-        !root.contains("data-pwned"),
-        "a corpus document ran script: {root}"
-    );
-    assert!(
-        root.contains(&format!("data-charts=\"{}\"", charts.len())),
-        "not every chart finished drawing: {root}"
-    );
+    let root = checked_root(&dom, &charts);
     assert!(root.contains("data-picked=\"a:0\""), "{root}");
     assert!(
         dom.contains(&format!("A: {on_a} points, B: {on_b} points")),
