@@ -178,9 +178,69 @@ fn the_sample_report_draws_in_chromium_and_corpus_script_never_runs() {
     .unwrap();
     let shot2 = shots.join("stability.png");
     screenshot(&stability_only, "1300,720", &shot2);
+
+    // The queries section alone, for the README: the sample asked, as in the notebook, the
+    // short descriptions of 60 of its documents and three questions about what Debian does
+    // not package, embedded by the model.
+    let mut asked: Vec<String> = clean
+        .texts
+        .as_ref()
+        .unwrap()
+        .iter()
+        .step_by(33)
+        .take(60)
+        .map(|t| t.split(". ").next().unwrap_or("").to_string())
+        .collect();
+    asked.extend(
+        [
+            "file my income tax return online",
+            "a recipe for fresh pasta with eggs",
+            "book cheap flights to Lisbon",
+        ]
+        .map(String::from),
+    );
+    let model = embedscope::embed::LocalModel::load(&embedscope::embed::default_model_dir())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut questions = embedscope::Corpus::from_texts(asked.clone());
+    questions.source = "questions.jsonl".into();
+    questions.vectors = Some(
+        embedscope::embed::embed_texts(&model, &asked, None, &embedscope::progress::Silent)
+            .unwrap()
+            .0,
+    );
+    let audit = Audit::builder()
+        .stability(None)
+        .health(None)
+        .queries(&questions, embedscope::queries::Queries::params())
+        .run(&clean)
+        .unwrap()
+        .without_timings();
+    let q = audit.queries.as_ref().unwrap();
+    assert!(
+        q.coverage.gap_topics[0]
+            .examples
+            .iter()
+            .any(|e| e.query.contains("pasta")),
+        "{:?}",
+        q.coverage.gap_topics
+    );
+    let queries_only = dir.path().join("queries.html");
+    write_html(&queries_only, &audit, &ReportOptions::default()).unwrap();
+    std::fs::write(
+        &queries_only,
+        std::fs::read_to_string(&queries_only).unwrap().replacen(
+            "</head>",
+            "<style>main > section:not(#queries) { display: none; }</style></head>",
+            1,
+        ),
+    )
+    .unwrap();
+    let shot3 = shots.join("queries.png");
+    screenshot(&queries_only, "1300,1500", &shot3);
     if std::env::var_os("EMBEDSCOPE_UPDATE_SCREENSHOT").is_some() {
         std::fs::copy(&shot, repo("reports/screenshots/sample.png")).unwrap();
         std::fs::copy(&shot2, repo("reports/screenshots/stability.png")).unwrap();
+        std::fs::copy(&shot3, repo("reports/screenshots/queries.png")).unwrap();
     }
 }
 

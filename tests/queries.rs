@@ -3,6 +3,14 @@
 //! asked; documents far from every question are dead; judgements give the textbook MRR and
 //! nDCG; bad input is refused.
 
+mod common;
+
+use std::time::Duration;
+
+use std::sync::{Arc, Mutex};
+
+use common::server::{serve, status, Reply};
+use embedscope::label::llm::{LabelSource, LlmParams};
 use embedscope::queries::{Queries, Topics};
 use embedscope::rng::Rng;
 use embedscope::{Corpus, Embeddings};
@@ -52,8 +60,8 @@ fn corpus(parts: Vec<(Vec<f32>, Vec<String>)>, prefix: &str) -> Corpus {
     c
 }
 
-#[test]
-fn planted_gaps_unasked_topics_and_dead_documents() {
+/// The planted corpus, its questions and its topics.
+fn planted() -> (Corpus, Corpus, Topics) {
     let mut rng = Rng::new(3, 0);
     // The corpus: topics 0, 1, 2 (100 documents each), and 5 documents pointing away from
     // every topic and question (negative on the four topic axes).
@@ -94,6 +102,12 @@ fn planted_gaps_unasked_topics_and_dead_documents() {
         labels,
         names: WORDS[..3].iter().map(|w| w.to_string()).collect(),
     };
+    (docs, asked, topics)
+}
+
+#[test]
+fn planted_gaps_unasked_topics_and_dead_documents() {
+    let (docs, asked, topics) = planted();
     let r = Queries::params()
         .topics(Some(topics))
         .nprobes(vec![1, 4])
@@ -177,6 +191,111 @@ fn planted_gaps_unasked_topics_and_dead_documents() {
         .all(|p| (0.0..=1.0).contains(&p.recall)));
     // The table: one row per query.
     assert_eq!(r.to_frame().unwrap().height(), 90);
+}
+
+fn answer(content: &str) -> Reply {
+    Reply {
+        status: 200,
+        headers: vec![],
+        body: serde_json::json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": content}}]})
+            .to_string(),
+        delay: Duration::ZERO,
+    }
+}
+
+/// A handler that answers `reply(prompt)` and keeps each prompt in `prompts`.
+fn recording(
+    prompts: &Arc<Mutex<Vec<String>>>,
+    reply: impl Fn(&str) -> Reply + Send + Sync + 'static,
+) -> impl Fn(usize, &str) -> Reply + Send + Sync + 'static {
+    let prompts = prompts.clone();
+    move |_, body| {
+        let v: serde_json::Value = serde_json::from_str(body).unwrap();
+        let prompt = v["messages"][0]["content"].as_str().unwrap().to_string();
+        let r = reply(&prompt);
+        prompts.lock().unwrap().push(prompt);
+        r
+    }
+}
+
+fn llm(base: &str) -> LlmParams {
+    LlmParams::default()
+        .base_url(base)
+        .model("test-model")
+        .backoff(Duration::from_millis(10))
+}
+
+#[test]
+fn gap_groups_take_a_language_models_labels_or_keep_their_keywords() {
+    let (docs, asked, topics) = planted();
+    // A real HTTP server speaking chat completions: the gap prompt carries the questions.
+    let prompts = Arc::new(Mutex::new(Vec::new()));
+    let (base, _) = serve(recording(&prompts, |prompt| {
+        answer(if prompt.contains("help with my tax return") {
+            "Filing taxes"
+        } else {
+            "Something else"
+        })
+    }));
+    let r = Queries::params()
+        .topics(Some(topics.clone()))
+        .nprobes(vec![1])
+        .llm(Some(llm(&base)))
+        .run(&docs, &asked)
+        .unwrap();
+    let top = &r.coverage.gap_topics[0];
+    assert_eq!(top.size, 30);
+    assert_eq!(
+        (top.label.as_str(), top.label_source, &top.label_reason),
+        ("Filing taxes", LabelSource::Llm, &None)
+    );
+    assert!(top.keywords.iter().any(|k| k.contains("tax")), "{top:?}");
+    let prompts = prompts.lock().unwrap();
+    assert_eq!(prompts.len(), r.coverage.gap_topics.len());
+    assert!(
+        prompts
+            .iter()
+            .all(|p| p.contains("Users asked a document collection")),
+        "the gap prompt, not the cluster prompt: {prompts:?}"
+    );
+    assert!(r.notes.iter().any(|n| n.contains("\"Filing taxes\" (30)")));
+    assert!(!r.notes.iter().any(|n| n.starts_with("LLM labels")));
+    drop(prompts);
+
+    // A prompt of the user's own wins over the gap prompt.
+    let prompts = Arc::new(Mutex::new(Vec::new()));
+    let (base, _) = serve(recording(&prompts, |_| answer("Own prompt")));
+    Queries::params()
+        .nprobes(vec![1])
+        .llm(Some(
+            llm(&base).template("Name these: {{ documents | join(\"; \") }}"),
+        ))
+        .run(&docs, &asked)
+        .unwrap();
+    assert!(prompts.lock().unwrap()[0].starts_with("Name these: "));
+
+    // A server that always fails: every group keeps its keyword label, with the reason, and
+    // a note says so; the analysis itself stands.
+    let (base, _) = serve(|_, _| status(500));
+    let r = Queries::params()
+        .topics(Some(topics))
+        .nprobes(vec![1])
+        .llm(Some(llm(&base).max_retries(1)))
+        .run(&docs, &asked)
+        .unwrap();
+    let top = &r.coverage.gap_topics[0];
+    assert_eq!(top.label_source, LabelSource::Keywords);
+    assert!(
+        top.label.contains("tax") && top.label_reason.is_some(),
+        "{top:?}"
+    );
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.starts_with("LLM labels: ") && n.contains("500")),
+        "{:?}",
+        r.notes
+    );
 }
 
 #[test]

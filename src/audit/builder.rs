@@ -445,7 +445,8 @@ impl<'a> AuditBuilder<'a> {
                         labels: labels.clone(),
                         names: clusters.iter().map(|c| c.label.clone()).collect(),
                     }))
-                    .duplicate_groups(duplicates.as_ref().map(|d| d.group_of.clone()));
+                    .duplicate_groups(duplicates.as_ref().map(|d| d.group_of.clone()))
+                    .llm(self.llm.clone());
                 self.progress.start("queries", 0);
                 let r = params.run_vectors(corpus, &vectors, qc, &qv)?;
                 self.progress.finish();

@@ -29,6 +29,17 @@ Keywords: {{ keywords | join(\", \") }}
 
 Answer with the label only.";
 
+/// The prompt for a group of questions the corpus has no answer to (coverage gaps of
+/// [`crate::queries`]), fed with the questions and their keywords; used where the seed's
+/// prompt would be.
+pub const GAP_PROMPT: &str = "Users asked a document collection these questions, and it holds nothing close to them. Generate a short (2-4 word) label for what they ask about:
+
+{% for d in documents %}- {{ d }}
+{% endfor %}
+Keywords: {{ keywords | join(\", \") }}
+
+Answer with the label only.";
+
 /// Where a cluster's label came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -157,6 +168,14 @@ impl LlmParams {
     /// [`DEFAULT_PROMPT`]).
     pub fn template(mut self, t: impl Into<String>) -> Self {
         self.template = t.into();
+        self
+    }
+    /// `prompt` instead of the seed's, unless another was set with
+    /// [`template`](Self::template): a user's own prompt always wins.
+    pub fn with_default_prompt(mut self, prompt: &str) -> Self {
+        if self.template == DEFAULT_PROMPT {
+            self.template = prompt.into();
+        }
         self
     }
     /// Cache answers in this folder (default: no cache).

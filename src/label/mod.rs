@@ -8,7 +8,7 @@ mod stop_words;
 pub mod summary;
 
 pub use keywords::{keywords, short_label, terms, Keyword, KeywordParams};
-pub use summary::{summarise_clusters, summarise_clusters_with, ClusterSummary};
+pub use summary::{apply_llm_labels, summarise_clusters, summarise_clusters_with, ClusterSummary};
 
 /// Keywords, short labels and sizes of clusters: [`topics`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]

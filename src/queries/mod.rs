@@ -46,8 +46,9 @@ use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};
 use crate::index::{exact_top_k, ClusterIndex};
 use crate::io::Corpus;
+use crate::label::llm::{llm_labels, LabelSource, LlmParams, TopicInput, GAP_PROMPT};
 use crate::label::summary::snippet_of;
-use crate::label::{keywords, KeywordParams};
+use crate::label::{keywords, short_label, KeywordParams};
 use crate::rng::Rng;
 
 pub use metrics::{judge, Judged, RankMetrics};
@@ -70,6 +71,7 @@ impl Queries {
             clusters: None,
             duplicate_groups: None,
             relevant: None,
+            llm: None,
         }
     }
 }
@@ -96,6 +98,7 @@ pub struct QueriesParams {
     clusters: Option<Topics>,
     duplicate_groups: Option<Vec<Option<usize>>>,
     relevant: Option<Vec<Vec<String>>>,
+    llm: Option<LlmParams>,
 }
 
 impl QueriesParams {
@@ -134,6 +137,13 @@ impl QueriesParams {
     /// The corpus' clusters (the audit's): demand and supply per topic.
     pub fn topics(mut self, t: Option<Topics>) -> Self {
         self.clusters = t;
+        self
+    }
+    /// Label the gap groups with a language model (its questions and keywords, through
+    /// [`GAP_PROMPT`] unless the parameters carry a prompt of their own); a group the model
+    /// cannot label keeps its keyword label, with the reason. Default: keywords only.
+    pub fn llm(mut self, p: Option<LlmParams>) -> Self {
+        self.llm = p;
         self
     }
     /// Each document's duplicate group (None: in none), shown beside the hot documents.
@@ -183,6 +193,9 @@ impl QueriesParams {
                 0,
                 "every nprobe must be at least 1",
             ));
+        }
+        if let Some(llm) = &self.llm {
+            llm.check()?;
         }
         Ok(())
     }
@@ -406,6 +419,20 @@ impl QueriesParams {
                     .join(", ")
             ));
         }
+        let kept: Vec<&GapTopic> = coverage
+            .gap_topics
+            .iter()
+            .filter(|g| g.label_reason.is_some())
+            .collect();
+        if let Some(first) = kept.first() {
+            notes.push(format!(
+                "LLM labels: {} of {} gap groups kept their keyword labels (\"{}\": {}).",
+                kept.len(),
+                coverage.gap_topics.len(),
+                first.label,
+                first.label_reason.as_deref().unwrap_or("")
+            ));
+        }
         let over: Vec<String> = demand
             .iter()
             .filter(|d| d.over_asked)
@@ -483,44 +510,68 @@ impl QueriesParams {
             }
             None => Vec::new(),
         };
-        let mut out: Vec<GapTopic> = (0..k)
+        // Each group's queries (rows of `queries`), the farthest from the corpus first: the
+        // clearest gaps.
+        let mut groups: Vec<(GapTopic, Vec<usize>)> = (0..k)
             .map(|c| {
-                let mut members: Vec<usize> =
-                    (0..gap_rows.len()).filter(|&j| labels[j] == c).collect();
-                // The farthest from the corpus first: the clearest gaps.
-                members.sort_by(|&x, &y| best[gap_rows[x]].total_cmp(&best[gap_rows[y]]));
-                let kw: Vec<String> = words
-                    .get(c)
-                    .map(|w| w.iter().take(5).map(|k| k.term.clone()).collect())
-                    .unwrap_or_default();
-                GapTopic {
+                let mut members: Vec<usize> = (0..gap_rows.len())
+                    .filter(|&j| labels[j] == c)
+                    .map(|j| gap_rows[j])
+                    .collect();
+                members.sort_by(|&x, &y| best[x].total_cmp(&best[y]));
+                let ranked = words.get(c).map_or(&[][..], |w| &w[..]);
+                let kw: Vec<String> = ranked.iter().take(5).map(|k| k.term.clone()).collect();
+                let topic = GapTopic {
                     size: members.len(),
                     label: if kw.is_empty() {
                         format!("gap {c}")
                     } else {
-                        kw.iter().take(3).cloned().collect::<Vec<_>>().join(", ")
+                        short_label(ranked, 3)
                     },
+                    label_source: LabelSource::Keywords,
+                    label_reason: None,
                     keywords: kw,
                     examples: members
                         .iter()
                         .take(5)
-                        .map(|&j| {
-                            let i = gap_rows[j];
-                            GapExample {
-                                query: queries.texts.as_ref().map_or_else(
-                                    || queries.ids[i].clone(),
-                                    |t| snippet_of(&t[i], 160),
-                                ),
-                                best_cosine: best[i],
-                                nearest: top[i].first().map(|h| doc_ref(h.0)),
-                            }
+                        .map(|&i| GapExample {
+                            query: queries
+                                .texts
+                                .as_ref()
+                                .map_or_else(|| queries.ids[i].clone(), |t| snippet_of(&t[i], 160)),
+                            best_cosine: best[i],
+                            nearest: top[i].first().map(|h| doc_ref(h.0)),
                         })
                         .collect(),
-                }
+                };
+                (topic, members)
             })
-            .filter(|g| g.size > 0)
+            .filter(|g| g.0.size > 0)
             .collect();
-        out.sort_by_key(|g| std::cmp::Reverse(g.size));
+        groups.sort_by_key(|g| std::cmp::Reverse(g.0.size));
+        if let (Some(params), Some(texts)) = (&self.llm, &queries.texts) {
+            // The model sees each group's keywords and, in full, its ten questions farthest
+            // from the corpus.
+            let inputs: Vec<TopicInput> = groups
+                .iter()
+                .map(|(g, members)| TopicInput {
+                    keywords: g.keywords.clone(),
+                    documents: members.iter().take(10).map(|&i| texts[i].clone()).collect(),
+                })
+                .collect();
+            let fallback: Vec<String> = groups.iter().map(|g| g.0.label.clone()).collect();
+            let answers = llm_labels(
+                &inputs,
+                &fallback,
+                &params.clone().with_default_prompt(GAP_PROMPT),
+            )?;
+            for ((g, _), l) in groups.iter_mut().zip(answers) {
+                g.label = l.label;
+                g.label_source = l.source;
+                g.label_reason = l.reason;
+            }
+        }
+        let out: Vec<GapTopic> = groups.into_iter().map(|g| g.0).collect();
         Ok(out)
     }
 
@@ -704,8 +755,12 @@ pub struct GapExample {
 pub struct GapTopic {
     /// Queries in it.
     pub size: usize,
-    /// Its label (the top three keywords).
+    /// Its label (the top three keywords that share no word, or the language model's).
     pub label: String,
+    /// Where the label came from.
+    pub label_source: LabelSource,
+    /// Why the language model's label is missing, when one was asked for.
+    pub label_reason: Option<String>,
     /// c-TF-IDF keywords of its queries' texts (empty without texts).
     pub keywords: Vec<String>,
     /// Up to 5 of its queries, the farthest from the corpus first.

@@ -191,3 +191,72 @@ fn the_audit_takes_queries_into_its_report_json_and_verdict() {
     );
     assert!(!fresh.exists());
 }
+
+#[test]
+fn with_llm_the_gap_groups_and_topics_take_the_models_labels_and_the_key_stays_hidden() {
+    use crate::common::server::{serve, Reply};
+    const SECRET: &str = "sk-SECRET-queries-77";
+    let dir = tempfile::tempdir().unwrap();
+    let q = dir.path().join("queries.jsonl");
+    write_queries(&q);
+    // A chat-completions server on loopback: gap prompts get one answer, cluster prompts
+    // another.
+    let (base, count) = serve(|_, body| {
+        let v: serde_json::Value = serde_json::from_str(body).unwrap();
+        let prompt = v["messages"][0]["content"].as_str().unwrap();
+        let label = if prompt.starts_with("Users asked") {
+            "Random noise"
+        } else {
+            "Debian things"
+        };
+        Reply {
+            status: 200,
+            headers: vec![],
+            body: serde_json::json!({"choices": [{"message": {"content": label}}]}).to_string(),
+            delay: std::time::Duration::ZERO,
+        }
+    });
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_embedscope"))
+        .args([
+            "queries",
+            sample().to_str().unwrap(),
+            q.to_str().unwrap(),
+            "--k-max",
+            "4",
+            "--llm",
+            "--llm-base-url",
+            &base,
+            "--llm-no-cache",
+            "--json",
+            "-",
+        ])
+        .env("OPENAI_API_KEY", SECRET)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(!text.contains(SECRET) && !stderr(&o).contains(SECRET));
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let gaps = v["coverage"]["gap_topics"].as_array().unwrap();
+    assert!(!gaps.is_empty());
+    for g in gaps {
+        assert_eq!(
+            (&g["label"], &g["label_source"]),
+            (
+                &serde_json::json!("Random noise"),
+                &serde_json::json!("llm")
+            ),
+            "{g}"
+        );
+        assert!(!g["keywords"].as_array().unwrap().is_empty());
+    }
+    let demand = v["demand"].as_array().unwrap();
+    assert!(
+        demand.iter().all(|d| d["label"] == "Debian things"),
+        "{demand:?}"
+    );
+    assert_eq!(
+        count.load(std::sync::atomic::Ordering::SeqCst),
+        gaps.len() + demand.len()
+    );
+}

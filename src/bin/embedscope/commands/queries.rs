@@ -11,7 +11,9 @@ use embedscope::queries::{QueryReport, Topics};
 use embedscope::rng::Rng;
 use embedscope::Corpus;
 
-use crate::args::{InputArgs, ModelArgs, QueryFileArgs, SweepArgs};
+use embedscope::label::llm::LlmParams;
+
+use crate::args::{InputArgs, LlmArgs, ModelArgs, QueryFileArgs, SweepArgs};
 use crate::output::json_and_summary;
 
 #[derive(Args)]
@@ -33,6 +35,8 @@ pub struct QueriesArgs {
     nlist: Option<usize>,
     #[command(flatten)]
     sweep: SweepArgs,
+    #[command(flatten)]
+    llm: LlmArgs,
     /// Skip the corpus' topics (demand against supply needs them: a K-Means sweep).
     #[arg(long)]
     no_topics: bool,
@@ -49,8 +53,14 @@ pub struct QueriesArgs {
 }
 
 /// The corpus' topics as the audit finds them: the silhouette sweep on up to 50,000 rows,
-/// every row assigned, each cluster named by its c-TF-IDF keywords.
-fn topics(corpus: &Corpus, sweep: &SweepArgs, seed: u64) -> anyhow::Result<Topics> {
+/// every row assigned, each cluster named by its c-TF-IDF keywords (or, with `--llm`, by the
+/// language model as the audit names them).
+fn topics(
+    corpus: &Corpus,
+    sweep: &SweepArgs,
+    seed: u64,
+    llm: Option<&LlmParams>,
+) -> anyhow::Result<Topics> {
     let v = corpus.vectors.as_ref().expect("vectors set");
     let params = KSweep::params()
         .k_min(sweep.k_min)
@@ -68,18 +78,21 @@ fn topics(corpus: &Corpus, sweep: &SweepArgs, seed: u64) -> anyhow::Result<Topic
         let labels = s.chosen_model().labels().to_vec();
         (s, labels)
     };
-    let names = embedscope::label::summarise_clusters(corpus, v, &labels, s.chosen_k)
-        .into_iter()
-        .map(|c| c.label)
-        .collect();
+    let mut clusters = embedscope::label::summarise_clusters(corpus, v, &labels, s.chosen_k);
+    if let (Some(p), Some(_)) = (llm, &corpus.texts) {
+        embedscope::label::apply_llm_labels(&mut clusters, p)?;
+    }
+    let names = clusters.into_iter().map(|c| c.label).collect();
     Ok(Topics { labels, names })
 }
 
 pub fn run(args: &QueriesArgs) -> anyhow::Result<()> {
     // Every option is checked before a file is read or a model loaded.
+    let llm = args.llm.params()?;
     args.query
         .params(&mut Corpus::from_texts(Vec::<String>::new()))
         .nprobes(args.nprobe.clone())
+        .llm(llm.clone())
         .check()?;
     let (mut corpus, v) = args.model.vectors(&args.input)?;
     corpus.vectors = Some(v);
@@ -90,10 +103,11 @@ pub fn run(args: &QueriesArgs) -> anyhow::Result<()> {
         .params(&mut queries)
         .nprobes(args.nprobe.clone())
         .nlist(args.nlist)
-        .seed(args.seed);
+        .seed(args.seed)
+        .llm(llm.clone());
     params.check()?;
     if !args.no_topics {
-        params = params.topics(Some(topics(&corpus, &args.sweep, args.seed)?));
+        params = params.topics(Some(topics(&corpus, &args.sweep, args.seed, llm.as_ref())?));
     }
     let report = params.run(&corpus, &queries)?;
     if let Some(t) = &args.table {
