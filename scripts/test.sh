@@ -14,6 +14,11 @@ if ! command -v chromium >/dev/null 2>&1 && [ -z "${EMBEDSCOPE_CHROMIUM:-}" ]; t
   sudo_=""; [ "$(id -u)" -ne 0 ] && sudo_="sudo"
   $sudo_ apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq chromium >/dev/null
 fi
+step "store servers (Postgres with pgvector, Chroma; the store tests start and stop them)"
+if ! scripts/install-stores.sh; then
+  export EMBEDSCOPE_SKIP_STORES="scripts/install-stores.sh could not install them"
+  echo "warning: the store tests will be skipped: $EMBEDSCOPE_SKIP_STORES" >&2
+fi
 step "cargo fmt --check"
 cargo fmt --check
 step "cargo clippy"

@@ -123,6 +123,15 @@ pub enum Error {
         /// What went wrong: the status and body, a timeout, a malformed answer.
         message: String,
     },
+    /// A store (Postgres, Chroma) could not be reached, refused the request, or holds
+    /// something unusable. `store` is its location without secrets.
+    #[error("{store}: {message}")]
+    Store {
+        /// The store's URL without password, and the table or collection.
+        store: String,
+        /// What went wrong.
+        message: String,
+    },
     /// An embedder failed while running (ONNX Runtime, or an answer of the wrong shape).
     #[error("embedding with {model}: {message}")]
     Embedding {

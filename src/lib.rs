@@ -120,6 +120,7 @@ pub mod report;
 pub mod retrieve;
 pub mod rng;
 pub mod stability;
+pub mod store;
 mod union_find;
 
 pub use audit::Audit;

@@ -21,8 +21,10 @@ const LAYERS: &[&str] = &[
     "kernel",
     "embeddings",
     "http",
-    // Reading and writing corpora; turning texts into vectors; checking the texts first.
+    // Reading and writing corpora, files and stores; turning texts into vectors; checking
+    // the texts first.
     "io",
+    "store",
     "embed",
     "health",
     // kNN graphs, clustering and its stability, the IVF index, duplicates.

@@ -307,10 +307,37 @@ impl Audit {
         columns
     }
 
+    /// One row per document: row, id, cluster, label, centroid_cosine, and as the sections
+    /// ran hdbscan_cluster (-1 = noise), outlier_score (GLOSH), duplicate_group (-1 = none),
+    /// kept, the health check's columns, and with queries query_hits (in how many queries'
+    /// top k) and dead (in none): `assignments.parquet`, and what a write-back sends to a
+    /// store. `corpus` is the one the audit ran on (for the ids).
+    pub fn assignments_frame(&self, corpus: &Corpus) -> Result<polars::prelude::DataFrame> {
+        if corpus.len() != self.labels.len() {
+            return Err(Error::param(
+                "corpus",
+                corpus.len(),
+                format!("rows, but the audit ran on {}", self.labels.len()),
+            ));
+        }
+        let n = self.labels.len();
+        let mut columns = self.frame_columns();
+        columns.insert(1, str_col("id", corpus.ids.iter().map(String::as_str)));
+        if let Some(q) = &self.queries {
+            if q.document_hits.len() == n {
+                columns.push(u32_col("query_hits", q.document_hits.iter().copied()));
+                columns.push(bool_col("dead", q.document_hits.iter().map(|&h| h == 0)));
+            }
+        }
+        polars::prelude::DataFrame::new(n, columns)
+            .map_err(|e| Error::table("the assignments table", e))
+    }
+
     /// Writes the audit's tables as Parquet into `dir` (created if missing), atomically:
     /// `assignments.parquet` (row, id, cluster, label, centroid_cosine, hdbscan_cluster (-1 =
     /// noise), outlier_score (GLOSH), duplicate_group (-1 = none), kept, and from the health
-    /// check tokens, truncated, boilerplate_chars, damaged, language) and, when duplicates
+    /// check tokens, truncated, boilerplate_chars, damaged, language; with queries query_hits
+    /// and dead; see [`assignments_frame`](Self::assignments_frame)) and, when duplicates
     /// were searched, `duplicate_pairs.parquet` (row_a, row_b, cosine at the lowest threshold),
     /// and with queries `queries.parquet` (id, text, best_cosine, gap, topic, top_ids).
     /// `corpus` is the one the audit ran on (for the ids). Returns the files written.
@@ -319,23 +346,14 @@ impl Audit {
         corpus: &Corpus,
         dir: &std::path::Path,
     ) -> Result<Vec<std::path::PathBuf>> {
-        if corpus.len() != self.labels.len() {
-            return Err(Error::param(
-                "corpus",
-                corpus.len(),
-                format!("rows, but the audit ran on {}", self.labels.len()),
-            ));
-        }
+        let frame = self.assignments_frame(corpus)?;
         std::fs::create_dir_all(dir).map_err(|e| Error::Io {
             path: dir.to_path_buf(),
             source: e,
         })?;
-        let n = self.labels.len();
-        let mut columns = self.frame_columns();
-        columns.insert(1, str_col("id", corpus.ids.iter().map(String::as_str)));
         let mut written = Vec::new();
         let assignments = dir.join("assignments.parquet");
-        crate::io::write_parquet(&assignments, n, columns)?;
+        crate::io::write_frame(&assignments, frame)?;
         written.push(assignments);
         if let Some(d) = &self.duplicates {
             let pairs = dir.join("duplicate_pairs.parquet");

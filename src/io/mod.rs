@@ -20,11 +20,12 @@ use std::path::{Path, PathBuf};
 pub use atomic::{remove_unfinished, write_atomic};
 pub use parquet::{vector_batches, write_vectors_parquet, VectorBatches};
 pub use shards::shard_paths;
-pub(crate) use tables::write_parquet;
+pub(crate) use sink::{resolve_columns, Location, Sink};
 pub use tables::{
     read_assignments, write_assignments, write_coordinates, write_corpus_rows, write_groups,
     write_pairs,
 };
+pub(crate) use tables::{write_frame, write_parquet};
 
 use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};

@@ -44,6 +44,8 @@ pub(crate) struct Sink<'a> {
     half: bool,
     dim: Option<(usize, Location)>,
     locations: Vec<Location>,
+    /// Name each bad row's id beside its row number (a store's rows have no line to name).
+    ids_in_errors: bool,
 }
 
 impl<'a> Sink<'a> {
@@ -58,7 +60,14 @@ impl<'a> Sink<'a> {
             half: false,
             dim: None,
             locations: Vec::new(),
+            ids_in_errors: false,
         }
+    }
+
+    /// Errors name the row's id too: `row 17 (id "doc-17")`.
+    pub fn with_ids_in_errors(mut self) -> Self {
+        self.ids_in_errors = true;
+        self
     }
 
     /// The (text, vector, label) columns this sink expects.
@@ -74,6 +83,18 @@ impl<'a> Sink<'a> {
         }
     }
 
+    /// [`error`](Self::error), naming the row's id when the sink names ids.
+    fn row_error(&self, at: Location, id: Option<&str>, message: impl Into<String>) -> Error {
+        match (self.ids_in_errors, id) {
+            (true, Some(id)) => Error::Malformed {
+                path: self.path.to_path_buf(),
+                location: format!("{at} (id {id:?})"),
+                message: message.into(),
+            },
+            _ => self.error(at, message),
+        }
+    }
+
     /// Adds one row. `id` defaults to the row number; `text`, `label` and `vector` must be
     /// present exactly when their columns are.
     pub fn push(
@@ -84,24 +105,29 @@ impl<'a> Sink<'a> {
         label: Option<String>,
         vector: Option<&[f32]>,
     ) -> Result<()> {
+        let named = id.as_deref();
         if let Some(col) = self.cols.text {
-            let t =
-                text.ok_or_else(|| self.error(at, format!("column `{col}` is missing or null")))?;
+            let t = text.ok_or_else(|| {
+                self.row_error(at, named, format!("column `{col}` is missing or null"))
+            })?;
             self.texts.push(t);
         }
         if let Some(col) = self.cols.label {
-            let l = label
-                .ok_or_else(|| self.error(at, format!("column `{col}` is missing or null")))?;
+            let l = label.ok_or_else(|| {
+                self.row_error(at, named, format!("column `{col}` is missing or null"))
+            })?;
             self.labels.push(l);
         }
         if let Some(col) = self.cols.vector {
-            let v = vector
-                .ok_or_else(|| self.error(at, format!("column `{col}` is missing or null")))?;
+            let v = vector.ok_or_else(|| {
+                self.row_error(at, named, format!("column `{col}` is missing or null"))
+            })?;
             match self.dim {
                 None => self.dim = Some((v.len(), at)),
                 Some((d, first)) if d != v.len() => {
-                    return Err(self.error(
+                    return Err(self.row_error(
                         at,
+                        named,
                         format!(
                             "column `{col}` has {} values, expected {d} like {first}",
                             v.len()
@@ -111,8 +137,9 @@ impl<'a> Sink<'a> {
                 Some(_) => {}
             }
             if let Some(i) = v.iter().position(|x| !x.is_finite()) {
-                return Err(self.error(
+                return Err(self.row_error(
                     at,
+                    named,
                     format!("column `{col}`, element {i}: value {} is not finite", v[i]),
                 ));
             }
@@ -122,6 +149,62 @@ impl<'a> Sink<'a> {
         self.ids
             .push(id.unwrap_or_else(|| self.ids.len().to_string()));
         Ok(())
+    }
+
+    /// Puts the rows in order of their ids (numerically when every id is an integer, else by
+    /// bytes; ties keep their order), in place: a store's physical order changes with every
+    /// update, the ids' does not. The vectors move one row at a time (no second copy).
+    pub fn sort_by_id(&mut self) {
+        let n = self.ids.len();
+        let mut order: Vec<usize> = (0..n).collect();
+        let numeric: Option<Vec<i64>> = self.ids.iter().map(|s| s.parse().ok()).collect();
+        match &numeric {
+            Some(keys) => order.sort_by_key(|&i| keys[i]),
+            None => order.sort_by(|&a, &b| self.ids[a].cmp(&self.ids[b])),
+        }
+        if order.iter().enumerate().all(|(i, &o)| i == o) {
+            return;
+        }
+        fn permute<T>(v: &mut Vec<T>, order: &[usize]) {
+            if v.len() != order.len() {
+                return;
+            }
+            let mut old: Vec<Option<T>> = std::mem::take(v).into_iter().map(Some).collect();
+            *v = order
+                .iter()
+                .map(|&i| old[i].take().expect("a permutation"))
+                .collect();
+        }
+        permute(&mut self.ids, &order);
+        permute(&mut self.texts, &order);
+        permute(&mut self.labels, &order);
+        permute(&mut self.locations, &order);
+        if let Some((dim, _)) = self.dim {
+            if self.vectors.len() == n * dim && dim > 0 {
+                // Row i takes row order[i]: follow each cycle with one spare row.
+                let mut done = vec![false; n];
+                let mut spare = vec![0f32; dim];
+                for start in 0..n {
+                    if done[start] || order[start] == start {
+                        done[start] = true;
+                        continue;
+                    }
+                    spare.copy_from_slice(&self.vectors[start * dim..(start + 1) * dim]);
+                    let mut at = start;
+                    loop {
+                        done[at] = true;
+                        let from = order[at];
+                        if from == start {
+                            self.vectors[at * dim..(at + 1) * dim].copy_from_slice(&spare);
+                            break;
+                        }
+                        self.vectors
+                            .copy_within(from * dim..(from + 1) * dim, at * dim);
+                        at = from;
+                    }
+                }
+            }
+        }
     }
 
     /// The vectors were read from half floats: keep them half ([`Embeddings::new_half`]); the
@@ -216,4 +299,54 @@ pub(crate) fn resolve_columns<'o>(
         },
         id,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sink_of(ids: &[&str]) -> Sink<'static> {
+        let mut s = Sink::new(
+            Path::new("store"),
+            Columns {
+                text: Some("text"),
+                vector: Some("embedding"),
+                label: None,
+            },
+        );
+        for (r, id) in ids.iter().enumerate() {
+            let v = [r as f32 + 1.0, 1.0];
+            s.push(
+                Location::Row(r),
+                Some(id.to_string()),
+                Some(format!("t{id}")),
+                None,
+                Some(&v),
+            )
+            .unwrap();
+        }
+        s
+    }
+
+    #[test]
+    fn rows_sort_by_numeric_ids_else_by_bytes_moving_their_vectors() {
+        let mut s = sink_of(&["10", "2", "1", "33"]);
+        s.sort_by_id();
+        assert_eq!(s.ids, ["1", "2", "10", "33"]);
+        assert_eq!(s.texts, ["t1", "t2", "t10", "t33"]);
+        assert_eq!(s.vectors, [3.0, 1.0, 2.0, 1.0, 1.0, 1.0, 4.0, 1.0]);
+        assert_eq!(
+            s.locations,
+            [
+                Location::Row(2),
+                Location::Row(1),
+                Location::Row(0),
+                Location::Row(3)
+            ]
+        );
+        let mut s = sink_of(&["b", "a10", "a9"]);
+        s.sort_by_id();
+        assert_eq!(s.ids, ["a10", "a9", "b"]);
+        assert_eq!(s.vectors, [2.0, 1.0, 3.0, 1.0, 1.0, 1.0]);
+    }
 }

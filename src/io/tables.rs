@@ -20,6 +20,16 @@ pub(crate) fn write_parquet(path: &Path, height: usize, columns: Vec<Column>) ->
     })
 }
 
+/// Writes a table as Parquet, atomically.
+pub(crate) fn write_frame(path: &Path, mut df: DataFrame) -> Result<()> {
+    write_atomic(path, |w| {
+        ParquetWriter::new(w)
+            .finish(&mut df)
+            .map(|_| ())
+            .map_err(std::io::Error::other)
+    })
+}
+
 /// Writes near-duplicate pairs `row_a, row_b, cosine` to `.csv` or `.parquet`.
 pub fn write_pairs(path: &Path, pairs: &[crate::kernel::Pair]) -> Result<()> {
     match Format::from_path(path)? {

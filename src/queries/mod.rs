@@ -470,6 +470,7 @@ impl QueriesParams {
             notes,
             seconds: started.elapsed().as_secs_f64(),
             per_query,
+            document_hits: count,
         })
     }
 
@@ -922,4 +923,7 @@ pub struct QueryReport {
     /// Every query's result.
     #[serde(skip)]
     pub per_query: Vec<QueryRow>,
+    /// Per document of the corpus: in how many queries' top k it is (0: dead).
+    #[serde(skip)]
+    pub document_hits: Vec<usize>,
 }

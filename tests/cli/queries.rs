@@ -45,7 +45,7 @@ fn queries_from_the_corpus_and_from_nowhere() {
         "relevant",
         "--k-max",
         "5",
-        "--table",
+        "--per-query",
         table.to_str().unwrap(),
         "--json",
         "-",

@@ -11,13 +11,16 @@ use embedscope::embed::{
 use embedscope::io::{load, Format, LoadOptions};
 use embedscope::label::llm::LlmParams;
 use embedscope::progress::Progress;
+use embedscope::store::{self, Store, StoreOptions};
 use embedscope::{Corpus, Embeddings};
 
 use crate::progress::Bars;
 
 #[derive(Args)]
 pub struct InputArgs {
-    /// Corpus: .jsonl, .csv or .parquet with a text column (or a vector column), or a .npy matrix.
+    /// Corpus: .jsonl, .csv or .parquet with a text column (or a vector column), a .npy
+    /// matrix, a folder or glob of Parquet shards, or a store: postgres://user@host:port/db
+    /// (with --table or --sql) or chroma://host:port/COLLECTION.
     pub input: PathBuf,
     /// Column holding the texts.
     #[arg(long, default_value = "text")]
@@ -32,17 +35,139 @@ pub struct InputArgs {
     /// against it (ARI, NMI, V-measure, homogeneity, completeness).
     #[arg(long)]
     pub label_column: Option<String>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+/// Where in a store the corpus is.
+#[derive(Args, Clone)]
+pub struct StoreArgs {
+    /// Postgres: the table to read (`table` or `schema.table`).
+    #[arg(long, help_heading = "Store input")]
+    pub table: Option<String>,
+    /// Postgres: a SELECT whose rows are the corpus (instead of --table).
+    #[arg(long, help_heading = "Store input", conflicts_with = "table")]
+    pub sql: Option<String>,
+    /// Postgres: have the server sort the rows by this column. Default: a table's rows in
+    /// order of their ids (sorted after the read, so an audit repeats whatever the table's
+    /// physical order), a query's rows in its own order; `none` keeps them as stored.
+    #[arg(long, help_heading = "Store input")]
+    pub order_by: Option<String>,
+    /// Rows per batch read from a store (and per page of a Chroma read).
+    #[arg(long, default_value_t = 10_000, help_heading = "Store input")]
+    pub batch_rows: usize,
+    /// Chroma tenant.
+    #[arg(long, default_value = "default_tenant", help_heading = "Store input")]
+    pub chroma_tenant: String,
+    /// Chroma database.
+    #[arg(long, default_value = "default_database", help_heading = "Store input")]
+    pub chroma_database: String,
+    /// Seconds to wait for a store to answer a connection.
+    #[arg(long, default_value_t = 5.0, help_heading = "Store input")]
+    pub connect_timeout: f64,
+}
+
+impl Default for StoreArgs {
+    /// The flags' defaults.
+    fn default() -> Self {
+        StoreArgs {
+            table: None,
+            sql: None,
+            order_by: None,
+            batch_rows: 10_000,
+            chroma_tenant: "default_tenant".into(),
+            chroma_database: "default_database".into(),
+            connect_timeout: 5.0,
+        }
+    }
+}
+
+impl StoreArgs {
+    /// The library's store options.
+    pub fn options(&self) -> anyhow::Result<StoreOptions> {
+        if self.batch_rows == 0 {
+            bail!("--batch-rows 0: must be at least 1");
+        }
+        if !(self.connect_timeout.is_finite() && self.connect_timeout > 0.0) {
+            bail!(
+                "--connect-timeout {}: must be a positive number of seconds",
+                self.connect_timeout
+            );
+        }
+        Ok(StoreOptions {
+            table: self.table.clone(),
+            query: self.sql.clone(),
+            batch_rows: self.batch_rows,
+            tenant: self.chroma_tenant.clone(),
+            database: self.chroma_database.clone(),
+            connect_timeout: std::time::Duration::from_secs_f64(self.connect_timeout),
+            write_back_table: None,
+            order_by: self.order_by.clone(),
+        })
+    }
 }
 
 impl InputArgs {
-    /// Loads the corpus.
-    pub fn load(&self) -> anyhow::Result<Corpus> {
-        let options = LoadOptions {
+    /// Whether the input is a store URL rather than a file.
+    pub fn is_store(&self) -> bool {
+        store::is_store(&self.input.to_string_lossy())
+    }
+
+    /// The input as messages show it: a store's URL without its password.
+    pub fn shown(&self) -> String {
+        let s = self.input.to_string_lossy();
+        if store::is_store(&s) {
+            store::redact_url(&s)
+        } else {
+            self.input.display().to_string()
+        }
+    }
+
+    /// A short name for output files: the file's stem, a store's table or collection.
+    pub fn stem(&self) -> String {
+        if self.is_store() {
+            let s = self.input.to_string_lossy();
+            let last = s
+                .split('?')
+                .next()
+                .and_then(|p| p.rsplit('/').next())
+                .unwrap_or("store");
+            return match &self.store.table {
+                Some(t) => t.replace(['.', '/'], "_"),
+                None => last.to_string(),
+            };
+        }
+        self.input
+            .file_stem()
+            .map_or_else(|| "corpus".into(), |s| s.to_string_lossy().into_owned())
+    }
+
+    /// Opens the input's store.
+    pub fn open_store(&self, write_back_table: Option<String>) -> anyhow::Result<Box<dyn Store>> {
+        let options = StoreOptions {
+            write_back_table,
+            ..self.store.options()?
+        };
+        Ok(store::open(&self.input.to_string_lossy(), &options)?)
+    }
+
+    /// What to read.
+    pub fn load_options(&self) -> LoadOptions {
+        LoadOptions {
             text_column: self.text_column.clone(),
             id_column: self.id_column.clone(),
             vector_column: self.vector_column.clone(),
             label_column: self.label_column.clone(),
-        };
+        }
+    }
+
+    /// Loads the corpus, from its file or its store.
+    pub fn load(&self) -> anyhow::Result<Corpus> {
+        let options = self.load_options();
+        if self.is_store() {
+            let mut s = self.open_store(None)?;
+            return Ok(store::load(s.as_mut(), &options, self.store.batch_rows)?);
+        }
         Ok(load(&self.input, &options)?)
     }
 
@@ -52,7 +177,7 @@ impl InputArgs {
             Some(t) => Ok(t),
             None => bail!(
                 "{}: no text column `{}` {purpose}",
-                self.input.display(),
+                self.shown(),
                 self.text_column
             ),
         }
@@ -229,7 +354,7 @@ impl ModelArgs {
         let Some(texts) = corpus.texts.as_ref() else {
             bail!(
                 "{}: no {}texts to embed",
-                input.input.display(),
+                input.shown(),
                 if reembed { "" } else { "vectors and no " }
             );
         };
@@ -462,6 +587,7 @@ impl QueryFileArgs {
             id_column: self.query_id_column.clone(),
             vector_column: self.query_vector_column.clone(),
             label_column: self.relevant_column.clone(),
+            store: StoreArgs::default(),
         }
     }
 

@@ -108,3 +108,15 @@ fn main() -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every subcommand's flags are unique (the shared groups, such as the store options
+    /// every INPUT takes, must not clash with a command's own), as clap checks in debug builds.
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
+}

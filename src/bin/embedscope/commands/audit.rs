@@ -2,10 +2,12 @@
 
 use std::path::{Path, PathBuf};
 
+use anyhow::bail;
 use clap::Args;
 use embedscope::audit::{MemoryBudget, MemoryPlan, Sampling, VerdictThresholds};
 use embedscope::report::{write_html, ReportOptions};
 use embedscope::stability::Stability;
+use embedscope::store::WriteBack;
 use embedscope::Audit;
 
 use crate::args::{HealthCheckArgs, InputArgs, LlmArgs, ModelArgs, QueryFileArgs, SweepArgs};
@@ -121,6 +123,15 @@ pub struct AuditArgs {
     /// Leave out timings and speeds, so that two runs give byte-identical outputs.
     #[arg(long)]
     no_timings: bool,
+    /// Write the per-row findings (the columns of assignments.parquet) back into the input
+    /// store: Postgres, a table of their own (--write-back-table) replaced in one transaction;
+    /// Chroma, metadata fields `embedscope_<column>`. The user's vectors and texts are never
+    /// changed.
+    #[arg(long)]
+    write_back: bool,
+    /// Postgres: the write-back table.
+    #[arg(long, default_value = "embedscope_audit", requires = "write_back")]
+    write_back_table: String,
 }
 
 /// The verdict failed under `--fail-on-verdict` (exit code 1, not 2).
@@ -140,20 +151,20 @@ impl AuditArgs {
     fn report_path(&self) -> PathBuf {
         match &self.out {
             Some(p) => p.clone(),
-            None => {
-                let stem = self
-                    .input
-                    .input
-                    .file_stem()
-                    .map_or_else(|| "audit".into(), |s| s.to_string_lossy().into_owned());
-                Path::new("reports").join(format!("{stem}.html"))
-            }
+            None => Path::new("reports").join(format!("{}.html", self.input.stem())),
         }
     }
 }
 
 pub fn run(args: &AuditArgs) -> anyhow::Result<()> {
     let out = args.report_path();
+    if args.write_back && !args.input.is_store() {
+        bail!(
+            "--write-back: {} is a file; findings are written back into a store (postgres://, chroma://); use --tables for files",
+            args.input.shown()
+        );
+    }
+    args.input.store.options()?;
     let bars = Bars::default();
     let mut builder = Audit::builder()
         .k_range(args.sweep.k_min, args.sweep.k_max)
@@ -252,10 +263,32 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<()> {
         audit.write_json(json, &out)?;
     }
     print_summary(&audit, &out);
+    if args.write_back {
+        let frame = audit.assignments_frame(&corpus)?;
+        let rows = WriteBack::from_frame(&frame, "id", audit_id(&args.input.shown(), args.seed))?;
+        let mut store = args.input.open_store(Some(args.write_back_table.clone()))?;
+        let done = store.write_back(&rows)?;
+        eprintln!(
+            "wrote back {} rows ({}) to {}, audit id {}",
+            done.rows,
+            done.columns.join(", "),
+            done.target,
+            rows.audit_id
+        );
+    }
     if args.fail_on_verdict && !audit.verdict.pass {
         return Err(VerdictFailed(audit.verdict.failed.clone()).into());
     }
     Ok(())
+}
+
+/// An id for one audit run: its time and a hash of the input and seed.
+fn audit_id(input: &str, seed: u64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let h = xxhash_rust::xxh3::xxh3_64(format!("{input}\n{seed}\n{}", now.as_nanos()).as_bytes());
+    format!("{}-{:08x}", now.as_secs(), h as u32)
 }
 
 /// The run in a few lines on stderr: K, notes, the verdict.

@@ -112,15 +112,11 @@ pub struct CompareArgs {
 impl CompareArgs {
     fn report_path(&self) -> PathBuf {
         self.out.clone().unwrap_or_else(|| {
-            let stem = |p: &Path| {
-                p.file_stem()
-                    .map_or_else(|| "corpus".into(), |s| s.to_string_lossy().into_owned())
-            };
-            Path::new("reports").join(format!(
-                "compare-{}-vs-{}.html",
-                stem(&self.input.input),
-                stem(&self.b)
-            ))
+            let b = self
+                .b
+                .file_stem()
+                .map_or_else(|| "corpus".into(), |s| s.to_string_lossy().into_owned());
+            Path::new("reports").join(format!("compare-{}-vs-{b}.html", self.input.stem()))
         })
     }
 
@@ -190,6 +186,7 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<()> {
         id_column: args.input.id_column.clone(),
         vector_column: args.input.vector_column.clone(),
         label_column: args.input.label_column.clone(),
+        store: args.input.store.clone(),
     };
     let (mut b, vb) = match &model_b {
         Some(m) => m.vectors_or_embed(&b_input, true)?,

@@ -98,7 +98,7 @@ pub fn run(args: &DedupArgs) -> anyhow::Result<()> {
     if args.keep == Keep::Longest && corpus.texts.is_none() {
         bail!(
             "--keep longest: {} has no text column `{}`",
-            args.input.input.display(),
+            args.input.shown(),
             args.input.text_column
         );
     }

@@ -62,7 +62,7 @@ pub fn run(args: &LabelArgs) -> anyhow::Result<()> {
             args.assignments.display(),
             assignments.len(),
             corpus.len(),
-            args.input.input.display()
+            args.input.shown()
         );
     }
     let k = assignments.iter().flatten().max().map_or(0, |&m| m + 1);

@@ -47,9 +47,9 @@ pub struct QueriesArgs {
     #[arg(long)]
     json: Option<PathBuf>,
     /// Write one row per query (id, text, best_cosine, gap, topic, top_ids) to this Parquet
-    /// file.
+    /// file. (`--table` names a store's table, as for every INPUT.)
     #[arg(long)]
-    table: Option<PathBuf>,
+    per_query: Option<PathBuf>,
 }
 
 /// The corpus' topics as the audit finds them: the silhouette sweep on up to 50,000 rows,
@@ -110,7 +110,7 @@ pub fn run(args: &QueriesArgs) -> anyhow::Result<()> {
         params = params.topics(Some(topics(&corpus, &args.sweep, args.seed, llm.as_ref())?));
     }
     let report = params.run(&corpus, &queries)?;
-    if let Some(t) = &args.table {
+    if let Some(t) = &args.per_query {
         report.write_table(t)?;
     }
     json_and_summary(

@@ -54,7 +54,7 @@ impl SearchArgs {
             bail!(
                 "the model {model} makes {}-dimensional vectors, the corpus {} holds {}-dimensional ones",
                 v.dim(),
-                self.input.input.display(),
+                self.input.shown(),
                 data.dim()
             );
         }

@@ -87,7 +87,7 @@ pub fn run(args: &StabilityArgs) -> anyhow::Result<()> {
             if 3 * k > data.rows() {
                 anyhow::bail!(
                     "invalid parameter `k` = {k}: needs at least 3 rows per cluster to resample, {} has {} rows",
-                    args.input.input.display(),
+                    args.input.shown(),
                     data.rows()
                 );
             }
