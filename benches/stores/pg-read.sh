@@ -40,7 +40,7 @@ with psycopg.connect(url, autocommit=True) as c:
         for s in range(0, len(X), 100_000):
             block = np.asarray(X[s:s + 100_000], dtype=np.float16 if typ == "halfvec" else np.float32)
             for i, row in enumerate(block):
-                cp.write_row((s + i, row))
+                cp.write_row((s + i, row.tolist() if typ == "real[]" else row))
     c.execute("VACUUM ANALYZE scale")
     n = c.execute("SELECT count(*), pg_size_pretty(pg_total_relation_size('scale')) FROM scale").fetchone()
 print(f"loaded {n[0]} rows ({n[1]}) in {time.time() - t:.0f} s", file=sys.stderr)

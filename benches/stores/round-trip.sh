@@ -60,7 +60,7 @@ with psycopg.connect(url, autocommit=True) as c:
         with c.cursor().copy(f"COPY {name} FROM STDIN (FORMAT BINARY)") as cp:
             cp.set_types(["int8", "text", "text", "real[]" if typ == "real[]" else "vector"])
             for i in range(len(ids)):
-                cp.write_row((ids[i], secs[i], docs[i], X[i]))
+                cp.write_row((ids[i], secs[i], docs[i], X[i].tolist() if typ == "real[]" else X[i]))
     c.execute("CREATE TABLE docs_half (id bigint, embedding halfvec(384))")
     with c.cursor().copy("COPY docs_half FROM STDIN (FORMAT BINARY)") as cp:
         cp.set_types(["int8", "halfvec"])
