@@ -16,8 +16,8 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::{
-    redact_url, store_error, ReadColumns, ReadSummary, Record, Store, StoreColumn, StoreOptions,
-    Values, WriteBack, WriteBackSummary,
+    debug_location, redact_url, store_error, ReadColumns, ReadSummary, Record, Store, StoreColumn,
+    StoreOptions, Values, WriteBack, WriteBackSummary,
 };
 use crate::error::Result;
 use crate::http::Secret;
@@ -42,9 +42,7 @@ pub struct Chroma {
 
 impl std::fmt::Debug for Chroma {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Chroma")
-            .field("location", &self.location())
-            .finish()
+        debug_location(f, "Chroma", self)
     }
 }
 

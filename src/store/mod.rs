@@ -391,6 +391,17 @@ pub fn redact_url(url: &str) -> String {
     format!("{scheme}{authority}{tail}")
 }
 
+/// A store's `Debug`: its type and location, nothing else (no client, no secret).
+pub(crate) fn debug_location(
+    f: &mut std::fmt::Formatter<'_>,
+    name: &str,
+    store: &dyn Store,
+) -> std::fmt::Result {
+    f.debug_struct(name)
+        .field("location", &store.location())
+        .finish()
+}
+
 /// The store error: `location: message`.
 pub(crate) fn store_error(location: &str, message: impl Into<String>) -> Error {
     Error::Store {

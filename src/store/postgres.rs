@@ -17,8 +17,8 @@ use postgres::config::Host;
 use postgres::{Client, Config, NoTls};
 
 use super::{
-    redact_url, store_error, ReadColumns, ReadSummary, Record, Store, StoreColumn, StoreOptions,
-    Values, WriteBack, WriteBackSummary,
+    debug_location, redact_url, store_error, ReadColumns, ReadSummary, Record, Store, StoreColumn,
+    StoreOptions, Values, WriteBack, WriteBackSummary,
 };
 use crate::error::Result;
 
@@ -39,9 +39,7 @@ pub struct Postgres {
 
 impl std::fmt::Debug for Postgres {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Postgres")
-            .field("location", &self.location())
-            .finish()
+        debug_location(f, "Postgres", self)
     }
 }
 
