@@ -13,18 +13,8 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::server::{serve, serve_recording, status, Reply};
+use common::server::{chat_answer as ok, serve, serve_recording, status, Reply};
 use embedscope::label::llm::{llm_labels, LabelSource, LlmParams, TopicInput};
-
-fn ok(content: &str) -> Reply {
-    Reply {
-        status: 200,
-        headers: vec![],
-        body: serde_json::json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": content}}]})
-            .to_string(),
-        delay: Duration::ZERO,
-    }
-}
 
 fn topics(n: usize) -> (Vec<TopicInput>, Vec<String>) {
     let t = (0..n)

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use std::sync::{Arc, Mutex};
 
-use common::server::{serve, status, Reply};
+use common::server::{chat_answer as answer, serve, status, Reply};
 use embedscope::label::llm::{LabelSource, LlmParams};
 use embedscope::queries::{Queries, Topics};
 use embedscope::rng::Rng;
@@ -191,16 +191,6 @@ fn planted_gaps_unasked_topics_and_dead_documents() {
         .all(|p| (0.0..=1.0).contains(&p.recall)));
     // The table: one row per query.
     assert_eq!(r.to_frame().unwrap().height(), 90);
-}
-
-fn answer(content: &str) -> Reply {
-    Reply {
-        status: 200,
-        headers: vec![],
-        body: serde_json::json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": content}}]})
-            .to_string(),
-        delay: Duration::ZERO,
-    }
 }
 
 /// A handler that answers `reply(prompt)` and keeps each prompt in `prompts`.

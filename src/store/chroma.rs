@@ -16,8 +16,8 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::{
-    debug_location, redact_url, store_error, ReadColumns, ReadSummary, Record, Store, StoreColumn,
-    StoreOptions, Values, WriteBack, WriteBackSummary,
+    debug_location, redact_url, store_error, with_causes, ReadColumns, ReadSummary, Record, Store,
+    StoreColumn, StoreOptions, Values, WriteBack, WriteBackSummary,
 };
 use crate::error::Result;
 use crate::http::Secret;
@@ -143,15 +143,9 @@ impl Chroma {
         if let Some(b) = body {
             req = req.json(b);
         }
-        let resp = req.send().map_err(|e| {
-            let mut m = e.to_string();
-            let mut source = std::error::Error::source(&e);
-            while let Some(s) = source {
-                m += &format!(": {s}");
-                source = s.source();
-            }
-            self.error(format!("cannot reach the server: {m}"))
-        })?;
+        let resp = req
+            .send()
+            .map_err(|e| self.error(format!("cannot reach the server: {}", with_causes(&e))))?;
         let status = resp.status();
         let text = resp
             .text()

@@ -402,6 +402,21 @@ pub(crate) fn debug_location(
         .finish()
 }
 
+/// An error with its causes, each once: `connecting: refused` rather than the outer message
+/// alone (clients such as reqwest and tokio-postgres keep the reason in the sources).
+pub(crate) fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut m = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let more = s.to_string();
+        if !m.contains(&more) {
+            m += &format!(": {more}");
+        }
+        source = s.source();
+    }
+    m
+}
+
 /// The store error: `location: message`.
 pub(crate) fn store_error(location: &str, message: impl Into<String>) -> Error {
     Error::Store {

@@ -17,8 +17,8 @@ use postgres::config::Host;
 use postgres::{Client, Config, NoTls};
 
 use super::{
-    debug_location, redact_url, store_error, ReadColumns, ReadSummary, Record, Store, StoreColumn,
-    StoreOptions, Values, WriteBack, WriteBackSummary,
+    debug_location, redact_url, store_error, with_causes, ReadColumns, ReadSummary, Record, Store,
+    StoreColumn, StoreOptions, Values, WriteBack, WriteBackSummary,
 };
 use crate::error::Result;
 
@@ -89,18 +89,7 @@ fn message(e: &postgres::Error) -> String {
             }
             m
         }
-        None => {
-            let mut m = e.to_string();
-            let mut source = std::error::Error::source(e);
-            while let Some(s) = source {
-                let more = s.to_string();
-                if !m.contains(&more) {
-                    m += &format!(": {more}");
-                }
-                source = s.source();
-            }
-            m
-        }
+        None => with_causes(e),
     }
 }
 

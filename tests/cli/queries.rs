@@ -194,7 +194,7 @@ fn the_audit_takes_queries_into_its_report_json_and_verdict() {
 
 #[test]
 fn with_llm_the_gap_groups_and_topics_take_the_models_labels_and_the_key_stays_hidden() {
-    use crate::common::server::{serve, Reply};
+    use crate::common::server::{chat_answer, serve};
     const SECRET: &str = "sk-SECRET-queries-77";
     let dir = tempfile::tempdir().unwrap();
     let q = dir.path().join("queries.jsonl");
@@ -204,17 +204,11 @@ fn with_llm_the_gap_groups_and_topics_take_the_models_labels_and_the_key_stays_h
     let (base, count) = serve(|_, body| {
         let v: serde_json::Value = serde_json::from_str(body).unwrap();
         let prompt = v["messages"][0]["content"].as_str().unwrap();
-        let label = if prompt.starts_with("Users asked") {
+        chat_answer(if prompt.starts_with("Users asked") {
             "Random noise"
         } else {
             "Debian things"
-        };
-        Reply {
-            status: 200,
-            headers: vec![],
-            body: serde_json::json!({"choices": [{"message": {"content": label}}]}).to_string(),
-            delay: std::time::Duration::ZERO,
-        }
+        })
     });
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_embedscope"))
         .args([

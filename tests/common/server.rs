@@ -15,6 +15,17 @@ pub struct Reply {
     pub delay: Duration,
 }
 
+/// A chat-completions answer whose message is `content`.
+pub fn chat_answer(content: &str) -> Reply {
+    Reply {
+        status: 200,
+        headers: vec![],
+        body: serde_json::json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": content}}]})
+            .to_string(),
+        delay: Duration::ZERO,
+    }
+}
+
 /// An error status with a JSON error body.
 pub fn status(code: u16) -> Reply {
     Reply {

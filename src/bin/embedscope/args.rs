@@ -68,17 +68,11 @@ pub struct StoreArgs {
 }
 
 impl Default for StoreArgs {
-    /// The flags' defaults.
+    /// The flags' own defaults, as clap gives them to a command line without store flags.
     fn default() -> Self {
-        StoreArgs {
-            table: None,
-            sql: None,
-            order_by: None,
-            batch_rows: 10_000,
-            chroma_tenant: "default_tenant".into(),
-            chroma_database: "default_database".into(),
-            connect_timeout: 5.0,
-        }
+        use clap::FromArgMatches;
+        let m = StoreArgs::augment_args(clap::Command::new("store")).get_matches_from(["store"]);
+        StoreArgs::from_arg_matches(&m).expect("the store flags' defaults parse")
     }
 }
 
