@@ -3,6 +3,7 @@
 executes them on the evcxr kernel and stores the outputs. Edit the cells here, not in the
 .ipynb files."""
 import json
+import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -25,15 +26,24 @@ def code(text, html=False):
             "source": text.strip("\n")}
 
 
-def notebook(cells):
+RUST = {
+    "kernelspec": {"display_name": "Rust", "language": "rust", "name": "rust"},
+    "language_info": {"codemirror_mode": "rust", "file_extension": ".rs",
+                      "mimetype": "text/rust", "name": "Rust", "pygment_lexer": "rust",
+                      "version": ""},
+}
+# The kernel scripts/notebooks.sh registers for the Python package's venv.
+PYTHON = {
+    "kernelspec": {"display_name": "Python (embedscope)", "language": "python",
+                   "name": "embedscope-python"},
+    "language_info": {"name": "python", "file_extension": ".py", "mimetype": "text/x-python"},
+}
+
+
+def notebook(cells, metadata=RUST):
     return {
         "cells": cells,
-        "metadata": {
-            "kernelspec": {"display_name": "Rust", "language": "rust", "name": "rust"},
-            "language_info": {"codemirror_mode": "rust", "file_extension": ".rs",
-                              "mimetype": "text/rust", "name": "Rust", "pygment_lexer": "rust",
-                              "version": ""},
-        },
+        "metadata": metadata,
         "nbformat": 4,
         "nbformat_minor": 5,
     }
@@ -294,7 +304,80 @@ asked_report
 """, html=True),
 ])
 
-for name, nb in [("01-tutorial.ipynb", tutorial), ("02-audit-sample.ipynb", sample)]:
+python = notebook([
+    md("""
+# embedscope from Python
+
+The same Rust core as the command line and the Rust notebooks, through the Python package
+(`scripts/python.sh` builds and installs the wheel; `pip install embedscope-*.whl` elsewhere):
+data frames and numpy arrays in, results out, the audit rendered right here.
+"""),
+    code("""
+import numpy as np
+import polars as pl
+import embedscope as es
+
+frame = pl.read_parquet("../samples/debian-2k.parquet")
+print(es.__version__, frame.shape, frame.columns)
+"""),
+    md("""
+## The whole audit, from a polars DataFrame
+
+The `embedding` column holds the all-MiniLM-L6-v2 vectors; without it, the `text` column would
+be embedded with the local model. `timings=False` makes the output the same run to run.
+"""),
+    code("""
+report = es.audit(frame, label_column="section", timings=False)
+report.write_html("../reports/sample-python.html")
+report
+""", html=True),
+    md("## Every document as a pandas DataFrame"),
+    code("""
+table = report.to_pandas()
+print(report.tables, table.shape)
+table.head(8)
+""", html=True),
+    md("""
+## The stages one by one, on numpy
+
+scikit-learn's shape: `fit` returns the estimator, results end in `_`, noise is `-1`.
+"""),
+    code("""
+X = frame["embedding"].to_numpy()          # (2000, 384) float32, no copy
+sweep = es.KSweep(2, 12).fit(X)
+print("chosen K", sweep.chosen_k_, "elbow", sweep.elbow_k_)
+sweep
+""", html=True),
+    code("""
+kmeans = es.KMeans(sweep.chosen_k_).fit(X)
+points = es.Umap(n_components=5, min_dist=0.0).fit_transform(X)   # BERTopic's reduction
+hdbscan = es.Hdbscan(min_cluster_size=15).fit(points)
+texts = frame["text"].to_list()
+for t in es.topics(texts, kmeans.labels_)[:5]:
+    print(t["cluster"], t["size"], t["label"])
+print("HDBSCAN:", hdbscan.n_clusters_, "clusters,", int((hdbscan.labels_ == -1).sum()), "noise rows")
+"""),
+    code("""
+pairs, cosines = es.near_duplicates(X, 0.95)
+index = es.ClusterIndex().fit(X)
+ids, _ = index.search(X[:200], k=10, nprobe=3)
+exact, _ = index.exact_search(X[:200], k=10)
+recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(ids, exact)])
+print(f"{len(pairs)} near-duplicate pairs; IVF recall@10 at nprobe 3: {recall:.3f} over {index.nlist_} cells")
+"""),
+    md("## Embedding new text with the local model, and asking the index"),
+    code("""
+embedder = es.Embedder()                       # all-MiniLM-L6-v2, offline, cached
+q = embedder.embed(["a tool to edit photos", "a Python web framework"])
+ids, scores = index.search(q, k=3, nprobe=8)
+for row, score in zip(ids, scores):
+    print([(texts[i][:50], round(float(s), 3)) for i, s in zip(row, score)])
+"""),
+], PYTHON)
+
+ALL = {"01-tutorial.ipynb": tutorial, "02-audit-sample.ipynb": sample, "03-python.ipynb": python}
+# `make.py NAME ...` rewrites only those (the others keep their stored formatting and outputs).
+for name, nb in [(n, ALL[n]) for n in (sys.argv[1:] or ALL)]:
     for i, cell in enumerate(nb["cells"]):
         cell["id"] = f"cell-{i:02d}"
     path = HERE / name

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Executes notebooks/*.ipynb headless on the evcxr Jupyter kernel and fails when a cell errors
-# or an expected text/html output is missing. Installs what it needs into stable places and
+# Executes notebooks/*.ipynb headless on their kernels (evcxr's, the Python package's) and
+# fails when a cell errors or an expected text/html output is missing. Installs what it needs into stable places and
 # skips what is there: evcxr_jupyter (cargo's bin, pinned), Jupyter's pieces (a venv under
 # ~/.cache/embedscope, pinned in notebooks/requirements.txt), the kernel registration.
 # Usage: scripts/notebooks.sh [--write]   (--write stores the outputs in the committed notebooks)
@@ -23,5 +23,7 @@ if ! cmp -s notebooks/requirements.txt "$stamp" 2>/dev/null; then
 fi
 kernels="$("$venv/bin/python" -c 'from jupyter_core.paths import jupyter_data_dir; print(jupyter_data_dir())')/kernels"
 [ -f "$kernels/rust/kernel.json" ] || evcxr_jupyter --install
+# The Python notebook's kernel: the Python package's venv, with the wheel installed.
+[ -f "$kernels/embedscope-python/kernel.json" ] || scripts/python.sh build
 # Compiled crates are cached by evcxr (`:cache` in the first cell) under ~/.cache/evcxr.
 "$venv/bin/python" scripts/run_notebooks.py "$@"

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Executes notebooks/*.ipynb on the evcxr kernel ("rust"), headless, and fails when a cell
+"""Executes notebooks/*.ipynb on their kernels (evcxr's "rust"; "embedscope-python", the
+Python package's venv), headless, and fails when a cell
 errors or a cell tagged `expect-html` shows no text/html output.
 Usage: run_notebooks.py [--write] [NOTEBOOK ...]
   --write  store the outputs in the committed notebooks (otherwise they are left unchanged)."""
@@ -27,7 +28,8 @@ def strip_plotly_when_big(nb):
 
 def run(path, write):
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, kernel_name="rust", timeout=3600, startup_timeout=120,
+    kernel = nb.metadata.get("kernelspec", {}).get("name", "rust")
+    client = NotebookClient(nb, kernel_name=kernel, timeout=3600, startup_timeout=120,
                             resources={"metadata": {"path": str(path.parent)}})
     started = time.time()
     timings = []

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs what the tests need (the model, Debian's
-# chromium for the browser test; evcxr_jupyter and Jupyter's pieces for the notebooks), then format,
-# lints, unit + integration + doc tests, the notebooks executed headless, and the sample audit
-# end to end.
+# chromium for the browser test; evcxr_jupyter and Jupyter's pieces for the notebooks; the
+# Python package's venv), then format, lints, unit + integration + doc tests, the Python wheel
+# built and tested, the notebooks executed headless, and the sample audit end to end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -21,11 +21,13 @@ if ! scripts/install-stores.sh; then
 fi
 step "cargo fmt --check"
 cargo fmt --check
-step "cargo clippy"
-cargo clippy --release --locked --all-targets -- -D warnings
+step "cargo clippy (the crate and its Python bindings)"
+cargo clippy --release --locked --workspace --all-targets -- -D warnings
 step "cargo test"
 cargo test --release --locked
-step "notebooks (evcxr kernel, headless)"
+step "Python package (wheel, a fresh venv, pytest)"
+scripts/python.sh test
+step "notebooks (evcxr and Python kernels, headless)"
 scripts/notebooks.sh
 step "sample audit (the README's first command)"
 out="$(mktemp -d)"

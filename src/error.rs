@@ -235,6 +235,19 @@ impl Error {
         }
     }
 
+    /// Centroids handed in from elsewhere must be a non-empty `rows x d` matrix: the one
+    /// check of that rule (`rows` names the row count in the message: `k`, `nlist`).
+    pub(crate) fn check_centroids(values: usize, d: usize, rows: &str) -> Result<()> {
+        if values == 0 || d == 0 || !values.is_multiple_of(d) {
+            return Err(Error::param(
+                "centroids",
+                format!("{values} values"),
+                format!("must be a non-empty {rows} x {d} matrix"),
+            ));
+        }
+        Ok(())
+    }
+
     /// The parameter a [`Error::InvalidParameter`] names; panics on any other error or on
     /// success (tests assert which rule failed, not just that something did).
     #[cfg(test)]

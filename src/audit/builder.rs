@@ -524,6 +524,7 @@ impl<'a> AuditBuilder<'a> {
             notes,
             timings: clock.timings,
             centroid_cosine,
+            centroids: model.centroids().to_vec(),
         })
     }
 

@@ -263,6 +263,11 @@ pub struct Audit {
     /// Cosine of every row to its cluster's mean direction (low: an outlier of its cluster).
     #[serde(skip)]
     pub centroid_cosine: Vec<f32>,
+    /// Centroids of the chosen K-Means model, `k x dim` row-major: what rows outside the
+    /// statistic stages' sample are assigned by (and what a cluster's workers assign every
+    /// row by, `embedscope.ray`).
+    #[serde(skip)]
+    pub centroids: Vec<f32>,
 }
 
 impl Audit {
@@ -333,36 +338,46 @@ impl Audit {
             .map_err(|e| Error::table("the assignments table", e))
     }
 
-    /// Writes the audit's tables as Parquet into `dir` (created if missing), atomically:
-    /// `assignments.parquet` (row, id, cluster, label, centroid_cosine, hdbscan_cluster (-1 =
-    /// noise), outlier_score (GLOSH), duplicate_group (-1 = none), kept, and from the health
-    /// check tokens, truncated, boilerplate_chars, damaged, language; with queries query_hits
-    /// and dead; see [`assignments_frame`](Self::assignments_frame)) and, when duplicates
-    /// were searched, `duplicate_pairs.parquet` (row_a, row_b, cosine at the lowest threshold),
-    /// and with queries `queries.parquet` (id, text, best_cosine, gap, topic, top_ids).
-    /// `corpus` is the one the audit ran on (for the ids). Returns the files written.
+    /// The audit's tables by name: `assignments` (see
+    /// [`assignments_frame`](Self::assignments_frame)), when duplicates were searched
+    /// `duplicate_pairs` (row_a, row_b, cosine at the lowest threshold), and with queries
+    /// `queries` (id, text, best_cosine, gap, topic, top_ids). `corpus` is the one the audit
+    /// ran on (for the ids).
+    pub fn tables(
+        &self,
+        corpus: &Corpus,
+    ) -> Result<Vec<(&'static str, polars::prelude::DataFrame)>> {
+        let mut tables = vec![("assignments", self.assignments_frame(corpus)?)];
+        if let Some(d) = &self.duplicates {
+            tables.push(("duplicate_pairs", crate::io::pairs_frame(&d.pairs)?));
+        }
+        if let Some(q) = &self.queries {
+            tables.push(("queries", q.to_frame()?));
+        }
+        Ok(tables)
+    }
+
+    /// Writes the audit's [`tables`](Self::tables) as Parquet into `dir` (created if
+    /// missing), atomically, each as `<name>.parquet`: `assignments.parquet` (row, id,
+    /// cluster, label, centroid_cosine, hdbscan_cluster (-1 = noise), outlier_score (GLOSH),
+    /// duplicate_group (-1 = none), kept, and from the health check tokens, truncated,
+    /// boilerplate_chars, damaged, language; with queries query_hits and dead) and, when
+    /// duplicates were searched, `duplicate_pairs.parquet`, and with queries
+    /// `queries.parquet`. Returns the files written.
     pub fn write_tables(
         &self,
         corpus: &Corpus,
         dir: &std::path::Path,
     ) -> Result<Vec<std::path::PathBuf>> {
-        let frame = self.assignments_frame(corpus)?;
+        let tables = self.tables(corpus)?;
         std::fs::create_dir_all(dir).map_err(|e| Error::Io {
             path: dir.to_path_buf(),
             source: e,
         })?;
         let mut written = Vec::new();
-        let assignments = dir.join("assignments.parquet");
-        crate::io::write_frame(&assignments, frame)?;
-        written.push(assignments);
-        if let Some(d) = &self.duplicates {
-            let pairs = dir.join("duplicate_pairs.parquet");
-            crate::io::write_pairs(&pairs, &d.pairs)?;
-            written.push(pairs);
-        }
-        if let Some(q) = &self.queries {
-            let path = dir.join("queries.parquet");
-            q.write_table(&path)?;
+        for (name, frame) in tables {
+            let path = dir.join(format!("{name}.parquet"));
+            crate::io::write_frame(&path, frame)?;
             written.push(path);
         }
         Ok(written)

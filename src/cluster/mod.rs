@@ -15,7 +15,9 @@ mod select;
 pub use agglomerative::{Agglomerative, AgglomerativeModel, AgglomerativeParams, Linkage, Metric};
 pub use external::{label_agreement, LabelAgreement};
 pub use hdbscan::{CondensedEdge, Hdbscan, HdbscanModel, HdbscanParams, Selection};
-pub use kmeans::{KMeans, KMeansAlgorithm, KMeansInit, KMeansModel, KMeansParams};
+pub use kmeans::{
+    nearest_centroids, KMeans, KMeansAlgorithm, KMeansInit, KMeansModel, KMeansParams,
+};
 pub use minibatch::{
     MiniBatchKMeans, MiniBatchKMeansModel, MiniBatchKMeansParams, StreamAssignment,
 };

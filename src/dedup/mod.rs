@@ -252,6 +252,12 @@ fn is_general_punctuation(c: char) -> bool {
     matches!(c as u32, 0x2010..=0x205E | 0x3000..=0x303F | 0xFF01..=0xFF0F | 0x00A1 | 0x00BF | 0x00AB | 0x00BB)
 }
 
+/// The key exact duplicates are grouped by: xxh3-128 of the normalised text
+/// ([`TextNorm::apply`]); equal keys are confirmed on the texts.
+pub fn text_key(normalised: &str) -> u128 {
+    xxhash_rust::xxh3::xxh3_128(normalised.as_bytes())
+}
+
 /// Groups of rows whose texts are equal after normalisation ([`TextNorm`]), by 128-bit hash
 /// then compared.
 pub fn exact_duplicates(texts: &[String], norm: &TextNorm) -> Vec<Vec<usize>> {
@@ -259,7 +265,7 @@ pub fn exact_duplicates(texts: &[String], norm: &TextNorm) -> Vec<Vec<usize>> {
     let keys: Vec<(u128, usize)> = texts
         .par_iter()
         .enumerate()
-        .map(|(i, t)| (xxhash_rust::xxh3::xxh3_128(norm(t).as_bytes()), i))
+        .map(|(i, t)| (text_key(&norm(t)), i))
         .collect();
     let mut sorted = keys;
     sorted.sort_unstable();

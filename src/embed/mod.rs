@@ -3,6 +3,7 @@
 
 mod bert;
 pub mod cache;
+mod choice;
 mod fastmath;
 pub(crate) mod local;
 #[cfg(feature = "fastembed")]
@@ -13,6 +14,7 @@ mod qgemm;
 use std::time::Instant;
 
 pub use cache::EmbeddingCache;
+pub use choice::{EmbedderChoice, EmbedderKind};
 pub use local::{
     default_model_dir, home_dir, LocalModel, Pooling, Precision, DEFAULT_MODEL, MODEL_DIR_ENV,
 };

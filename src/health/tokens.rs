@@ -59,6 +59,31 @@ impl TokenCounter {
         })
     }
 
+    /// The counter of the model folder `dir` (default: the embedder's folder), with
+    /// `max_tokens` as its limit when given.
+    pub fn at(dir: Option<&Path>, max_tokens: Option<usize>) -> Result<TokenCounter> {
+        let dir = dir.map_or_else(crate::embed::default_model_dir, Path::to_path_buf);
+        let c = TokenCounter::from_model_dir(&dir)?;
+        Ok(match max_tokens {
+            Some(m) => c.with_limit(m),
+            None => c,
+        })
+    }
+
+    /// The counter for chunks `choice` embeds: its model folder's tokenizer (the local and
+    /// ONNX models), `max_tokens` as the limit when given. `None` for an API embedder without
+    /// `max_tokens` (its limit is not the folder's) or when the folder has no tokenizer (the
+    /// audit then leaves tokens out).
+    pub fn for_embedder(
+        choice: &crate::embed::EmbedderChoice,
+        max_tokens: Option<usize>,
+    ) -> Option<TokenCounter> {
+        if choice.kind == crate::embed::EmbedderKind::Openai && max_tokens.is_none() {
+            return None;
+        }
+        TokenCounter::at(choice.model_dir.as_deref(), max_tokens).ok()
+    }
+
     /// The same counter with another limit (an API embedder's documented one, `--max-tokens`).
     pub fn with_limit(mut self, limit: usize) -> TokenCounter {
         self.limit = limit;

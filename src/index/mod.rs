@@ -145,6 +145,38 @@ impl ClusterIndexParams {
         })
     }
 
+    /// Files every row of `data` (unit rows) under `centroids` trained elsewhere (`nlist x
+    /// dim`, unit rows: [`train`](Self::train)'s or [`ClusterIndex::centroids`]): a cluster's
+    /// workers file their shards under the cells the driver trained on a sample, and get the
+    /// cells one index over every row would give.
+    pub fn file_under(
+        &self,
+        data: &Embeddings,
+        centroids: Vec<f32>,
+    ) -> Result<ClusterIndex<'static>> {
+        let d = data.dim();
+        Error::check_centroids(centroids.len(), d, "nlist")?;
+        data.require_unit("cosine index", "")?;
+        let unit = Embeddings::new(centroids.clone(), d).map_err(Error::from)?;
+        if unit
+            .as_f32()
+            .iter()
+            .zip(&centroids)
+            .any(|(a, b)| (a - b).abs() > 1e-4)
+        {
+            return Err(Error::param(
+                "centroids",
+                "rows that are not unit length",
+                "the cells are filed by inner product with unit centroids",
+            ));
+        }
+        let all: Vec<usize> = (0..data.rows()).collect();
+        Ok(ClusterIndex {
+            file: InvertedFile::file_rows(data, &all, centroids, Measure::InnerProduct),
+            from: None,
+        })
+    }
+
     /// The unit centroids [`build`](Self::build) would file `data` under (the clustered
     /// duplicate search files row ids under them, without a copy of the vectors).
     pub fn train(&self, data: &Embeddings) -> Result<Vec<f32>> {
@@ -398,6 +430,31 @@ impl ClusterIndex<'_> {
     }
 }
 
+/// The `nprobe` cells nearest each row of `x` (unit rows) among unit `centroids` (`nlist x
+/// dim`: an index's [`ClusterIndex::centroids`]), nearest first, ties to the lower cell: the
+/// cells [`ClusterIndex::probes`] gives, without an index (a cluster's worker holding only the
+/// driver's centroids).
+pub fn probe_cells(x: &Embeddings, centroids: &[f32], nprobe: usize) -> Result<Vec<Vec<u32>>> {
+    let d = x.dim();
+    Error::check_centroids(centroids.len(), d, "nlist")?;
+    let nlist = centroids.len() / d;
+    if nprobe == 0 || nprobe > nlist {
+        return Err(Error::param(
+            "nprobe",
+            nprobe,
+            format!("must be in 1..={nlist} (the number of cells)"),
+        ));
+    }
+    x.require_unit("cosine index", "")?;
+    Ok(crate::neighbors::nearest_cells(
+        x.view(),
+        centroids,
+        d,
+        nprobe,
+        Measure::InnerProduct,
+    ))
+}
+
 /// The exact `top_k` rows of `db` for each row of `queries` (both unit rows, same dimension):
 /// `(row, cosine)` sorted by (cosine descending, row ascending). Through the kernel's tiles.
 pub fn exact_top_k(db: &Embeddings, queries: &Embeddings, top_k: usize) -> Vec<Vec<(usize, f32)>> {
@@ -415,6 +472,33 @@ mod tests {
         let mut rng = Rng::new(seed, 0);
         let v = (0..n * d).map(|_| rng.next_f64() as f32 - 0.5).collect();
         Embeddings::new(v, d).unwrap()
+    }
+
+    #[test]
+    fn rows_filed_under_centroids_from_elsewhere_get_the_cells_and_pairs_of_one_index() {
+        let data = random_unit(600, 8, 3);
+        let params = ClusterIndex::params().nlist(12);
+        let index = params.build(&data).unwrap();
+        let filed = params
+            .file_under(&data, index.centroids().to_vec())
+            .unwrap();
+        assert_eq!(filed.cells(), index.cells());
+        assert_eq!(
+            filed.range_pairs(0.8, 3).unwrap(),
+            index.range_pairs(0.8, 3).unwrap()
+        );
+        // Probing without an index gives the index's probes.
+        let probes = probe_cells(&data, index.centroids(), 4).unwrap();
+        assert_eq!(probes, index.probes(&data, 4));
+        // Bad centroids are named.
+        let e = params.file_under(&data, vec![1.0; 7]).unwrap_err();
+        assert!(e.to_string().contains("nlist x 8"), "{e}");
+        let e = params.file_under(&data, vec![2.0; 16]).unwrap_err();
+        assert!(e.to_string().contains("not unit length"), "{e}");
+        assert_eq!(
+            Error::rule(probe_cells(&data, index.centroids(), 13)),
+            "nprobe"
+        );
     }
 
     fn naive_top_k(data: &Embeddings, q: &[f32], k: usize) -> Vec<usize> {

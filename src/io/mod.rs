@@ -9,6 +9,7 @@ mod atomic;
 mod csv_table;
 pub(crate) mod frame;
 mod jsonl;
+mod memory;
 pub mod npy;
 mod parquet;
 mod shards;
@@ -18,12 +19,13 @@ mod tables;
 use std::path::{Path, PathBuf};
 
 pub use atomic::{remove_unfinished, write_atomic};
+pub use memory::{from_columns, resolve, ColumnCells, ResolvedColumns, RowRanges};
 pub use parquet::{vector_batches, write_vectors_parquet, VectorBatches};
 pub use shards::shard_paths;
 pub(crate) use sink::{resolve_columns, Location, Sink};
 pub use tables::{
-    read_assignments, write_assignments, write_coordinates, write_corpus_rows, write_groups,
-    write_pairs,
+    pairs_frame, parquet_bytes, read_assignments, write_assignments, write_coordinates,
+    write_corpus_rows, write_groups, write_pairs,
 };
 pub(crate) use tables::{write_frame, write_parquet};
 

@@ -30,6 +30,37 @@ pub(crate) fn write_frame(path: &Path, mut df: DataFrame) -> Result<()> {
     })
 }
 
+/// A table in Parquet, in memory (what a Python caller reads with pyarrow or polars).
+pub fn parquet_bytes(mut df: DataFrame) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    ParquetWriter::new(&mut out)
+        .finish(&mut df)
+        .map_err(|e| Error::table("the table", e))?;
+    Ok(out)
+}
+
+/// Near-duplicate pairs as a table: `row_a`, `row_b` (u32), `cosine` (f32).
+pub fn pairs_frame(pairs: &[crate::kernel::Pair]) -> Result<DataFrame> {
+    let col = |name: &'static str, f: &dyn Fn(&crate::kernel::Pair) -> u32| {
+        UInt32Chunked::from_iter_values(PlSmallStr::from_static(name), pairs.iter().map(f))
+            .into_series()
+            .into_column()
+    };
+    let cos = Float32Chunked::from_iter_values(
+        PlSmallStr::from_static("cosine"),
+        pairs.iter().map(|p| p.cosine),
+    );
+    DataFrame::new(
+        pairs.len(),
+        vec![
+            col("row_a", &|p| p.row_a as u32),
+            col("row_b", &|p| p.row_b as u32),
+            cos.into_series().into_column(),
+        ],
+    )
+    .map_err(|e| Error::table("the pairs table", e))
+}
+
 /// Writes near-duplicate pairs `row_a, row_b, cosine` to `.csv` or `.parquet`.
 pub fn write_pairs(path: &Path, pairs: &[crate::kernel::Pair]) -> Result<()> {
     match Format::from_path(path)? {
@@ -40,26 +71,7 @@ pub fn write_pairs(path: &Path, pairs: &[crate::kernel::Pair]) -> Result<()> {
             }
             Ok(())
         }),
-        Format::Parquet => {
-            let col = |name: &'static str, f: &dyn Fn(&crate::kernel::Pair) -> u32| {
-                UInt32Chunked::from_iter_values(PlSmallStr::from_static(name), pairs.iter().map(f))
-                    .into_series()
-                    .into_column()
-            };
-            let cos = Float32Chunked::from_iter_values(
-                PlSmallStr::from_static("cosine"),
-                pairs.iter().map(|p| p.cosine),
-            );
-            write_parquet(
-                path,
-                pairs.len(),
-                vec![
-                    col("row_a", &|p| p.row_a as u32),
-                    col("row_b", &|p| p.row_b as u32),
-                    cos.into_series().into_column(),
-                ],
-            )
-        }
+        Format::Parquet => write_frame(path, pairs_frame(pairs)?),
         _ => Err(Error::param(
             "out",
             path.display(),

@@ -708,7 +708,7 @@ pub(crate) fn top_k_tiles(
 
 /// For each row of `x`, the `nprobe` nearest rows of `centroids`, nearest first (ties to the
 /// lower cell).
-fn nearest_cells(
+pub fn nearest_cells(
     x: View<'_>,
     centroids: &[f32],
     d: usize,

@@ -10,7 +10,7 @@ mod kdtree;
 mod nndescent;
 
 pub(crate) use ivf::top_k_tiles;
-pub use ivf::{ivf_layout, Entry, FiledRows, InvertedFile, Measure};
+pub use ivf::{ivf_layout, nearest_cells, Entry, FiledRows, InvertedFile, Measure};
 pub(crate) use kdtree::{sq_dist, KdTree};
 pub(crate) use nndescent::nn_descent;
 pub use nndescent::{NnDescent, NnDescentParams};

@@ -5,9 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use clap::Args;
-use embedscope::embed::{
-    default_model_dir, embed_texts, home_dir, Embedder, EmbeddingCache, LocalModel,
-};
+use embedscope::embed::{embed_texts, home_dir, Embedder, EmbeddingCache};
 use embedscope::io::{load, Format, LoadOptions};
 use embedscope::label::llm::LlmParams;
 use embedscope::progress::Progress;
@@ -178,21 +176,7 @@ impl InputArgs {
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum EmbedderArg {
-    /// The local sentence-transformers model folder (--model-dir), offline, in f32: the
-    /// sentence-transformers vectors (cosine 0.9999999).
-    Local,
-    /// The same model with its dense layers in int8 (AVX-512 VNNI): about 2x faster, cosine
-    /// >= 0.999 to the f32 vectors; cached apart (model id ends in /int8).
-    LocalInt8,
-    /// An OpenAI-compatible embeddings API (--embedding-base-url, --embedding-model,
-    /// OPENAI_API_KEY).
-    Openai,
-    /// An ONNX model through fastembed and ONNX Runtime (--onnx, --ort-library; tokenizer and
-    /// settings from --model-dir).
-    Fastembed,
-}
+pub use embedscope::embed::EmbedderKind as EmbedderArg;
 
 #[derive(Args, Clone)]
 pub struct ModelArgs {
@@ -248,55 +232,27 @@ impl ModelArgs {
         &self,
         max_tokens: Option<usize>,
     ) -> Option<embedscope::health::TokenCounter> {
-        if self.embedder == EmbedderArg::Openai && max_tokens.is_none() {
-            return None;
+        embedscope::health::TokenCounter::for_embedder(&self.choice(), max_tokens)
+    }
+
+    /// The embedder these flags describe, not yet opened.
+    pub fn choice(&self) -> embedscope::embed::EmbedderChoice {
+        embedscope::embed::EmbedderChoice {
+            kind: self.embedder,
+            model_dir: self.model_dir.clone(),
+            base_url: self.embedding_base_url.clone(),
+            api_model: self.embedding_model.clone(),
+            dimensions: self.embedding_dimensions,
+            batch_size: self.embedding_batch_size,
+            concurrency: self.embedding_concurrency,
+            onnx: self.onnx.clone(),
+            ort_library: self.ort_library.clone(),
+            fastembed_model: self.fastembed_model.clone(),
         }
-        token_counter_at(self.model_dir.as_deref(), max_tokens).ok()
     }
 
     pub fn model(&self) -> anyhow::Result<Box<dyn Embedder>> {
-        match self.embedder {
-            EmbedderArg::Local => {
-                let dir = self.model_dir.clone().unwrap_or_else(default_model_dir);
-                Ok(Box::new(LocalModel::load(&dir)?))
-            }
-            EmbedderArg::LocalInt8 => {
-                let dir = self.model_dir.clone().unwrap_or_else(default_model_dir);
-                Ok(Box::new(LocalModel::load_with(
-                    &dir,
-                    embedscope::embed::Precision::Int8,
-                )?))
-            }
-            EmbedderArg::Openai => {
-                let mut p = embedscope::embed::OpenAiParams::from_env()
-                    .model(&self.embedding_model)
-                    .dimensions(self.embedding_dimensions)
-                    .batch_size(self.embedding_batch_size)
-                    .concurrency(self.embedding_concurrency);
-                if let Some(url) = &self.embedding_base_url {
-                    p = p.base_url(url);
-                }
-                Ok(Box::new(p.connect()?))
-            }
-            EmbedderArg::Fastembed if self.fastembed_model.is_some() => {
-                let name = self.fastembed_model.as_deref().unwrap_or_default();
-                Ok(Box::new(embedscope::embed::catalog_model(
-                    name,
-                    self.ort_library.as_deref(),
-                )?))
-            }
-            EmbedderArg::Fastembed => {
-                let onnx = self.onnx.clone().unwrap_or_else(|| {
-                    embedscope::embed::default_onnx_dir().join("all-MiniLM-L6-v2-int8/model.onnx")
-                });
-                let dir = self.model_dir.clone().unwrap_or_else(default_model_dir);
-                let mut p = embedscope::embed::OnnxParams::new(onnx, dir);
-                if let Some(lib) = &self.ort_library {
-                    p = p.library(lib);
-                }
-                Ok(Box::new(p.connect()?))
-            }
-        }
+        Ok(self.choice().open()?)
     }
 
     /// The embedding cache for `model`, unless `--no-cache`.
@@ -471,20 +427,6 @@ pub fn output_format(
         Ok(f) if allowed.contains(&f) => Ok(f),
         _ => bail!("{flag} {}: {rule}", path.display()),
     }
-}
-
-/// The tokenizer of the model folder `dir` (default: [`default_model_dir`]), with
-/// `max_tokens` as its limit when given.
-pub fn token_counter_at(
-    dir: Option<&std::path::Path>,
-    max_tokens: Option<usize>,
-) -> embedscope::Result<embedscope::health::TokenCounter> {
-    let dir = dir.map_or_else(default_model_dir, std::path::Path::to_path_buf);
-    let c = embedscope::health::TokenCounter::from_model_dir(&dir)?;
-    Ok(match max_tokens {
-        Some(m) => c.with_limit(m),
-        None => c,
-    })
 }
 
 /// Chunk-health settings shared by `health` and `audit`.

@@ -386,16 +386,24 @@ impl KMeansModel {
                 format!("the model was fitted on {}-dimensional vectors", self.dim),
             ));
         }
-        let x = data.view();
-        let (labels, _) = nearest(
-            x,
-            &x.row_sq_norms(self.dim),
-            &self.centroids,
-            &row_sq_norms(&self.centroids, self.dim),
-            self.dim,
-        );
-        Ok(labels)
+        Ok(nearest_centroids(data, &self.centroids)?.0)
     }
+}
+
+/// The nearest of `centroids` (`k x dim`, row-major) to each row of `data`, and the squared
+/// Euclidean distance to it (ties to the lower index): [`KMeansModel::predict`] for centroids
+/// fitted elsewhere, such as on a cluster's driver and applied on its workers.
+pub fn nearest_centroids(data: &Embeddings, centroids: &[f32]) -> Result<(Vec<usize>, Vec<f32>)> {
+    let d = data.dim();
+    Error::check_centroids(centroids.len(), d, "k")?;
+    let x = data.view();
+    Ok(nearest(
+        x,
+        &x.row_sq_norms(d),
+        centroids,
+        &row_sq_norms(centroids, d),
+        d,
+    ))
 }
 
 /// The random stream of the training sample (the runs use streams `0..n_init`).
@@ -420,6 +428,23 @@ struct Run {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nearest_centroids_is_predict_for_centroids_from_elsewhere() {
+        let data = Embeddings::new(
+            vec![1.0, 0.0, 0.9, 0.1, 0.0, 1.0, 0.1, 0.9, -1.0, 0.1, -0.9, 0.0],
+            2,
+        )
+        .unwrap();
+        let model = KMeans::params(3).seed(1).fit(&data).unwrap();
+        let (labels, dist) = nearest_centroids(&data, model.centroids()).unwrap();
+        assert_eq!(labels, model.predict(&data).unwrap());
+        assert!(dist.iter().all(|&d| d >= 0.0 && d < 0.1));
+        assert_eq!(
+            Error::rule(nearest_centroids(&data, &[1.0, 0.0, 1.0])),
+            "centroids"
+        );
+    }
 
     fn blobs() -> Embeddings {
         // Three tight groups on the unit circle's quarter points, 5 rows each.

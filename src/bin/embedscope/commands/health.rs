@@ -7,7 +7,7 @@ use clap::Args;
 use embedscope::health::HealthReport;
 
 use super::audit::VerdictFailed;
-use crate::args::{token_counter_at, HealthCheckArgs, InputArgs};
+use crate::args::{HealthCheckArgs, InputArgs};
 use crate::output::print_json;
 
 #[derive(Args)]
@@ -39,7 +39,7 @@ pub fn run(args: &HealthArgs) -> anyhow::Result<()> {
     let counter = if args.no_tokens {
         None
     } else {
-        Some(token_counter_at(
+        Some(embedscope::health::TokenCounter::at(
             args.model_dir.as_deref(),
             args.checks.max_tokens,
         )?)
