@@ -119,9 +119,10 @@ impl<'a> View<'a> {
         out
     }
 
-    /// The mean direction of each group's `d`-wide rows (`labels[i]` in `0..k`), unit length in
-    /// f64: sums in row order, then divided by their norm (an empty group stays zero).
-    pub(crate) fn mean_directions(self, d: usize, labels: &[usize], k: usize) -> Vec<f64> {
+    /// The sum of each group's `d`-wide rows (`labels[i]` in `0..k`) in f64, in row order:
+    /// `k x d`. Sums of several parts add up to the whole's (a cluster's workers each sum
+    /// their rows; the driver adds them and normalises).
+    pub fn group_sums(self, d: usize, labels: &[usize], k: usize) -> Vec<f64> {
         let mut sums = vec![0.0f64; k * d];
         self.for_each_row(d, |i, row| {
             let c = labels[i];
@@ -129,6 +130,14 @@ impl<'a> View<'a> {
                 *s += f64::from(v);
             }
         });
+        sums
+    }
+
+    /// The mean direction of each group's `d`-wide rows (`labels[i]` in `0..k`), unit length in
+    /// f64: [`group_sums`](Self::group_sums), then divided by their norm (an empty group stays
+    /// zero).
+    pub(crate) fn mean_directions(self, d: usize, labels: &[usize], k: usize) -> Vec<f64> {
+        let mut sums = self.group_sums(d, labels, k);
         for c in sums.chunks_exact_mut(d) {
             let norm = c
                 .iter()
@@ -139,6 +148,21 @@ impl<'a> View<'a> {
             c.iter_mut().for_each(|v| *v /= norm);
         }
         sums
+    }
+
+    /// Each `d`-wide row's inner product (in f64, returned as f32) with its group's direction
+    /// (`directions`: `k x d`, `labels[i]` in `0..k`): its cosine to a mean direction.
+    pub fn cosines_to(self, d: usize, labels: &[usize], directions: &[f64]) -> Vec<f32> {
+        let mut out = vec![0.0f32; labels.len()];
+        self.for_each_row(d, |i, row| {
+            let c = labels[i];
+            out[i] = row
+                .iter()
+                .zip(&directions[c * d..(c + 1) * d])
+                .map(|(&a, &b)| f64::from(a) * b)
+                .sum::<f64>() as f32;
+        });
+        out
     }
 
     /// Calls `f(i, row)` for each `d`-wide row in order, half rows widened a block at a time.

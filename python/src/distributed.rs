@@ -46,16 +46,7 @@ pub fn cluster_sums<'py>(
     let data = read(x, "vectors", true)?;
     let labels = checked_labels(&labels, k, data.rows())?;
     let d = data.dim();
-    let sums = py.detach(|| {
-        let mut sums = vec![0.0f64; k * d];
-        data.view().for_each_row(d, |i, row| {
-            let c = labels[i];
-            for (s, &v) in sums[c * d..(c + 1) * d].iter_mut().zip(row) {
-                *s += f64::from(v);
-            }
-        });
-        sums
-    });
+    let sums = py.detach(|| data.view().group_sums(d, &labels, k));
     PyArray1::from_vec(py, sums).reshape([k, d])
 }
 
@@ -85,18 +76,7 @@ pub fn direction_cosines<'py>(
         )));
     }
     let labels = checked_labels(&labels, k, data.rows())?;
-    let out = py.detach(|| {
-        let mut out = vec![0.0f32; labels.len()];
-        data.view().for_each_row(d, |i, row| {
-            let c = labels[i];
-            out[i] = row
-                .iter()
-                .zip(&dirs[c * d..(c + 1) * d])
-                .map(|(&a, &b)| f64::from(a) * b)
-                .sum::<f64>() as f32;
-        });
-        out
-    });
+    let out = py.detach(|| data.view().cosines_to(d, &labels, &dirs));
     Ok(vector(py, out))
 }
 

@@ -916,17 +916,8 @@ fn corpus_map(
 /// Each row's cosine to its cluster's mean direction.
 fn centroid_cosines(data: &Embeddings, labels: &[usize], k: usize) -> Vec<f32> {
     let d = data.dim();
-    let sums = data.view().mean_directions(d, labels, k);
-    let mut out = vec![0.0f32; labels.len()];
-    data.view().for_each_row(d, |i, row| {
-        let c = labels[i];
-        out[i] = row
-            .iter()
-            .zip(&sums[c * d..(c + 1) * d])
-            .map(|(&a, &b)| f64::from(a) * b)
-            .sum::<f64>() as f32;
-    });
-    out
+    let directions = data.view().mean_directions(d, labels, k);
+    data.view().cosines_to(d, labels, &directions)
 }
 
 /// The corpus with each text's boilerplate removed, and what was removed: (chunks changed,

@@ -439,7 +439,7 @@ mod tests {
         let model = KMeans::params(3).seed(1).fit(&data).unwrap();
         let (labels, dist) = nearest_centroids(&data, model.centroids()).unwrap();
         assert_eq!(labels, model.predict(&data).unwrap());
-        assert!(dist.iter().all(|&d| d >= 0.0 && d < 0.1));
+        assert!(dist.iter().all(|d| (0.0..0.1).contains(d)));
         assert_eq!(
             Error::rule(nearest_centroids(&data, &[1.0, 0.0, 1.0])),
             "centroids"
