@@ -1,0 +1,64 @@
+"""The audit on a local Ray cluster with WORKERS worker CPUs, timed, with the peak resident
+memory of each Ray worker process and of the driver sampled every 0.5 s from /proc.
+Usage: run.py SHARDS_DIR WORKERS OUT.json [sample]"""
+import json
+import os
+import sys
+import threading
+import time
+
+import ray
+
+import embedscope.ray as er
+
+shards, workers, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+sample = int(sys.argv[4]) if len(sys.argv) > 4 else 50_000
+peaks = {}
+stop = threading.Event()
+
+
+def rss_mib(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+
+
+def sample_memory():
+    while not stop.is_set():
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    cmd = f.read().split(b"\0")[0].decode(errors="replace")
+            except OSError:
+                continue
+            if cmd.startswith("ray::") or int(pid) == os.getpid():
+                r = rss_mib(pid)
+                if r:
+                    key = "driver" if int(pid) == os.getpid() else f"{cmd} {pid}"
+                    peaks[key] = max(peaks.get(key, 0), r)
+        time.sleep(0.5)
+
+
+ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
+ray.data.DataContext.get_current().enable_progress_bars = False
+t = threading.Thread(target=sample_memory, daemon=True)
+t.start()
+started = time.monotonic()
+result = er.audit(shards, sample=sample, stability_runs=5)
+seconds = time.monotonic() - started
+stop.set()
+t.join()
+ray.shutdown()
+workers_peak = sorted((v for k, v in peaks.items() if k != "driver"), reverse=True)
+doc = {"seconds": seconds, "driver_peak_mib": peaks.get("driver"),
+       "worker_peak_mib": workers_peak[:8], "summary": result.summary}
+with open(out, "w") as f:
+    json.dump(doc, f, indent=2)
+print(json.dumps({k: v for k, v in doc.items() if k != "summary"}), result)
+print(json.dumps(result.summary["timings"]))

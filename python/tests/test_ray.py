@@ -1,0 +1,146 @@
+"""The audit on a real local Ray cluster (two worker CPUs on this machine, started and stopped
+by the fixture): the same answers as the single-process core, and a worker killed mid-run
+changes nothing."""
+import logging
+import os
+
+import numpy as np
+import polars as pl
+import pytest
+
+import embedscope as es
+from conftest import SAMPLE
+
+ray = pytest.importorskip("ray")
+er = pytest.importorskip("embedscope.ray")
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    fault = tmp_path_factory.mktemp("fault")
+    ray.init(num_cpus=2, include_dashboard=False, object_store_memory=400 * 2**20,
+             log_to_driver=False, logging_level=logging.WARNING,
+             runtime_env={"env_vars": {er.FAULT_DIR: str(fault)}})
+    ctx = ray.data.DataContext.get_current()
+    ctx.enable_progress_bars = False
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
+    yield fault
+    ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def shards(sample, tmp_path_factory):
+    """The sample corpus as four Parquet shards, rows shuffled across them."""
+    folder = tmp_path_factory.mktemp("shards")
+    order = np.random.default_rng(5).permutation(len(sample))
+    shuffled = sample[order.tolist()]
+    for i in range(4):
+        shuffled[i * 500:(i + 1) * 500].write_parquet(folder / f"part-{i}.parquet")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def full(cluster, shards):
+    """The Ray audit with the sample holding every row, so the single-process stages see
+    what the single-process audit sees."""
+    return er.audit(str(shards), sample=2000, queries=300, stability_runs=0, timings=False)
+
+
+def test_a_missing_column_is_named_as_the_command_line_names_it(cluster, shards, sample, cli, tmp_path):
+    with pytest.raises(es.EmbedscopeError) as ray_error:
+        er.audit(str(shards), vector_column="vec")
+    code, _, stderr = cli("audit", SAMPLE, "--vector-column", "vec", "--out", tmp_path / "x.html")
+    words = "no column `vec` (columns present: id, package, section, text, embedding)"
+    assert code == 2 and words in stderr
+    assert str(ray_error.value) == f"{shards}: {words}"
+    no_ids = ray.data.from_arrow(sample.drop("id").to_arrow())
+    with pytest.raises(es.EmbedscopeError, match=r"^<Dataset>: no id column"):
+        er.audit(no_ids)
+
+
+def test_every_row_gets_the_assignment_of_the_same_centroids(full, sample, vectors):
+    rows = full.assignments().to_pandas().set_index("id").loc[[str(i) for i in sample["id"]]]
+    labels, _ = es._native.assign(vectors, full.centroids)
+    assert np.array_equal(rows["cluster"].to_numpy(), labels)
+    # Cosines to the clusters' mean directions over every row, as the audit computes them.
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    sums = np.zeros((full.centroids.shape[0], unit.shape[1]))
+    np.add.at(sums, labels, unit.astype(np.float64))
+    directions = sums / np.linalg.norm(sums, axis=1, keepdims=True)
+    want = np.einsum("ij,ij->i", unit.astype(np.float64), directions[labels])
+    assert np.abs(rows["centroid_cosine"].to_numpy() - want).max() < 1e-5
+    assert full.summary["clusters"]["sizes"] == np.bincount(labels).tolist()
+
+
+def test_the_pairs_are_the_core_clustered_searchs_pair_for_pair(full, sample, vectors):
+    ids = [str(i) for i in sample["id"]]
+    nprobe = full.summary["duplicates"]["nprobe"]
+    index = es.ClusterIndex().fit(vectors, centroids=full.cells)
+    rows, cos = index.range_pairs(0.95, nprobe)
+    core = {tuple(sorted((ids[a], ids[b]))) for a, b in rows.tolist()}
+    found = {(a, b) for a, b, _ in full.pairs}
+    assert found == core
+    got = {(a, b): c for a, b, c in full.pairs}
+    for (a, b), c in zip(rows.tolist(), cos):
+        assert abs(got[tuple(sorted((ids[a], ids[b])))] - c) < 1e-6
+
+
+def test_every_cell_probed_finds_every_pair(cluster, shards, sample, vectors):
+    nlist = 8
+    result = er.audit(str(shards), sample=2000, nlist=nlist, dedup_nprobe=nlist, queries=50,
+                      stability_runs=0, noise=False, map=False, health=False)
+    ids = [str(i) for i in sample["id"]]
+    exact, _ = es.near_duplicates(vectors, 0.95)
+    assert {(a, b) for a, b, _ in result.pairs} == {tuple(sorted((ids[a], ids[b]))) for a, b in exact.tolist()}
+
+
+def test_k_noise_duplicates_and_recall_agree_with_the_single_process_audit(full, sample):
+    # A sample of every row is the corpus in id order: K and noise are the single-process
+    # audit's on that corpus exactly.
+    single = es.audit(sample.sort("id"), stability_runs=0, timings=False).to_dict()
+    mine = full.to_dict()
+    assert mine["sample_audit"]["optimal_k"] == single["optimal_k"]
+    assert mine["sample_audit"]["noise"] == single["noise"]
+    # Duplicates: the cells find what every pair finds, or nearly.
+    assert abs(mine["duplicates"]["share"] - single["duplicates"]["share"]) < 0.01
+    # Recall of cluster retrieval at nprobe 4 (queries and cells differ): within 0.1.
+    ray_recall = {r["nprobe"]: r["recall"] for r in mine["retrieval"]["per_nprobe"]}
+    single_recall = {r["nprobe"]: r["recall"] for r in single["retrieval"]["per_nprobe"]}
+    common = sorted(set(ray_recall) & set(single_recall))
+    assert common
+    for p in common:
+        assert abs(ray_recall[p] - single_recall[p]) < 0.1, (p, ray_recall[p], single_recall[p])
+    assert mine["rows"] == 2000 and mine["sampling"]["rows"] == 2000
+
+
+def test_the_sample_is_the_same_however_the_data_is_split(cluster, shards, sample):
+    one = er.audit(ray.data.from_arrow(sample.to_arrow()), sample=600, queries=50, stability_runs=0,
+                   noise=False, map=False, health=False)
+    four = er.audit(str(shards), sample=600, queries=50, stability_runs=0, noise=False,
+                    map=False, health=False)
+    assert one.sample_audit.corpus.ids == four.sample_audit.corpus.ids
+    assert np.array_equal(one.centroids, four.centroids)
+    assert one.pairs == four.pairs
+    assert one.summary["retrieval"] == four.summary["retrieval"]
+
+
+def test_a_worker_killed_mid_run_is_retried_and_changes_nothing(cluster, shards, full):
+    (cluster / "armed").write_text("")
+    try:
+        again = er.audit(str(shards), sample=2000, queries=300, stability_runs=0, timings=False)
+    finally:
+        (cluster / "armed").unlink()
+    assert (cluster / "fired").exists(), "no worker was killed"
+    strip = lambda d: {k: v for k, v in d.items() if k not in ("timings", "seconds")}
+    assert strip(again.summary) == strip(full.summary)
+    assert again.pairs == full.pairs
+
+
+def test_tables_are_written_by_the_workers(full, tmp_path):
+    full.write_tables(tmp_path / "t")
+    rows = pl.read_parquet(tmp_path / "t" / "assignments" / "*.parquet")
+    assert rows.height == 2000 and set(rows.columns) == {"id", "cluster", "cell", "centroid_cosine"}
+    pairs = pl.read_parquet(tmp_path / "t" / "duplicate_pairs.parquet")
+    assert pairs.height == len(full.pairs)
+    full.write_json(tmp_path / "ray.json")
+    assert '"engine": "ray"' in (tmp_path / "ray.json").read_text()
