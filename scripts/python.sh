@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Python package: builds the wheel from python/ (maturin, the same crate as the command
 # line) and installs it into the build-and-test venv; `test` then installs the wheel into a
-# brand-new venv (nothing but pip and the wheel's own requirements) and runs the Python tests.
+# brand-new venv (nothing but pip and the wheel's own requirements) and runs the Python tests
+# (python/tests; test_ray.py starts a Ray cluster on this machine and stops it).
 # Stable places, so warm runs skip what is there:
 #   venv     ~/.cache/embedscope/python-venv (pinned in python/requirements.txt)
 #   wheel    ~/.cache/embedscope/wheels/embedscope-*.whl
@@ -52,4 +53,4 @@ print("fresh venv: import, KMeans and the dtype error work")
 PY
 
 step "Python tests"
-"$venv/bin/python" -m pytest -q python/tests
+"$venv/bin/python" -m pytest -q -W ignore::DeprecationWarning python/tests

@@ -1,5 +1,7 @@
-"""The audit on a local Ray cluster with WORKERS worker CPUs, timed, with the peak resident
-memory of each Ray worker process and of the driver sampled every 0.5 s from /proc.
+"""The audit on a local Ray cluster with WORKERS worker CPUs, timed, with the peak memory of
+each Ray worker process and of the driver sampled every 0.5 s from /proc: PSS (the process'
+own pages plus its share of pages it maps with others; the object store's shared memory would
+otherwise count in full in every worker that reads it) and RSS.
 Usage: run.py SHARDS_DIR WORKERS OUT.json [sample]"""
 import json
 import os
@@ -17,11 +19,11 @@ peaks = {}
 stop = threading.Event()
 
 
-def rss_mib(pid):
+def pss_mib(pid):
     try:
-        with open(f"/proc/{pid}/status") as f:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
             for line in f:
-                if line.startswith("VmRSS:"):
+                if line.startswith("Pss:"):
                     return int(line.split()[1]) / 1024
     except OSError:
         return None
@@ -38,7 +40,7 @@ def sample_memory():
             except OSError:
                 continue
             if cmd.startswith("ray::") or int(pid) == os.getpid():
-                r = rss_mib(pid)
+                r = pss_mib(pid)
                 if r:
                     key = "driver" if int(pid) == os.getpid() else f"{cmd} {pid}"
                     peaks[key] = max(peaks.get(key, 0), r)
@@ -55,9 +57,9 @@ seconds = time.monotonic() - started
 stop.set()
 t.join()
 ray.shutdown()
-workers_peak = sorted((v for k, v in peaks.items() if k != "driver"), reverse=True)
-doc = {"seconds": seconds, "driver_peak_mib": peaks.get("driver"),
-       "worker_peak_mib": workers_peak[:8], "summary": result.summary}
+workers_peak = sorted(((round(v), k) for k, v in peaks.items() if k != "driver"), reverse=True)
+doc = {"seconds": seconds, "driver_peak_pss_mib": peaks.get("driver"),
+       "worker_peak_pss_mib": workers_peak[:8], "summary": result.summary}
 with open(out, "w") as f:
     json.dump(doc, f, indent=2)
 print(json.dumps({k: v for k, v in doc.items() if k != "summary"}), result)

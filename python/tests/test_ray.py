@@ -144,3 +144,15 @@ def test_tables_are_written_by_the_workers(full, tmp_path):
     assert pairs.height == len(full.pairs)
     full.write_json(tmp_path / "ray.json")
     assert '"engine": "ray"' in (tmp_path / "ray.json").read_text()
+
+
+def test_the_command_line_names_bad_input_and_exits_2(cluster, shards, tmp_path):
+    import subprocess
+    import sys
+
+    p = subprocess.run([sys.executable, "-m", "embedscope.ray", str(shards), "--num-cpus", "1",
+                        "--vector-column", "vec", "--json", str(tmp_path / "r.json")],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 2, p.stderr[-2000:]
+    assert f"error: {shards}: no column `vec` (columns present: id, package, section, text, embedding)" in p.stderr
+    assert not (tmp_path / "r.json").exists()
