@@ -29,16 +29,20 @@ from ._native import (
     Hdbscan,
     KMeans,
     KSweep,
+    Stability,
     Umap,
     __version__,
     near_duplicates,
     topics,
 )
 from ._audit import Audit, audit, load
+from ._checks import Comparison, HealthReport, compare, health
 from ._progress import progress_bar
 
 __all__ = [
     "Audit",
+    "Comparison",
+    "HealthReport",
     "ClusterIndex",
     "Corpus",
     "Dedup",
@@ -48,9 +52,12 @@ __all__ = [
     "Hdbscan",
     "KMeans",
     "KSweep",
+    "Stability",
     "Umap",
     "__version__",
     "audit",
+    "compare",
+    "health",
     "load",
     "near_duplicates",
     "progress_bar",

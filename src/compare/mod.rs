@@ -46,12 +46,13 @@ pub use drift::{CrossDuplicates, CrossPair, TwoSample};
 pub use sides::{LinkedMap, LinkedMaps, SideAudit, SideBySide, SideMetric};
 pub use verdict::{CompareThresholds, CompareVerdict};
 
-use crate::audit::Audit;
+use crate::audit::{Audit, Sampling, VerdictThresholds};
 use crate::cluster::{label_agreement, KMeans, KSweep};
 use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};
 use crate::io::Corpus;
 use crate::label::summary::{snippet_of, summarise_clusters, ClusterSummary};
+use crate::progress::Progress;
 use crate::rng::Rng;
 
 /// The JSON Schema of `compare.json` ([`Comparison`]), generated from the types that write it.
@@ -292,6 +293,48 @@ impl CompareParams {
             }
         }
         self.compare(a, b, Some((audit_a, audit_b)))
+    }
+
+    /// One side's audit for [`run_audited`](Self::run_audited): the sections that compare
+    /// (no health, no stability), with this comparison's K range, initialisations, seed,
+    /// duplicate threshold and nprobe; `map` draws the side's map (the report links the two).
+    pub fn audit_side(&self, corpus: &Corpus, map: bool, progress: &dyn Progress) -> Result<Audit> {
+        Audit::builder()
+            .k_range(self.k_min, self.k_max)
+            .n_init(self.n_init)
+            .seed(self.seed)
+            .sampling(Sampling::Auto)
+            .map(map)
+            .health(None)
+            .stability(None)
+            .dedup_threshold(self.dedup_threshold)
+            .thresholds(VerdictThresholds {
+                nprobe: self.thresholds.nprobe,
+                ..VerdictThresholds::default()
+            })
+            .progress(progress)
+            .run(corpus)
+    }
+
+    /// The whole comparison as `embedscope compare` runs it: the sides' overlap checked
+    /// first, each side audited ([`audit_side`](Self::audit_side)), then compared with both
+    /// audits ([`run_audited`](Self::run_audited)); `quick` skips the audits ([`run`](Self::run)).
+    pub fn run_with_audits(
+        &self,
+        a: &Corpus,
+        b: &Corpus,
+        quick: bool,
+        map: bool,
+        progress: &dyn Progress,
+    ) -> Result<Comparison> {
+        self.check()?;
+        self.overlap(a, b)?;
+        if quick {
+            return self.run(a, b);
+        }
+        let audit_a = self.audit_side(a, map, progress)?;
+        let audit_b = self.audit_side(b, map, progress)?;
+        self.run_audited(a, b, &audit_a, &audit_b)
     }
 
     /// How the rows of `a` and `b` pair up by id, or the error comparing them would end in

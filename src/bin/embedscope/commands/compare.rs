@@ -7,10 +7,8 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use embedscope::audit::{Sampling, VerdictThresholds};
 use embedscope::compare::{Compare, CompareThresholds, Comparison};
 use embedscope::report::{write_compare_html, ReportOptions};
-use embedscope::{Audit, Corpus};
 
 use super::audit::VerdictFailed;
 use crate::args::{EmbedderArg, InputArgs, ModelArgs, SweepArgs};
@@ -136,25 +134,6 @@ impl CompareArgs {
         }
         Some(m)
     }
-
-    /// One side's audit: the sections that compare (no health, no stability).
-    fn audit(&self, corpus: &Corpus, bars: &Bars) -> anyhow::Result<Audit> {
-        Ok(Audit::builder()
-            .k_range(self.sweep.k_min, self.sweep.k_max)
-            .n_init(self.sweep.n_init)
-            .seed(self.seed)
-            .sampling(Sampling::Auto)
-            .map(!self.no_map)
-            .health(None)
-            .stability(None)
-            .dedup_threshold(self.dedup_threshold)
-            .thresholds(VerdictThresholds {
-                nprobe: self.nprobe,
-                ..VerdictThresholds::default()
-            })
-            .progress(bars)
-            .run(corpus)?)
-    }
 }
 
 pub fn run(args: &CompareArgs) -> anyhow::Result<()> {
@@ -194,15 +173,8 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<()> {
     };
     b.vectors = Some(vb);
     // Sides that cannot be compared are refused before either is audited.
-    params.overlap(&a, &b)?;
-    let mut c = if args.quick {
-        params.run(&a, &b)?
-    } else {
-        let bars = Bars::default();
-        let audit_a = args.audit(&a, &bars)?;
-        let audit_b = args.audit(&b, &bars)?;
-        params.run_audited(&a, &b, &audit_a, &audit_b)?
-    };
+    let bars = Bars::default();
+    let mut c = params.run_with_audits(&a, &b, args.quick, !args.no_map, &bars)?;
     if args.no_timings {
         c = c.without_timings();
     }
