@@ -550,8 +550,10 @@ def main(argv=None):
     args = p.parse_args(argv)
     ray = _ray()
     try:
+        # A cluster of this machine's own listens on loopback only.
+        local = {} if args.address else {"_node_ip_address": "127.0.0.1"}
         ray.init(address=args.address, num_cpus=args.num_cpus, include_dashboard=False,
-                 log_to_driver=False)
+                 log_to_driver=False, **local)
         ray.data.DataContext.get_current().enable_progress_bars = False
         result = audit(args.input, text_column=args.text_column, id_column=args.id_column,
                        vector_column=args.vector_column, sample=args.sample, seed=args.seed,

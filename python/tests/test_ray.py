@@ -18,7 +18,9 @@ er = pytest.importorskip("embedscope.ray")
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     fault = tmp_path_factory.mktemp("fault")
+    # On loopback only: nothing of the test cluster listens on the machine's other addresses.
     ray.init(num_cpus=2, include_dashboard=False, object_store_memory=400 * 2**20,
+             _node_ip_address="127.0.0.1",
              log_to_driver=False, logging_level=logging.WARNING,
              runtime_env={"env_vars": {er.FAULT_DIR: str(fault)}})
     ctx = ray.data.DataContext.get_current()
