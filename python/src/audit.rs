@@ -446,11 +446,7 @@ pub fn run_audit(
     if exact && sample.is_some() {
         return Err(invalid("sample and exact=True exclude each other"));
     }
-    let budget = match max_memory.trim().to_ascii_lowercase().as_str() {
-        "auto" => MemoryBudget::Auto,
-        "unlimited" | "none" => MemoryBudget::Unlimited,
-        size => MemoryBudget::parse(size).or_raise()?,
-    };
+    let budget = MemoryBudget::from_flag(&max_memory).or_raise()?;
     if max_tokens == Some(0) {
         return Err(invalid(
             "invalid parameter `max_tokens` = 0: the embedder must read at least one token",
@@ -475,11 +471,7 @@ pub fn run_audit(
             .k_range(k_min, k_max)
             .n_init(n_init)
             .seed(seed)
-            .sampling(match (exact, sample) {
-                (true, _) => Sampling::Exact,
-                (false, Some(m)) => Sampling::Rows(m),
-                (false, None) => Sampling::Auto,
-            })
+            .sampling(Sampling::from_flags(exact, sample))
             .memory(budget)
             .reembed(reembed)
             .map(map)

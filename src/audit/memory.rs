@@ -34,6 +34,17 @@ impl MemoryBudget {
         }
     }
 
+    /// The budget as `--max-memory` (and Python's `max_memory=`) names it: `auto`,
+    /// `unlimited` (or `none`), or a size ([`parse`](Self::parse)); case and surrounding space
+    /// do not matter.
+    pub fn from_flag(text: &str) -> Result<MemoryBudget> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "auto" => Ok(MemoryBudget::Auto),
+            "unlimited" | "none" => Ok(MemoryBudget::Unlimited),
+            size => MemoryBudget::parse(size),
+        }
+    }
+
     /// Parses a size as the command line takes it: bytes, or a number with `K`, `M`, `G` or
     /// `T` (powers of 1024; `KiB`, `MB`, `GiB`… are read the same), e.g. `12G`, `512M`, `1.5G`.
     pub fn parse(text: &str) -> Result<MemoryBudget> {
@@ -257,6 +268,27 @@ mod tests {
         for bad in ["", "lots", "12X", "1M", "-3G"] {
             assert!(MemoryBudget::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_flag_names_auto_unlimited_or_a_size() {
+        assert_eq!(
+            MemoryBudget::from_flag(" Auto ").unwrap(),
+            MemoryBudget::Auto
+        );
+        assert_eq!(
+            MemoryBudget::from_flag("none").unwrap(),
+            MemoryBudget::Unlimited
+        );
+        assert_eq!(
+            MemoryBudget::from_flag("UNLIMITED").unwrap(),
+            MemoryBudget::Unlimited
+        );
+        assert_eq!(
+            MemoryBudget::from_flag("512M").unwrap(),
+            MemoryBudget::Bytes(512 << 20)
+        );
+        assert!(MemoryBudget::from_flag("lots").is_err());
     }
 
     #[test]

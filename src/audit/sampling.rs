@@ -30,6 +30,16 @@ pub enum Sampling {
 }
 
 impl Sampling {
+    /// The policy `--exact` and `--sample ROWS` (Python's `exact=` and `sample=`) choose:
+    /// every row when `exact`, else up to `rows`, else [`Sampling::Auto`].
+    pub fn from_flags(exact: bool, rows: Option<usize>) -> Sampling {
+        match (exact, rows) {
+            (true, _) => Sampling::Exact,
+            (false, Some(m)) => Sampling::Rows(m),
+            (false, None) => Sampling::Auto,
+        }
+    }
+
     /// The most rows a statistic stage runs on (`None`: every row).
     pub fn limit(self) -> Option<usize> {
         match self {

@@ -170,11 +170,7 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<()> {
         .k_range(args.sweep.k_min, args.sweep.k_max)
         .n_init(args.sweep.n_init)
         .seed(args.seed)
-        .sampling(match (args.exact, args.sample) {
-            (true, _) => Sampling::Exact,
-            (false, Some(m)) => Sampling::Rows(m),
-            (false, None) => Sampling::Auto,
-        })
+        .sampling(Sampling::from_flags(args.exact, args.sample))
         .reembed(args.reembed)
         .map(!args.no_map)
         .strip_boilerplate(args.strip_boilerplate)
@@ -205,11 +201,7 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<()> {
     if let Some(p) = args.llm.params()? {
         builder = builder.llm(p);
     }
-    let budget = match args.max_memory.trim().to_ascii_lowercase().as_str() {
-        "auto" => MemoryBudget::Auto,
-        "unlimited" | "none" => MemoryBudget::Unlimited,
-        size => MemoryBudget::parse(size)?,
-    };
+    let budget = MemoryBudget::from_flag(&args.max_memory)?;
     builder = builder.memory(budget);
     // Every parameter is checked before the corpus is read or a model is loaded.
     builder.check()?;
