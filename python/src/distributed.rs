@@ -5,7 +5,7 @@
 //! and the text keys exact duplicates are grouped by.
 
 use embedscope::cluster::nearest_centroids;
-use embedscope::dedup::{text_key, Pair, TextNorm};
+use embedscope::dedup::{pairs_between, text_key, Pair, TextNorm};
 use embedscope::kernel::for_each_tile;
 use numpy::{PyArray1, PyArray2, PyArray3, PyArrayMethods};
 use pyo3::prelude::*;
@@ -115,47 +115,17 @@ pub fn cell_pairs<'py>(
     if a.rows() != prober_rows.len() || b.rows() != home_rows.len() {
         return Err(invalid("cell_pairs: one row number per row"));
     }
-    if a.dim() != b.dim() {
-        return Err(invalid(format!(
-            "cell_pairs: {} against {} dimensions",
-            a.dim(),
-            b.dim()
-        )));
-    }
-    let d = a.dim();
-    let loose = (threshold - 1e-5) as f32;
-    let mut pairs: Vec<Pair> = py.detach(|| {
-        let av = a.as_f32();
-        let bv = b.as_f32();
-        let m = b.rows();
-        for_each_tile(&av[..], &bv, d, |start, rows, dots| {
-            let mut out = Vec::new();
-            for r in 0..rows {
-                let i = start + r;
-                for (j, &s) in dots[r * m..(r + 1) * m].iter().enumerate() {
-                    if s >= loose && prober_rows[i] != home_rows[j] {
-                        let exact: f64 = av[i * d..(i + 1) * d]
-                            .iter()
-                            .zip(&bv[j * d..(j + 1) * d])
-                            .map(|(&x, &y)| f64::from(x) * f64::from(y))
-                            .sum();
-                        if exact >= threshold {
-                            let (p, q) = (prober_rows[i], home_rows[j]);
-                            out.push(Pair {
-                                row_a: p.min(q),
-                                row_b: p.max(q),
-                                cosine: exact as f32,
-                            });
-                        }
-                    }
-                }
-            }
-            out
-        })
+    let found = py.detach(|| pairs_between(&a, &b, threshold)).or_raise()?;
+    let mut pairs: Vec<Pair> = found
         .into_iter()
-        .flatten()
-        .collect()
-    });
+        .map(|(i, j, cosine)| (prober_rows[i], home_rows[j], cosine))
+        .filter(|(p, q, _)| p != q)
+        .map(|(p, q, cosine)| Pair {
+            row_a: p.min(q),
+            row_b: p.max(q),
+            cosine,
+        })
+        .collect();
     pairs.sort_by_key(|p| (p.row_a, p.row_b));
     pairs.dedup_by_key(|p| (p.row_a, p.row_b));
     pair_arrays(py, &pairs)

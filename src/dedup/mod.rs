@@ -252,6 +252,48 @@ fn is_general_punctuation(c: char) -> bool {
     matches!(c as u32, 0x2010..=0x205E | 0x3000..=0x303F | 0xFF01..=0xFF0F | 0x00A1 | 0x00BF | 0x00AB | 0x00BB)
 }
 
+/// Every pair of a row of `a` and a row of `b` with cosine `>= threshold` (both unit rows, same
+/// dimension): `(row of a, row of b, cosine)`, the cosine recomputed in f64 for the products
+/// near the threshold, as the clustered search does within its cells. What one cell of a
+/// distributed duplicate search compares: the rows probing it against the rows filed in it.
+pub fn pairs_between(
+    a: &Embeddings,
+    b: &Embeddings,
+    threshold: f64,
+) -> Result<Vec<(usize, usize, f32)>> {
+    Error::check_threshold("threshold", threshold)?;
+    if a.dim() != b.dim() {
+        return Err(Error::param(
+            "dim",
+            a.dim(),
+            format!("the other side has {} dimensions", b.dim()),
+        ));
+    }
+    let (d, m) = (a.dim(), b.rows());
+    let loose = (threshold - 1e-5) as f32;
+    let (av, bv) = (a.as_f32(), b.as_f32());
+    Ok(
+        crate::kernel::for_each_tile(&av[..], &bv, d, |start, rows, dots| {
+            let mut out = Vec::new();
+            for r in 0..rows {
+                let i = start + r;
+                for (j, &s) in dots[r * m..(r + 1) * m].iter().enumerate() {
+                    if s >= loose {
+                        let exact = dot_f64(&av[i * d..(i + 1) * d], &bv[j * d..(j + 1) * d]);
+                        if exact >= threshold {
+                            out.push((i, j, exact as f32));
+                        }
+                    }
+                }
+            }
+            out
+        })
+        .into_iter()
+        .flatten()
+        .collect(),
+    )
+}
+
 /// The key exact duplicates are grouped by: xxh3-128 of the normalised text
 /// ([`TextNorm::apply`]); equal keys are confirmed on the texts.
 pub fn text_key(normalised: &str) -> u128 {
@@ -515,6 +557,28 @@ pub fn kept_rows(n: usize, groups: &[Vec<usize>], keepers: &[usize]) -> Vec<usiz
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pairs_between_a_set_and_itself_are_the_near_duplicates() {
+        let mut rng = crate::rng::Rng::new(9, 0);
+        let v: Vec<f32> = (0..300 * 6).map(|_| rng.next_f64() as f32).collect();
+        let data = Embeddings::new(v, 6).unwrap();
+        let mut between: Vec<(usize, usize)> = pairs_between(&data, &data, 0.97)
+            .unwrap()
+            .into_iter()
+            .filter(|(i, j, _)| i < j)
+            .map(|(i, j, _)| (i, j))
+            .collect();
+        between.sort_unstable();
+        let near: Vec<(usize, usize)> = near_duplicates(&data, 0.97)
+            .unwrap()
+            .iter()
+            .map(|p| (p.row_a, p.row_b))
+            .collect();
+        assert!(!near.is_empty());
+        assert_eq!(between, near);
+        assert_eq!(Error::rule(pairs_between(&data, &data, 1.5)), "threshold");
+    }
     use crate::rng::Rng;
 
     #[test]
