@@ -133,9 +133,8 @@ def _vector_cells(column, source, name):
     return values, offsets.tolist(), nulls.tolist() if nulls.any() else None
 
 
-class Audit:
-    """The result of :func:`audit`: renders itself in Jupyter and VS Code, gives its tables to
-    pandas and polars, writes the report, ``audit.json`` and Parquet tables."""
+class _Result:
+    """A native result shown in a notebook (its HTML), with its verdict and its JSON."""
 
     def __init__(self, native):
         self._native = native
@@ -147,14 +146,27 @@ class Audit:
         return repr(self._native)
 
     @property
+    def passed(self):
+        """Whether every measured check held."""
+        return self._native.passed
+
+    def to_json(self):
+        """The result's JSON text (what the command line's ``--json`` writes)."""
+        return self._native.to_json()
+
+    def to_dict(self):
+        """The result as Python data."""
+        return json.loads(self._native.to_json())
+
+
+class Audit(_Result):
+    """The result of :func:`audit`: renders itself in Jupyter and VS Code, gives its tables to
+    pandas and polars, writes the report, ``audit.json`` and Parquet tables."""
+
+    @property
     def corpus(self):
         """The corpus audited."""
         return self._native.corpus
-
-    @property
-    def passed(self):
-        """Whether every measured check of the verdict holds."""
-        return self._native.passed
 
     @property
     def chosen_k(self):
@@ -175,14 +187,6 @@ class Audit:
     def tables(self):
         """Names of the tables: assignments, and as the sections ran duplicate_pairs, queries."""
         return self._native.table_names()
-
-    def to_dict(self):
-        """Everything the audit found, as ``audit.json`` holds it."""
-        return json.loads(self._native.to_json())
-
-    def to_json(self):
-        """``audit.json``'s text."""
-        return self._native.to_json()
 
     def to_arrow(self, table="assignments"):
         """A table as a pyarrow Table (``assignments``: one row per document)."""

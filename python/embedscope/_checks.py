@@ -1,41 +1,15 @@
 """Chunk health and two corpora compared, on anything :func:`embedscope.load` takes."""
 
-import json
-
 from . import _native
-from ._audit import load
+from ._audit import _Result, load
 from ._progress import resolve as _resolve_progress
 
 
-class _Json:
-    """``to_dict()`` for the native results' JSON."""
-
-    def __init__(self, native):
-        self._native = native
-
-    def _repr_html_(self):
-        return self._native._repr_html_()
-
-    def __repr__(self):
-        return repr(self._native)
-
-    @property
-    def passed(self):
-        """Whether every check held."""
-        return self._native.passed
-
-    def to_json(self):
-        return self._native.to_json()
-
-    def to_dict(self):
-        return json.loads(self._native.to_json())
-
-
-class HealthReport(_Json):
+class HealthReport(_Result):
     """What :func:`health` found; renders in a notebook."""
 
 
-class Comparison(_Json):
+class Comparison(_Result):
     """What :func:`compare` found; renders in a notebook, writes the linked-maps report."""
 
     def write_html(self, path):
