@@ -148,6 +148,30 @@ fn a_comparison_validates_with_every_key_documented() {
 }
 
 #[test]
+fn an_audit_merged_from_a_clusters_results_validates() {
+    let corpus = common::sample_head(400);
+    let rows: Vec<usize> = (0..400).step_by(2).collect();
+    let sample = common::merged::sample_audit(&corpus, &rows);
+    let results = common::merged::worker_results(&corpus, &sample, &[0, 50, 100]);
+    let audit = Audit::merge(sample, results).unwrap();
+    let doc: Value = serde_json::from_str(
+        &AuditDocument {
+            audit: &audit,
+            report: "reports/x.html".into(),
+        }
+        .to_json()
+        .unwrap(),
+    )
+    .unwrap();
+    assert!(doc["duplicates"]["largest_groups"][0]["kept_id"].is_string());
+    assert!(doc["duplicates"]["largest_groups"][0].get("kept").is_none());
+    let schema = audit_schema();
+    let mut errors = Vec::new();
+    validate(&doc, &schema, &schema, "$", &mut errors);
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+}
+
+#[test]
 fn an_audit_validates_with_every_key_documented() {
     let corpus = common::sample_head(200);
     // With queries (20 of the documents, judged by their own ids), so their keys are checked.

@@ -36,7 +36,7 @@ from ._native import (
     topics,
 )
 from ._audit import Audit, audit, load
-from ._checks import Comparison, HealthReport, compare, health
+from ._checks import Comparison, HealthReport, QueryReport, compare, health, queries
 from ._progress import progress_bar
 
 __all__ = [
@@ -52,6 +52,7 @@ __all__ = [
     "Hdbscan",
     "KMeans",
     "KSweep",
+    "QueryReport",
     "Stability",
     "Umap",
     "__version__",
@@ -61,5 +62,6 @@ __all__ = [
     "load",
     "near_duplicates",
     "progress_bar",
+    "queries",
     "topics",
 ]

@@ -220,12 +220,17 @@ class Audit(_Result):
 
 
 def audit(data, *, text_column="text", id_column=None, vector_column=None, label_column=None,
-          table=None, sql=None, queries=None, embedder=None, progress=None, **options):
+          table=None, sql=None, queries=None, query_text_column="text", query_id_column=None,
+          query_vector_column=None, relevant_column=None, embedder=None, progress=None,
+          **options):
     """Audits a corpus as ``embedscope audit`` does, with its defaults; returns an
     :class:`Audit`.
 
     ``data`` and the column arguments: as :func:`load`. ``queries``: real queries (anything
-    :func:`load` takes) for the queries section. ``embedder``: an :class:`Embedder` or a kind
+    :func:`load` takes) for the queries section, its columns named by ``query_text_column``,
+    ``query_id_column``, ``query_vector_column``, and ``relevant_column`` for judgements (the
+    ids relevant to each query, comma-separated or a JSON list: recall@k, MRR and nDCG@10);
+    with ``query_top_k`` (10), ``gap_threshold``, ``gap_quantile`` (0.05). ``embedder``: an :class:`Embedder` or a kind
     (``"local"``, ``"local-int8"``, ``"openai"``, ``"fastembed"``); default the local
     all-MiniLM-L6-v2, used when the corpus has no vectors. ``progress``: True for tqdm bars, or
     a callable ``(stage, done, total)``.
@@ -241,7 +246,8 @@ def audit(data, *, text_column="text", id_column=None, vector_column=None, label
     corpus = load(data, text_column=text_column, id_column=id_column,
                   vector_column=vector_column, label_column=label_column, table=table, sql=sql)
     if queries is not None:
-        queries = load(queries)
+        queries = load(queries, text_column=query_text_column, id_column=query_id_column,
+                       vector_column=query_vector_column, label_column=relevant_column)
     if isinstance(embedder, str):
         embedder = _native.Embedder(embedder)
     native = _native.run_audit(corpus, embedder=embedder, queries=queries,

@@ -9,6 +9,10 @@ class HealthReport(_Result):
     """What :func:`health` found; renders in a notebook."""
 
 
+class QueryReport(_Result):
+    """What :func:`queries` found; renders in a notebook."""
+
+
 class Comparison(_Result):
     """What :func:`compare` found; renders in a notebook, writes the linked-maps report."""
 
@@ -49,3 +53,24 @@ def compare(a, b, *, text_column="text", id_column=None, vector_column=None, pro
     sides = [load(x, text_column=text_column, id_column=id_column, vector_column=vector_column)
              for x in (a, b)]
     return Comparison(_native.compare(*sides, progress=_resolve_progress(progress), **options))
+
+
+def queries(data, asked, *, text_column="text", id_column=None, vector_column=None,
+            query_text_column="text", query_id_column=None, query_vector_column=None,
+            relevant_column=None, embedder=None, **options):
+    """What users ask against what the corpus holds, as ``embedscope queries INPUT QUERIES``:
+    coverage gaps, demand and supply per topic, dead and hot documents, cluster retrieval's
+    recall on the queries, and with ``relevant_column`` (the ids relevant to each query) recall@k,
+    MRR and nDCG@10. ``data`` and ``asked``: anything :func:`load` takes (a list of strings
+    for ``asked`` too); a side without vectors is embedded with ``embedder``. Options as the
+    command line's: ``top_k`` (10), ``gap_threshold``, ``gap_quantile`` (0.05), ``nprobe``
+    ([1, 2, 4, 8, 16]), ``nlist``, ``k_min``, ``k_max``, ``n_init``, ``topics`` (True),
+    ``seed`` (42)."""
+    corpus = load(data, text_column=text_column, id_column=id_column, vector_column=vector_column)
+    if isinstance(asked, (list, tuple)) and all(isinstance(t, str) for t in asked):
+        asked = {"text": list(asked)}
+    asked = load(asked, text_column=query_text_column, id_column=query_id_column,
+                 vector_column=query_vector_column, label_column=relevant_column)
+    if isinstance(embedder, str):
+        embedder = _native.Embedder(embedder)
+    return QueryReport(_native.queries(corpus, asked, embedder=embedder, **options))

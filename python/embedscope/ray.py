@@ -22,7 +22,11 @@ The stages:
    per cell, the rows probing it with the rows filed in it: the core's clustered search, pair
    for pair.
 5. **Retrieval**: sampled queries searched against every batch (exact, and within each
-   query's first nprobe cells), the top k merged: recall@k at each nprobe.
+   query's first nprobe cells), the top k + 1 merged, each query left out of its own lists.
+6. **The report and ``audit.json``**: the core assembles the whole dataset's audit
+   (``Audit::merge``) from the sample's audit and these results (cluster sizes, pairs and
+   equal-text groups by id, the queries' lists, rows per cell), after one pass that fetches
+   the texts the duplicates section shows.
 
 Rows are matched across tasks by id, so the dataset needs an id column (``id`` or
 ``id_column``) and a vector column (``embedding``/``vector`` or ``vector_column``).
@@ -161,9 +165,10 @@ def _assign_batch(columns, km_centroids, ivf_centroids, nprobe):
     return run
 
 
-def _reduce_batch(columns, km_centroids, k, queries, query_probes, nprobes, top_k, ivf_centroids):
-    """Map to one row per batch: per-cluster sums and counts, and the queries' top k among the
-    batch's rows (exact and per nprobe): what the driver reduces."""
+def _reduce_batch(columns, km_centroids, k, queries, query_probes, nprobes, top_k, ivf_centroids, nlist):
+    """Map to one row per batch: per-cluster sums and counts, rows per IVF cell, and the
+    queries' top k among the batch's rows (exact and per nprobe, with each exact result's
+    cluster): what the driver reduces."""
     def run(batch):
         import pyarrow as pa
 
@@ -174,15 +179,20 @@ def _reduce_batch(columns, km_centroids, k, queries, query_probes, nprobes, top_
         sums = _native.cluster_sums(X, labels.tolist(), k)
         counts = np.bincount(labels, minlength=k)
         cells = _native.probe_cells(X, ivf_centroids, 1)[:, 0]
+        cell_counts = np.bincount(cells, minlength=nlist)
         rows = np.arange(len(ids), dtype=np.int64)
-        top_ids, top_scores = _native.batch_top_k(queries, query_probes, X, rows.tolist(),
-                                                  cells.tolist(), list(nprobes), top_k)
-        # Row positions back to ids (-1 stays a pad).
-        id_array = np.array(ids, dtype=object)
-        named = np.where(top_ids >= 0, id_array[np.clip(top_ids, 0, None)], None)
+        top_rows, top_scores = _native.batch_top_k(queries, query_probes, X, rows.tolist(),
+                                                   cells.tolist(), list(nprobes), top_k)
+        # Row positions back to ids and clusters (-1 stays a pad).
+        valid = top_rows >= 0
+        at = np.clip(top_rows, 0, None)
+        named = np.where(valid, np.array(ids, dtype=object)[at], None)
+        clusters = np.where(valid, labels[at], -1)
         return pa.table({
             "sums": [sums.reshape(-1).tolist()], "counts": [counts.tolist()],
+            "cell_counts": [cell_counts.tolist()],
             "top_ids": [named.reshape(-1).tolist()], "top_scores": [top_scores.reshape(-1).tolist()],
+            "top_clusters": [clusters.reshape(-1).tolist()],
         })
     return run
 
@@ -197,13 +207,15 @@ def _explode_batch(nprobe):
         rows = np.repeat(np.arange(n), nprobe)
         cells = probes.reshape(-1)
         home = cells == np.repeat(probes[:, 0], nprobe)
-        taken = batch.select(["id", "vector"]).take(pa.array(rows))
+        carried = ["id", "vector"] + (["text_key"] if "text_key" in batch.column_names else [])
+        taken = batch.select(carried).take(pa.array(rows))
         return taken.append_column("probe_cell", pa.array(cells)).append_column("home", pa.array(home))
     return run
 
 
 def _cell_pairs(threshold):
-    """Group map: one cell's pairs, probing rows against the rows filed in it."""
+    """Group map: one cell's pairs, probing rows against the rows filed in it, each flagged
+    when the two texts are equal (normalised)."""
     def run(group):
         import pyarrow as pa
 
@@ -211,9 +223,10 @@ def _cell_pairs(threshold):
         dim = len(group.column("vector")[0]) if n else 0
         X = np.asarray(group.column("vector").combine_chunks().flatten(), dtype=np.float32).reshape(n, dim)
         ids = group.column("id").to_pylist()
+        keys = group.column("text_key").to_pylist() if "text_key" in group.column_names else None
         home = np.asarray(group.column("home"))
         empty = pa.table({"id_a": pa.array([], pa.string()), "id_b": pa.array([], pa.string()),
-                          "cosine": pa.array([], pa.float32())})
+                          "cosine": pa.array([], pa.float32()), "same_text": pa.array([], pa.bool_())})
         if not home.any():
             return empty
         # Ids are strings: pair them through their positions in the group.
@@ -223,11 +236,13 @@ def _cell_pairs(threshold):
             return empty
         a = [ids[i] for i in pairs[:, 0]]
         b = [ids[i] for i in pairs[:, 1]]
+        same = [keys is not None and keys[i] == keys[j] for i, j in pairs.tolist()]
         # The same row may probe a cell twice only through its copies; ids decide.
         keep = [x != y for x, y in zip(a, b)]
         lo = [min(x, y) for x, y in zip(a, b)]
         hi = [max(x, y) for x, y in zip(a, b)]
-        return pa.table({"id_a": lo, "id_b": hi, "cosine": cos}).filter(pa.array(keep))
+        return pa.table({"id_a": lo, "id_b": hi, "cosine": cos,
+                         "same_text": pa.array(same, pa.bool_())}).filter(pa.array(keep))
     return run
 
 
@@ -245,16 +260,23 @@ def _exact_groups(group):
 
 
 class RayAudit:
-    """What the audit on Ray found: the sample's audit (``sample_audit``, an
-    :class:`embedscope.Audit`) and the figures over every row (``rows``, cluster sizes,
-    duplicates, retrieval), stating what was sampled."""
+    """What the audit on Ray found: :attr:`audit`, the whole dataset's audit assembled by the
+    core from the sample's audit and the workers' results over every row (it renders, and
+    writes the report and ``audit.json`` as :func:`embedscope.audit`'s result does), the
+    sample's own audit, the pairs and groups, and the workers' per-row table."""
 
-    def __init__(self, summary, sample_audit, pairs, groups, assignments, centroids, cells):
+    def __init__(self, summary, audit, sample_audit, pairs, groups, assignments, centroids, cells):
+        #: Engine, rows, sampling, cluster sizes, duplicates, retrieval, workers, timings.
         self.summary = summary
+        #: The dataset's audit (an :class:`embedscope.Audit`): report, ``audit.json``, verdict.
+        self.audit = audit
+        #: The single-process audit of the sample.
         self.sample_audit = sample_audit
-        #: Near-duplicate pairs (id_a < id_b, cosine), each once, sorted.
+        #: Near-duplicate pairs at the lowest threshold counted (id_a < id_b, cosine), each
+        #: once, sorted.
         self.pairs = pairs
-        #: Duplicate groups (near pairs and exact texts joined), each a sorted list of ids.
+        #: Removal groups at the threshold (near pairs and equal texts joined), each a list of
+        #: ids with the kept one first.
         self.groups = groups
         #: The K-Means centroids every row was assigned by (k x dim).
         self.centroids = centroids
@@ -262,20 +284,25 @@ class RayAudit:
         self.cells = cells
         self._assignments = assignments
 
-    def to_dict(self):
-        """The merged results as ``audit.json`` holds them."""
-        doc = dict(self.summary)
-        doc["sample_audit"] = self.sample_audit.to_dict()
-        return doc
+    def _repr_html_(self):
+        return self.audit._repr_html_()
 
-    def write_json(self, path):
-        """Writes the merged results as JSON, atomically."""
-        text = json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
-        tmp = f"{os.fspath(path)}.tmp{os.getpid()}"
-        with open(tmp, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-        return path
+    @property
+    def verdict(self):
+        """The verdict over every section (duplicates and retrieval over every row)."""
+        return self.audit.verdict
+
+    def to_dict(self):
+        """The dataset's audit as ``audit.json`` holds it."""
+        return self.audit.to_dict()
+
+    def write_json(self, path, report=None):
+        """Writes ``audit.json`` (atomically), naming the report beside it."""
+        return self.audit.write_json(path, report)
+
+    def write_html(self, path):
+        """Writes the self-contained HTML report (atomically)."""
+        return self.audit.write_html(path)
 
     def assignments(self):
         """One row per document (id, cluster, cell, centroid_cosine) as a Ray Dataset."""
@@ -299,24 +326,29 @@ class RayAudit:
     def __repr__(self):
         s = self.summary
         return (f"RayAudit(rows={s['rows']}, sample={s['sampling']['rows']}, k={s['clusters']['k']}, "
-                f"duplicate share={s['duplicates']['share']:.3f})")
+                f"duplicate share={s['duplicates']['share']:.3f}, "
+                f"verdict={'PASS' if self.audit.passed else 'FAIL'})")
 
 
 def audit(data, *, text_column="text", id_column=None, vector_column=None, label_column=None,
           sample=50_000, seed=42, k_min=2, k_max=10, n_init=10, nlist=None, dedup_nprobe=3,
           dedup_threshold=0.95, queries=1000, top_k=10, nprobes=(1, 2, 4, 8, 16), batch_size=8192,
-          reduce_batch_size=65536, progress=None, **sample_options):
+          reduce_batch_size=65536, timings=True, progress=None, **sample_options):
     """Audits a dataset on the Ray cluster ``ray.init`` connected to; returns a
     :class:`RayAudit`. ``sample``: rows the single-process stages run on (the driver holds
     them); ``nlist``: IVF cells (default ``round(sqrt(rows))``); ``dedup_nprobe``: cells each
-    row is compared with; ``queries``: sampled rows searched against every row;
-    ``sample_options``: passed to :func:`embedscope.audit` for the sample."""
+    row is compared in; ``dedup_threshold``: the cosine removal and the verdict use (pairs are
+    searched down to 0.90 and counted at 0.90, 0.95, 0.99 as the single-process audit does);
+    ``queries``: sampled rows searched against every row; ``nprobes``: the nprobe values
+    measured (the verdict's ``nprobe`` is added); ``timings``: False for outputs that are the
+    same run to run; ``sample_options``: :func:`embedscope.audit`'s options for the sample
+    (``stability_runs``, ``map``, ``noise``, ``health``, the verdict's limits ...)."""
     ray = _ray()
     started = time.monotonic()
-    timings = {}
+    laps = []
 
     def lap(stage, t0):
-        timings[stage] = round(time.monotonic() - t0, 3)
+        laps.append((stage, round(time.monotonic() - t0, 3)))
         if progress:
             progress(stage, 1, 1)
 
@@ -349,8 +381,10 @@ def audit(data, *, text_column="text", id_column=None, vector_column=None, label
     sample_table = _by_id(sample_table.drop_columns(["__key"]), columns.id)
     corpus = from_arrow(sample_table, f"{source} (sample)", text_column=text_column,
                         id_column=columns.id, vector_column=columns.vector, label_column=label_column)
-    options = dict(duplicates=False, retrieval=False, k_min=k_min, k_max=k_max, n_init=n_init, seed=seed)
+    options = dict(k_min=k_min, k_max=k_max, n_init=n_init, seed=seed,
+                   dedup_threshold=dedup_threshold, timings=timings)
     options.update(sample_options)
+    options.update(duplicates=False, retrieval=False)
     sample_audit = Audit(_native.run_audit(corpus, **options))
     km_centroids = sample_audit._native.centroids
     k = km_centroids.shape[0]
@@ -367,24 +401,31 @@ def audit(data, *, text_column="text", id_column=None, vector_column=None, label
                           vector_column=columns.vector)
     q_vectors = q_corpus.vectors
     q_ids = q_corpus.ids
-    max_probe = min(max(nprobes), nlist)
-    nprobes = [p for p in nprobes if p <= nlist]
+    # The verdict's nprobe is measured too, as the single-process audit does.
+    nprobes = sorted({p for p in (*nprobes, sample_options.get("nprobe", 3)) if p <= nlist})
+    max_probe = max(nprobes)
     q_probes = ivf.probes(q_vectors, max_probe).tolist()
     lap("IVF cells", t0)
 
     t0 = time.monotonic()
+    # Each query's own row is among the rows searched: one more result, dropped by the merge.
+    kk = top_k + 1
     reduced = ds.map_batches(
-        _reduce_batch(columns, km_centroids, k, q_vectors, q_probes, nprobes, top_k, ivf_centroids),
+        _reduce_batch(columns, km_centroids, k, q_vectors, q_probes, nprobes, kk, ivf_centroids, nlist),
         batch_format="pyarrow", batch_size=reduce_batch_size).take_all()
     sums = np.sum([np.asarray(r["sums"]) for r in reduced], axis=0).reshape(k, -1)
     counts = np.sum([np.asarray(r["counts"]) for r in reduced], axis=0)
+    cell_sizes = np.sum([np.asarray(r["cell_counts"]) for r in reduced], axis=0)
     directions = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), np.finfo(np.float64).tiny)
     lists = len(nprobes) + 1
-    top_ids = np.concatenate([np.asarray(r["top_ids"], dtype=object).reshape(lists, len(q_ids), top_k)
-                              for r in reduced], axis=2)
-    top_scores = np.concatenate([np.asarray(r["top_scores"], dtype=np.float32).reshape(lists, len(q_ids), top_k)
-                                 for r in reduced], axis=2)
-    recall = _recall(top_ids, top_scores, top_k, nprobes)
+
+    def gathered(key, dtype):
+        return np.concatenate([np.asarray(r[key], dtype=dtype).reshape(lists, len(q_ids), kk)
+                               for r in reduced], axis=2)
+
+    query_lists = _query_lists(q_ids, q_probes, gathered("top_ids", object),
+                               gathered("top_scores", np.float32), gathered("top_clusters", np.int64),
+                               kk, nprobes)
     lap("assign, sums, retrieval", t0)
 
     t0 = time.monotonic()
@@ -403,25 +444,49 @@ def audit(data, *, text_column="text", id_column=None, vector_column=None, label
                          "cell": batch.column("cell"), "centroid_cosine": cos})
 
     assignments = rows.map_batches(with_cosines, batch_format="pyarrow")
+    # Pairs down to the lowest threshold the section counts, as the single-process audit.
+    searched_at = min(0.90, dedup_threshold)
     near = (rows.map_batches(_explode_batch(dedup_nprobe), batch_format="pyarrow")
             .groupby("probe_cell", num_partitions=partitions)
-            .map_groups(_cell_pairs(dedup_threshold), batch_format="pyarrow")
+            .map_groups(_cell_pairs(searched_at), batch_format="pyarrow")
             .to_arrow_refs())
     pair_table = pa.concat_tables(ray.get(near)) if near else None
     pairs = _unique_pairs(pair_table)
     lap("near duplicates", t0)
 
     t0 = time.monotonic()
-    exact = []
+    exact = None
     if columns.text is not None:
         exact_refs = (rows.select_columns(["id", "text_key", "norm_text"])
                       .groupby("text_key", num_partitions=partitions)
                       .map_groups(_exact_groups, batch_format="pyarrow")
                       .to_arrow_refs())
-        exact = [g for t in ray.get(exact_refs) for g in t.column("ids").to_pylist()]
-    groups = _groups(pairs, exact)
-    removable = sum(len(g) - 1 for g in groups)
-    lap("exact duplicates, groups", t0)
+        exact = sorted(g for t in ray.get(exact_refs) for g in t.column("ids").to_pylist())
+    lap("exact duplicates", t0)
+
+    workers = _workers(ray)
+    results = _native.WorkerResults(json.dumps({
+        "engine": "ray",
+        "source": source,
+        "rows": n,
+        "sample_rule": "the rows with the smallest xxh3(id, seed): the same rows however the "
+                       "data is partitioned",
+        "workers": f"{workers.get('nodes', '?')} node(s), {workers.get('cpus', '?')} CPUs",
+        "cluster_sizes": counts.tolist(),
+        "duplicates": {"searched_at": searched_at, "nlist": nlist, "nprobe": dedup_nprobe,
+                       "pairs": [{"id_a": a, "id_b": b, "cosine": c, "same_text": same}
+                                 for a, b, c, same in pairs],
+                       "exact_groups": exact},
+        "retrieval": {"top_k": top_k, "nlist": nlist, "nprobes": nprobes,
+                      "cell_sizes": cell_sizes.tolist(), "queries": query_lists},
+        "timings": laps if timings else [],
+    }))
+    t0 = time.monotonic()
+    results.set_texts(_texts_of(ray, ds, columns, results.shown_ids(dedup_threshold), batch_size))
+    groups = results.groups(dedup_threshold)
+    lap("texts shown", t0)
+    merged = Audit(results.merge(sample_audit._native, timings=timings))
+    doc = merged.to_dict()
 
     summary = {
         "engine": "ray",
@@ -432,17 +497,20 @@ def audit(data, *, text_column="text", id_column=None, vector_column=None, label
                      "stages": ["K sweep", "map", "topic labels", "HDBSCAN noise", "health",
                                 "stability"]},
         "clusters": {"k": k, "sizes": counts.tolist(),
-                     "labels": [c["label"] for c in sample_audit.to_dict()["clusters"]]},
-        "duplicates": {"threshold": dedup_threshold, "nlist": nlist, "nprobe": dedup_nprobe,
-                       "pairs": len(pairs), "exact_text_groups": len(exact), "groups": len(groups),
-                       "removable": removable, "share": removable / max(n, 1)},
+                     "labels": [c["label"] for c in doc["clusters"]]},
+        "duplicates": {"threshold": dedup_threshold, "searched_at": searched_at, "nlist": nlist,
+                       "nprobe": dedup_nprobe, "pairs": len(pairs),
+                       "exact_text_groups": len(exact or []), "groups": len(groups),
+                       "removable": doc["duplicates"]["removable"],
+                       "share": doc["duplicates"]["share"]},
         "retrieval": {"queries": len(q_ids), "top_k": top_k, "nlist": nlist,
-                      "per_nprobe": recall},
-        "workers": _workers(ray),
-        "timings": timings,
+                      "per_nprobe": doc["retrieval"]["per_nprobe"]},
+        "workers": workers,
+        "timings": dict(laps),
         "seconds": round(time.monotonic() - started, 3),
     }
-    return RayAudit(summary, sample_audit, pairs, groups, assignments, km_centroids, ivf_centroids)
+    return RayAudit(summary, merged, sample_audit, [(a, b, c) for a, b, c, _ in pairs], groups,
+                    assignments, km_centroids, ivf_centroids)
 
 
 def _by_id(table, id_column):
@@ -456,61 +524,60 @@ def _by_id(table, id_column):
     return table.take(order)
 
 
-def _recall(top_ids, top_scores, k, nprobes):
-    """Merged top k per list (exact last) and each nprobe's recall against exact."""
-    merged = []
-    for li in range(top_ids.shape[0]):
-        lists = []
-        for qi in range(top_ids.shape[1]):
-            cand = sorted(((-s, i) for i, s in zip(top_ids[li, qi], top_scores[li, qi]) if i is not None),
-                          key=lambda c: (c[0], c[1]))
-            lists.append([i for _, i in cand[:k]])
-        merged.append(lists)
-    exact = merged[-1]
+def _query_lists(q_ids, q_probes, top_ids, top_scores, top_clusters, kk, nprobes):
+    """Each query's lists merged from every batch's top k: its exact top (id, score, cluster)
+    and its top ids per nprobe, best first (ties by id)."""
     out = []
-    for p, found in zip(nprobes, merged[:-1]):
-        hits = sum(len(set(f) & set(e)) for f, e in zip(found, exact))
-        total = sum(len(e) for e in exact)
-        out.append({"nprobe": p, "recall": hits / max(total, 1)})
+    lists = top_ids.shape[0]
+    for qi, qid in enumerate(q_ids):
+        def best(li):
+            cand = [(-float(s), i, int(c)) for i, s, c in
+                    zip(top_ids[li, qi], top_scores[li, qi], top_clusters[li, qi]) if i is not None]
+            cand.sort(key=lambda t: (t[0], t[1]))
+            return cand[:kk]
+
+        out.append({
+            "id": qid,
+            "probes": [int(c) for c in q_probes[qi]],
+            "exact": [{"id": i, "score": -s, "cluster": c} for s, i, c in best(lists - 1)],
+            "probed": [[i for _, i, _ in best(li)] for li in range(len(nprobes))],
+        })
     return out
 
 
+def _texts_of(ray, ds, columns, wanted, batch_size):
+    """The texts of the ids ``wanted`` (one pass over the id and text columns)."""
+    if columns.text is None or not wanted:
+        return {}
+    wanted = set(wanted)
+
+    def pick(batch):
+        import pyarrow as pa
+
+        ids = columns.ids(batch)
+        keep = pa.array([i in wanted for i in ids])
+        texts = batch.column(columns.text).filter(keep).to_pylist()
+        chosen = [i for i, k in zip(ids, keep.to_pylist()) if k]
+        return pa.table({"id": pa.array(chosen, pa.string()),
+                         "text": pa.array([t or "" for t in texts], pa.string())})
+
+    refs = (ds.select_columns([columns.id, columns.text])
+            .map_batches(pick, batch_format="pyarrow", batch_size=batch_size).to_arrow_refs())
+    found = {}
+    for t in ray.get(refs):
+        found.update(zip(t.column("id").to_pylist(), t.column("text").to_pylist()))
+    return found
+
+
 def _unique_pairs(table):
-    """Pairs found in several cells, once each, sorted."""
+    """Pairs found in several cells, once each, sorted: (id_a, id_b, cosine, same_text)."""
     if table is None or table.num_rows == 0:
         return []
     seen = {}
-    for a, b, c in zip(table.column("id_a").to_pylist(), table.column("id_b").to_pylist(),
-                       table.column("cosine").to_pylist()):
-        seen[(a, b)] = c
-    return sorted((a, b, c) for (a, b), c in seen.items())
-
-
-def _groups(pairs, exact):
-    """Near pairs and exact groups joined (union-find over ids), each group sorted."""
-    parent = {}
-
-    def find(x):
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    def union(a, b):
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-
-    for a, b, _ in pairs:
-        union(a, b)
-    for g in exact:
-        for other in g[1:]:
-            union(g[0], other)
-    groups = {}
-    for x in parent:
-        groups.setdefault(find(x), []).append(x)
-    return sorted(sorted(g) for g in groups.values() if len(g) > 1)
+    for a, b, c, same in zip(table.column("id_a").to_pylist(), table.column("id_b").to_pylist(),
+                             table.column("cosine").to_pylist(), table.column("same_text").to_pylist()):
+        seen[(a, b)] = (c, same)
+    return sorted((a, b, c, same) for (a, b), (c, same) in seen.items())
 
 
 def _workers(ray):
@@ -522,9 +589,11 @@ def _workers(ray):
 
 
 def main(argv=None):
-    """``python -m embedscope.ray INPUT`` (or ``embedscope-ray``): the audit on the Ray cluster
-    at ``--address`` (``auto``: the running one; none: a cluster on this machine), its merged
-    results to ``--json`` and its tables to ``--tables``. Exit code 2 on bad input."""
+    """``python -m embedscope.ray INPUT`` (or ``embedscope-ray``, or ``embedscope audit
+    --engine ray``): the audit on the Ray cluster at ``--address`` (``auto``: the running one;
+    none: a cluster on this machine), the report to ``--out``, ``audit.json`` to ``--json``,
+    the workers' tables to ``--tables``. Exit code 2 on bad input, 1 when ``--fail-on-verdict``
+    and the verdict fails."""
     import argparse
     import sys
 
@@ -532,38 +601,60 @@ def main(argv=None):
     p.add_argument("input", help="a folder or file of Parquet shards, or a .lance dataset")
     p.add_argument("--address", help="Ray cluster address (default: start one on this machine)")
     p.add_argument("--num-cpus", type=int, help="CPUs of the local cluster (without --address)")
-    p.add_argument("--json", help="write the merged results here")
-    p.add_argument("--html", help="write the sample's audit report here")
+    p.add_argument("--out", "--html", dest="out", help="write the HTML report here")
+    p.add_argument("--json", help="write audit.json here")
     p.add_argument("--tables", help="write assignments/ and duplicate_pairs.parquet here")
     p.add_argument("--text-column", default="text")
     p.add_argument("--id-column")
     p.add_argument("--vector-column")
+    p.add_argument("--label-column")
     p.add_argument("--sample", type=int, default=50_000)
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--k-min", type=int, default=2)
     p.add_argument("--k-max", type=int, default=10)
+    p.add_argument("--n-init", type=int, default=10)
     p.add_argument("--nlist", type=int)
     p.add_argument("--dedup-nprobe", type=int, default=3)
     p.add_argument("--dedup-threshold", type=float, default=0.95)
-    p.add_argument("--queries", type=int, default=1000)
+    p.add_argument("--queries", type=int, default=1000, help="sampled rows searched against every row")
     p.add_argument("--stability-runs", type=int, default=5)
+    p.add_argument("--unstable-below", type=float, default=0.6)
+    p.add_argument("--no-map", action="store_true")
+    p.add_argument("--no-noise", action="store_true")
+    p.add_argument("--no-health", action="store_true")
+    p.add_argument("--max-duplicate-share", type=float, default=0.10)
+    p.add_argument("--max-noise-share", type=float, default=0.50)
+    p.add_argument("--min-recall", type=float, default=0.80)
+    p.add_argument("--nprobe", type=int, default=3)
+    p.add_argument("--no-timings", action="store_true")
+    p.add_argument("--fail-on-verdict", action="store_true")
     args = p.parse_args(argv)
     ray = _ray()
     try:
         # A cluster of this machine's own listens on loopback only.
         local = {} if args.address else {"_node_ip_address": "127.0.0.1"}
+        import logging
+
         ray.init(address=args.address, num_cpus=args.num_cpus, include_dashboard=False,
-                 log_to_driver=False, **local)
+                 log_to_driver=False, logging_level=logging.WARNING, **local)
         ray.data.DataContext.get_current().enable_progress_bars = False
+        # Ray Data reports every dataset's plan at INFO; the summary below is what matters.
+        logging.getLogger("ray.data").setLevel(logging.WARNING)
         result = audit(args.input, text_column=args.text_column, id_column=args.id_column,
-                       vector_column=args.vector_column, sample=args.sample, seed=args.seed,
-                       k_min=args.k_min, k_max=args.k_max, nlist=args.nlist,
-                       dedup_nprobe=args.dedup_nprobe, dedup_threshold=args.dedup_threshold,
-                       queries=args.queries, stability_runs=args.stability_runs)
+                       vector_column=args.vector_column, label_column=args.label_column,
+                       sample=args.sample, seed=args.seed, k_min=args.k_min, k_max=args.k_max,
+                       n_init=args.n_init, nlist=args.nlist, dedup_nprobe=args.dedup_nprobe,
+                       dedup_threshold=args.dedup_threshold, queries=args.queries,
+                       timings=not args.no_timings, stability_runs=args.stability_runs,
+                       unstable_below=args.unstable_below, map=not args.no_map,
+                       noise=not args.no_noise, health=not args.no_health,
+                       max_duplicate_share=args.max_duplicate_share,
+                       max_noise_share=args.max_noise_share, min_recall=args.min_recall,
+                       nprobe=args.nprobe)
+        if args.out:
+            result.write_html(args.out)
         if args.json:
-            result.write_json(args.json)
-        if args.html:
-            result.sample_audit.write_html(args.html)
+            result.write_json(args.json, args.out)
         if args.tables:
             result.write_tables(args.tables)
     except (_native.EmbedscopeError, FileNotFoundError, TypeError) as e:
@@ -572,7 +663,14 @@ def main(argv=None):
     finally:
         if ray.is_initialized():
             ray.shutdown()
-    print(repr(result), file=sys.stderr)
+    verdict = result.verdict
+    print(f"{result!r}{' -> ' + args.out if args.out else ''}", file=sys.stderr)
+    for note in result.audit.notes:
+        print(f"note: {note}", file=sys.stderr)
+    print("verdict: " + ("PASS" if verdict["pass"] else f"FAIL ({', '.join(verdict['failed'])})"),
+          file=sys.stderr)
+    if args.fail_on_verdict and not verdict["pass"]:
+        return 1
     return 0
 
 

@@ -3,7 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use embedscope::audit::{AuditDocument, MemoryBudget, Sampling, VerdictThresholds};
+use embedscope::audit::{
+    removal_groups_by_id, AuditDocument, MemoryBudget, Sampling, VerdictThresholds, WorkerResults,
+};
 use embedscope::display::Rich;
 use embedscope::health::{Health, TokenCounter};
 use embedscope::io::{self, ColumnCells, Corpus, LoadOptions, ResolvedColumns, RowRanges};
@@ -276,6 +278,21 @@ pub fn resolve_columns(
 pub struct PyAudit {
     audit: Arc<Audit>,
     corpus: Arc<Corpus>,
+    /// Assembled from a cluster's results: its per-row tables are the workers'.
+    merged: bool,
+}
+
+impl PyAudit {
+    /// Refuses the per-row tables of an audit assembled from a cluster's results: `corpus`
+    /// is only its sample.
+    fn local_tables(&self) -> PyResult<()> {
+        if self.merged {
+            return Err(invalid(
+                "the per-row tables of an audit on Ray are the workers': use RayAudit.write_tables or RayAudit.assignments()",
+            ));
+        }
+        Ok(())
+    }
 }
 
 #[pymethods]
@@ -299,6 +316,7 @@ impl PyAudit {
 
     /// The names of the tables: assignments, and as the sections ran duplicate_pairs, queries.
     fn table_names(&self) -> PyResult<Vec<&'static str>> {
+        self.local_tables()?;
         Ok(self
             .audit
             .tables(&self.corpus)
@@ -310,6 +328,7 @@ impl PyAudit {
 
     /// The table `name` as Parquet bytes.
     fn table<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyBytes>> {
+        self.local_tables()?;
         let bytes = py.detach(|| -> embedscope::Result<Option<Vec<u8>>> {
             let tables = self.audit.tables(&self.corpus)?;
             match tables.into_iter().find(|(n, _)| *n == name) {
@@ -342,6 +361,7 @@ impl PyAudit {
 
     /// Writes the tables as `<name>.parquet` into `dir`; returns the paths.
     fn write_tables(&self, py: Python<'_>, dir: PathBuf) -> PyResult<Vec<PathBuf>> {
+        self.local_tables()?;
         py.detach(|| self.audit.write_tables(&self.corpus, &dir))
             .or_raise()
     }
@@ -407,7 +427,8 @@ impl PyAudit {
                     map = true, duplicates = true, noise = true, retrieval = true, health = true,
                     max_tokens = None, strip_boilerplate = false, stability_runs = 5, unstable_below = 0.6,
                     dedup_threshold = 0.95, max_duplicate_share = 0.10, max_noise_share = 0.50,
-                    min_recall = 0.80, nprobe = 3, queries = None, max_gap_share = 0.20,
+                    min_recall = 0.80, nprobe = 3, queries = None, query_top_k = 10,
+                    gap_threshold = None, gap_quantile = 0.05, max_gap_share = 0.20,
                     min_query_recall = 0.70, max_dead_share = 1.0, timings = true, progress = None))]
 #[allow(clippy::too_many_arguments)]
 pub fn run_audit(
@@ -437,6 +458,9 @@ pub fn run_audit(
     min_recall: f64,
     nprobe: usize,
     queries: Option<&PyCorpus>,
+    query_top_k: usize,
+    gap_threshold: Option<f64>,
+    gap_quantile: f64,
     max_gap_share: f64,
     min_query_recall: f64,
     max_dead_share: f64,
@@ -459,7 +483,17 @@ pub fn run_audit(
     let embedder = embedder.get();
     let sink = progress::sink(progress);
     let corpus = corpus.inner.clone();
-    let queries = queries.map(|q| q.inner.clone());
+    // Judgements come from the queries' label column (the relevant ids), as on the command line.
+    let mut queries = queries.map(|q| (*q.inner).clone());
+    let query_params = Queries::params()
+        .top_k(query_top_k)
+        .gap_threshold(gap_threshold)
+        .gap_quantile(gap_quantile);
+    let query_params = match queries.as_mut() {
+        Some(q) => query_params.judged_by_labels(q),
+        None => query_params,
+    };
+    query_params.check().or_raise()?;
     let audit = py.detach(|| -> embedscope::Result<Audit> {
         let health_params = health
             .then(|| {
@@ -505,7 +539,6 @@ pub fn run_audit(
         if let Some(c) = &counter {
             builder = builder.token_counter(c);
         }
-        let query_params = Queries::params();
         let needs_model = corpus.vectors.is_none()
             || reembed
             || queries.as_ref().is_some_and(|q| q.vectors.is_none());
@@ -529,5 +562,64 @@ pub fn run_audit(
     Ok(PyAudit {
         audit: Arc::new(audit.or_raise()?),
         corpus,
+        merged: false,
     })
+}
+
+/// What a cluster's workers found over every row (`embedscope.ray` builds it as JSON): the
+/// ids whose texts the report shows, the duplicate groups, and the audit assembled from it
+/// and the sample's audit (`Audit::merge` in the core).
+#[pyclass(name = "WorkerResults", module = "embedscope._native")]
+pub struct PyWorkerResults {
+    inner: WorkerResults,
+}
+
+#[pymethods]
+impl PyWorkerResults {
+    #[new]
+    fn new(py: Python<'_>, json: &str) -> PyResult<Self> {
+        let inner = py.detach(|| WorkerResults::from_json(json)).or_raise()?;
+        Ok(PyWorkerResults { inner })
+    }
+
+    /// The ids whose texts the duplicates section shows at the removal `threshold`.
+    fn shown_ids(&self, threshold: f64) -> Vec<String> {
+        self.inner.shown_ids(threshold)
+    }
+
+    /// The texts of the shown ids (id -> text).
+    fn set_texts(&mut self, texts: std::collections::HashMap<String, String>) -> PyResult<()> {
+        match self.inner.duplicates.as_mut() {
+            Some(d) => {
+                d.texts = texts;
+                Ok(())
+            }
+            None => Err(invalid("set_texts: these results have no duplicates")),
+        }
+    }
+
+    /// Removal groups at `threshold` (near pairs and equal texts joined), each sorted with
+    /// the kept id first.
+    fn groups(&self, threshold: f64) -> Vec<Vec<String>> {
+        self.inner.duplicates.as_ref().map_or_else(Vec::new, |d| {
+            removal_groups_by_id(&d.pairs, d.exact_groups.as_deref(), threshold)
+        })
+    }
+
+    /// The audit of the whole dataset: `sample` (its sample's audit) with these results.
+    #[pyo3(signature = (sample, timings = true))]
+    fn merge(&self, py: Python<'_>, sample: &PyAudit, timings: bool) -> PyResult<PyAudit> {
+        let results = self.inner.clone();
+        let base = (*sample.audit).clone();
+        let audit = py.detach(|| Audit::merge(base, results)).or_raise()?;
+        Ok(PyAudit {
+            audit: Arc::new(if timings {
+                audit
+            } else {
+                audit.without_timings()
+            }),
+            corpus: sample.corpus.clone(),
+            merged: true,
+        })
+    }
 }

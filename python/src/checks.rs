@@ -264,3 +264,93 @@ pub fn compare(
         inner: Arc::new(if timings { c } else { c.without_timings() }),
     })
 }
+
+/// The vectors of `corpus`, or its texts embedded by `embedder` (the local model by default).
+fn vectors_of(
+    corpus: &embedscope::Corpus,
+    embedder: Option<&PyEmbedder>,
+) -> embedscope::Result<embedscope::Embeddings> {
+    if let Some(v) = &corpus.vectors {
+        return Ok(v.clone());
+    }
+    let texts = corpus.texts.as_ref().ok_or_else(|| {
+        embedscope::Error::Unsupported(format!(
+            "{}: no vectors and no texts to embed",
+            corpus.source.display()
+        ))
+    })?;
+    let local;
+    let embedder = match embedder {
+        Some(e) => e,
+        None => {
+            local = PyEmbedder::local();
+            &local
+        }
+    };
+    let model = embedder.model()?;
+    let mut cache = embedder.cache(model)?;
+    let (v, _) = embedscope::embed::embed_texts(
+        model,
+        texts,
+        cache.as_mut(),
+        &embedscope::progress::Silent,
+    )?;
+    Ok(v)
+}
+
+/// What users ask against what the corpus holds (`embedscope queries`): coverage gaps, demand
+/// against supply per topic, dead and hot documents, recall of cluster retrieval on the
+/// queries, and with judgements (the queries' label column: the relevant ids) recall@k, MRR
+/// and nDCG@10. Either side without vectors is embedded with `embedder`.
+#[pyfunction]
+#[pyo3(signature = (corpus, queries, *, embedder = None, top_k = 10, gap_threshold = None,
+                    gap_quantile = 0.05, nprobe = vec![1, 2, 4, 8, 16], nlist = None, k_min = 2,
+                    k_max = 10, n_init = 10, topics = true, seed = 42))]
+#[allow(clippy::too_many_arguments)]
+pub fn queries(
+    py: Python<'_>,
+    corpus: &PyCorpus,
+    queries: &PyCorpus,
+    embedder: Option<Py<PyEmbedder>>,
+    top_k: usize,
+    gap_threshold: Option<f64>,
+    gap_quantile: f64,
+    nprobe: Vec<usize>,
+    nlist: Option<usize>,
+    k_min: usize,
+    k_max: usize,
+    n_init: usize,
+    topics: bool,
+    seed: u64,
+) -> PyResult<PyReport> {
+    let mut asked = (*queries.inner).clone();
+    let params = embedscope::queries::Queries::params()
+        .top_k(top_k)
+        .gap_threshold(gap_threshold)
+        .gap_quantile(gap_quantile)
+        .nprobes(nprobe)
+        .nlist(nlist)
+        .seed(seed)
+        .judged_by_labels(&mut asked);
+    params.check().or_raise()?;
+    let embedder = embedder.as_ref().map(|e| e.get());
+    let docs = corpus.inner.clone();
+    let report = py.detach(|| -> embedscope::Result<_> {
+        let mut docs = (*docs).clone();
+        docs.vectors = Some(vectors_of(&docs, embedder)?);
+        asked.vectors = Some(vectors_of(&asked, embedder)?);
+        let sweep = embedscope::cluster::KSweep::params()
+            .k_min(k_min)
+            .k_max(k_max)
+            .n_init(n_init);
+        let params = if topics {
+            params.topics(Some(embedscope::queries::Topics::fit(
+                &docs, sweep, seed, None,
+            )?))
+        } else {
+            params
+        };
+        params.run(&docs, &asked)
+    });
+    PyReport::of("QueryReport", &report.or_raise()?, None)
+}

@@ -42,11 +42,13 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<text::PyEmbedder>()?;
     m.add_class::<audit::PyCorpus>()?;
     m.add_class::<audit::PyAudit>()?;
+    m.add_class::<audit::PyWorkerResults>()?;
     m.add_class::<checks::PyReport>()?;
     m.add_class::<checks::PyStability>()?;
     m.add_class::<checks::PyComparison>()?;
     m.add_function(wrap_pyfunction!(checks::health, m)?)?;
     m.add_function(wrap_pyfunction!(checks::compare, m)?)?;
+    m.add_function(wrap_pyfunction!(checks::queries, m)?)?;
     m.add_function(wrap_pyfunction!(search::near_duplicates, m)?)?;
     m.add_function(wrap_pyfunction!(text::topics, m)?)?;
     m.add_function(wrap_pyfunction!(audit::run_audit, m)?)?;

@@ -64,3 +64,47 @@ def test_stability_at_k_is_the_command_lines(cli, vectors):
     assert code == 0, err
     mine = es.Stability(runs=3).fit(vectors, 8).report_.to_dict()
     assert without(mine, "seconds") == without(json.loads(out), "seconds")
+
+
+@pytest.fixture(scope="module")
+def asked(sample, tmp_path_factory):
+    """40 of the sample's documents as queries (their ids as the judgement) and 10 random
+    directions, unjudged: the command line's test file."""
+    rng = np.random.default_rng(5)
+    rows = [i * 50 for i in range(40)]
+    lines = [{"id": f"q{i}", "text": sample["text"][r], "embedding": sample["embedding"][r].to_list(),
+              "relevant": str(sample["id"][r])} for i, r in enumerate(rows)]
+    lines += [{"id": f"r{i}", "text": f"random question {i}",
+               "embedding": (rng.random(384) - 0.5).tolist(), "relevant": ""} for i in range(10)]
+    path = tmp_path_factory.mktemp("queries") / "queries.jsonl"
+    path.write_text("\n".join(json.dumps(x) for x in lines))
+    return path
+
+
+def test_queries_are_the_command_lines_judgements_included(cli, sample, asked):
+    code, out, err = cli("queries", SAMPLE, asked, "--relevant-column", "relevant", "--k-max", "5",
+                         "--json", "-")
+    assert code == 0, err
+    mine = es.queries(sample, asked, relevant_column="relevant", k_max=5)
+    theirs = json.loads(out)
+    assert without(mine.to_dict(), "seconds") == without(theirs, "seconds")
+    assert mine.to_dict()["judged"]["queries"] == 40 and mine.to_dict()["coverage"]["gaps"] == 10
+    assert "<" in mine._repr_html_()
+    # A list of strings is embedded (the local model), judged by nothing.
+    plain = es.queries(sample, ["how do I compress files", "a text editor"], topics=False).to_dict()
+    assert plain["coverage"]["queries"] == 2 and plain.get("judged") is None
+    with pytest.raises(es.EmbedscopeError, match="top_k"):
+        es.queries(sample, asked, top_k=0)
+
+
+def test_the_audit_judges_its_queries_as_the_command_line_does(cli, sample, asked, tmp_path):
+    out = tmp_path / "a.html"
+    code, _, err = cli("audit", SAMPLE, "--queries", asked, "--relevant-column", "relevant",
+                       "--stability-runs", "0", "--no-noise", "--no-map", "--no-timings",
+                       "--out", out, "--json", tmp_path / "a.json")
+    assert code == 0, err
+    mine = es.audit(SAMPLE, queries=str(asked), relevant_column="relevant", stability_runs=0,
+                    noise=False, map=False, timings=False)
+    theirs = json.loads((tmp_path / "a.json").read_text())
+    assert mine.to_dict()["queries"] == theirs["queries"]
+    assert mine.to_dict()["queries"]["judged"]["queries"] == 40

@@ -78,7 +78,8 @@ def test_the_pairs_are_the_core_clustered_searchs_pair_for_pair(full, sample, ve
     ids = [str(i) for i in sample["id"]]
     nprobe = full.summary["duplicates"]["nprobe"]
     index = es.ClusterIndex().fit(vectors, centroids=full.cells)
-    rows, cos = index.range_pairs(0.95, nprobe)
+    # Pairs are searched down to 0.90, the lowest threshold the section counts.
+    rows, cos = index.range_pairs(0.90, nprobe)
     core = {tuple(sorted((ids[a], ids[b]))) for a, b in rows.tolist()}
     found = {(a, b) for a, b, _ in full.pairs}
     assert found == core
@@ -87,13 +88,29 @@ def test_the_pairs_are_the_core_clustered_searchs_pair_for_pair(full, sample, ve
         assert abs(got[tuple(sorted((ids[a], ids[b])))] - c) < 1e-6
 
 
-def test_every_cell_probed_finds_every_pair(cluster, shards, sample, vectors):
+def test_every_cell_probed_finds_every_pair_and_the_single_process_duplicates(cluster, shards, sample, vectors):
     nlist = 8
     result = er.audit(str(shards), sample=2000, nlist=nlist, dedup_nprobe=nlist, queries=50,
-                      stability_runs=0, noise=False, map=False, health=False)
+                      stability_runs=0, noise=False, map=False, health=False, timings=False)
     ids = [str(i) for i in sample["id"]]
-    exact, _ = es.near_duplicates(vectors, 0.95)
+    exact, _ = es.near_duplicates(vectors, 0.90)
     assert {(a, b) for a, b, _ in result.pairs} == {tuple(sorted((ids[a], ids[b]))) for a, b in exact.tolist()}
+    # Every pair found: the assembled section is the single-process audit's, pair views,
+    # groups and texts included (rows aside: on Ray documents are known by id).
+    single = es.audit(sample.sort("id"), stability_runs=0, noise=False, map=False, health=False,
+                      retrieval=False, timings=False).to_dict()["duplicates"]
+    mine = result.to_dict()["duplicates"]
+    for key in ("per_threshold", "exact_text_groups", "exact_text_removable", "removable", "share",
+                "threshold"):
+        assert mine[key] == single[key], key
+    for view in ("top_pairs", "borderline_pairs"):
+        for p in single[view]:
+            del p["row_a"], p["row_b"]
+        assert mine[view] == single[view], view
+    for g in single["largest_groups"]:
+        del g["kept"], g["rows"]
+    assert mine["largest_groups"] == single["largest_groups"]
+    assert result.groups[0][0] == min(result.groups[0], key=int)
 
 
 def test_k_noise_duplicates_and_recall_agree_with_the_single_process_audit(full, sample):
@@ -101,18 +118,30 @@ def test_k_noise_duplicates_and_recall_agree_with_the_single_process_audit(full,
     # audit's on that corpus exactly.
     single = es.audit(sample.sort("id"), stability_runs=0, timings=False).to_dict()
     mine = full.to_dict()
-    assert mine["sample_audit"]["optimal_k"] == single["optimal_k"]
-    assert mine["sample_audit"]["noise"] == single["noise"]
-    # Duplicates: the cells find what every pair finds, or nearly.
+    assert mine["optimal_k"] == single["optimal_k"]
+    assert mine["noise"] == single["noise"]
+    assert mine["clusters"] == single["clusters"]
+    # Duplicates: equal texts exactly; the cells find what every pair finds, or nearly, and
+    # say how nearly (pair recall on the queries' exact lists).
+    assert mine["duplicates"]["exact_text_groups"] == single["duplicates"]["exact_text_groups"]
     assert abs(mine["duplicates"]["share"] - single["duplicates"]["share"]) < 0.01
-    # Recall of cluster retrieval at nprobe 4 (queries and cells differ): within 0.1.
+    recall = mine["duplicates"]["recall"]
+    assert recall["rows"] == 300 and recall["exact_pairs"] > 0 and recall["recall"] > 0.9
+    # Recall of cluster retrieval (queries and cells differ): within 0.1 at each nprobe.
     ray_recall = {r["nprobe"]: r["recall"] for r in mine["retrieval"]["per_nprobe"]}
     single_recall = {r["nprobe"]: r["recall"] for r in single["retrieval"]["per_nprobe"]}
-    common = sorted(set(ray_recall) & set(single_recall))
-    assert common
-    for p in common:
+    assert set(single_recall) <= set(ray_recall)
+    for p in single_recall:
         assert abs(ray_recall[p] - single_recall[p]) < 0.1, (p, ray_recall[p], single_recall[p])
-    assert mine["rows"] == 2000 and mine["sampling"]["rows"] == 2000
+    assert mine["retrieval"]["nprobe"] == 3
+    assert abs(mine["retrieval"]["per_nprobe"][-1]["scanned_fraction"] -
+               single["retrieval"]["per_nprobe"][-1]["scanned_fraction"]) < 0.1
+    # The verdict checks the same things, and what ran where is stated.
+    assert [c["name"] for c in mine["verdict"]["checks"]] == [c["name"] for c in single["verdict"]["checks"]]
+    assert mine["corpus"]["rows"] == 2000 and mine["sampling"]["sample_rows"] == 2000
+    assert mine["sampling"]["policy"].startswith("ray: statistic stages on a sample of 2000 rows")
+    stages = {s["stage"]: s for s in mine["sampling"]["stages"]}
+    assert stages["duplicates"]["every_row"] and stages["retrieval"]["every_row"]
 
 
 def test_the_sample_is_the_same_however_the_data_is_split(cluster, shards, sample):
@@ -124,6 +153,24 @@ def test_the_sample_is_the_same_however_the_data_is_split(cluster, shards, sampl
     assert np.array_equal(one.centroids, four.centroids)
     assert one.pairs == four.pairs
     assert one.summary["retrieval"] == four.summary["retrieval"]
+
+
+def test_a_lance_dataset_gives_what_its_parquet_shards_give(cluster, shards, sample, tmp_path):
+    import lance
+
+    lance.write_dataset(sample.to_arrow(), str(tmp_path / "corpus.lance"))
+    options = dict(sample=600, queries=50, stability_runs=0, noise=False, map=False, health=False,
+                   timings=False)
+    from_lance = er.audit(str(tmp_path / "corpus.lance"), **options)
+    from_parquet = er.audit(str(shards), **options)
+    assert from_lance.sample_audit.corpus.ids == from_parquet.sample_audit.corpus.ids
+    assert from_lance.pairs == from_parquet.pairs and from_lance.groups == from_parquet.groups
+    strip = lambda d: {k: v for k, v in d.items() if k not in ("source", "timings", "seconds")}
+    assert strip(from_lance.summary) == strip(from_parquet.summary)
+    lance_doc, parquet_doc = from_lance.to_dict(), from_parquet.to_dict()
+    for doc in (lance_doc, parquet_doc):
+        del doc["corpus"]["source"]
+    assert lance_doc == parquet_doc
 
 
 def test_a_worker_killed_mid_run_is_retried_and_changes_nothing(cluster, shards, full):
@@ -144,8 +191,15 @@ def test_tables_are_written_by_the_workers(full, tmp_path):
     assert rows.height == 2000 and set(rows.columns) == {"id", "cluster", "cell", "centroid_cosine"}
     pairs = pl.read_parquet(tmp_path / "t" / "duplicate_pairs.parquet")
     assert pairs.height == len(full.pairs)
-    full.write_json(tmp_path / "ray.json")
-    assert '"engine": "ray"' in (tmp_path / "ray.json").read_text()
+    # The report and audit.json of the whole dataset, as the single-process audit writes them.
+    full.write_html(tmp_path / "ray.html")
+    full.write_json(tmp_path / "ray.json", tmp_path / "ray.html")
+    html = (tmp_path / "ray.html").read_text()
+    assert "ray: statistic stages on a sample of 2000 rows" in html and "2000 documents" in html
+    doc = __import__("json").loads((tmp_path / "ray.json").read_text())
+    assert doc["report"] == str(tmp_path / "ray.html") and doc["duplicates"]["mode"] == "clustered"
+    with pytest.raises(es.EmbedscopeError, match="the workers'"):
+        full.audit.to_pandas()
 
 
 def test_the_command_line_names_bad_input_and_exits_2(cluster, shards, tmp_path):
@@ -158,3 +212,27 @@ def test_the_command_line_names_bad_input_and_exits_2(cluster, shards, tmp_path)
     assert p.returncode == 2, p.stderr[-2000:]
     assert f"error: {shards}: no column `vec` (columns present: id, package, section, text, embedding)" in p.stderr
     assert not (tmp_path / "r.json").exists()
+
+
+def test_embedscope_audit_engine_ray_runs_it_on_the_cluster(cluster, shards, cli, tmp_path, monkeypatch):
+    import json
+    import sys
+
+    monkeypatch.setenv("EMBEDSCOPE_PYTHON", sys.executable)
+    address = ray.get_runtime_context().gcs_address
+    out, js = tmp_path / "r.html", tmp_path / "r.json"
+    code, _, stderr = cli("audit", shards, "--engine", "ray", "--address", address, "--sample", "600",
+                          "--stability-runs", "0", "--no-noise", "--no-map", "--out", out,
+                          "--json", js, "--tables", tmp_path / "t", "--no-timings")
+    assert code == 0, stderr[-3000:]
+    doc = json.loads(js.read_text())
+    assert doc["corpus"]["rows"] == 2000 and doc["sampling"]["sample_rows"] == 600
+    assert doc["report"] == str(out) and out.exists() and doc["timings"] == []
+    assert (tmp_path / "t" / "duplicate_pairs.parquet").exists()
+    assert "verdict: " in stderr
+    # Flags that do not apply are refused before anything runs.
+    code, _, stderr = cli("audit", shards, "--engine", "ray", "--exact")
+    assert code == 2 and "--exact does not apply to --engine ray" in stderr
+    monkeypatch.setenv("EMBEDSCOPE_PYTHON", "/nonexistent/python")
+    code, _, stderr = cli("audit", shards, "--engine", "ray")
+    assert code == 2 and "cannot run /nonexistent/python" in stderr

@@ -824,7 +824,7 @@ fn peak_rss_mib() -> Option<f64> {
 
 /// What the K sweep's scores say about the structure: weak (every silhouette below 0.1), or
 /// the best K at an end of the range.
-fn sweep_notes(optimal_k: &SweepSummary) -> Vec<String> {
+pub(super) fn sweep_notes(optimal_k: &SweepSummary) -> Vec<String> {
     let mut notes = Vec::new();
     if optimal_k.weak_structure {
         let best = optimal_k

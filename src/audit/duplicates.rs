@@ -29,10 +29,13 @@ pub struct ThresholdCount {
 pub struct PairView {
     /// Cosine similarity.
     pub cosine: f32,
-    /// First row.
-    pub row_a: usize,
-    /// Second row.
-    pub row_b: usize,
+    /// First row (absent when the audit was assembled from a cluster's results, where rows are
+    /// known by id: `Audit::merge`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row_a: Option<usize>,
+    /// Second row (absent as `row_a`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row_b: Option<usize>,
     /// Their ids.
     pub id_a: String,
     /// Their ids.
@@ -48,10 +51,17 @@ pub struct PairView {
 pub struct GroupView {
     /// Rows in it.
     pub size: usize,
-    /// The row kept (the first).
-    pub kept: usize,
-    /// Up to 10 of its rows.
+    /// The row kept (the first; absent when the audit was assembled from a cluster's results,
+    /// where rows are known by id: `Audit::merge`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kept: Option<usize>,
+    /// Up to 10 of its rows (empty when rows are known by id).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub rows: Vec<usize>,
+    /// The id of the document kept.
+    pub kept_id: String,
+    /// Up to 10 of its ids.
+    pub ids: Vec<String>,
     /// Up to 3 distinct texts of it (start).
     pub examples: Vec<String>,
 }
@@ -193,8 +203,8 @@ fn pair_views<'p>(
 ) -> (Vec<PairView>, Vec<PairView>) {
     let view = |p: &Pair| PairView {
         cosine: p.cosine,
-        row_a: p.row_a,
-        row_b: p.row_b,
+        row_a: Some(p.row_a),
+        row_b: Some(p.row_b),
         id_a: corpus.ids[p.row_a].clone(),
         id_b: corpus.ids[p.row_b].clone(),
         text_a: text_of(corpus, p.row_a),
@@ -227,8 +237,10 @@ fn group_views(corpus: &Corpus, groups: &[Vec<usize>]) -> Vec<GroupView> {
             let mut seen = std::collections::HashSet::new();
             GroupView {
                 size: g.len(),
-                kept: g[0],
+                kept: Some(g[0]),
                 rows: g.iter().take(10).copied().collect(),
+                kept_id: corpus.ids[g[0]].clone(),
+                ids: g.iter().take(10).map(|&r| corpus.ids[r].clone()).collect(),
                 examples: g
                     .iter()
                     .map(|&r| text_of(corpus, r))

@@ -6,6 +6,7 @@ mod display;
 mod duplicates;
 mod health;
 mod memory;
+mod merged;
 mod noise;
 mod retrieval;
 mod sampling;
@@ -33,6 +34,10 @@ pub use health::{
     ClusterLanguage, ClusterTruncation, HealthSection, StripEffect, Stripped, UnstrippedCluster,
 };
 pub use memory::{MemoryBudget, MemoryPlan};
+pub use merged::{
+    id_order, removal_groups_by_id, IdPair, WorkerDuplicates, WorkerHit, WorkerQuery,
+    WorkerResults, WorkerRetrieval,
+};
 pub use noise::{NoiseSummary, OutlierDoc};
 pub use retrieval::{ClusterRetrieval, DocCount, HubSummary, ProbeRecall, RetrievalSummary};
 pub use sampling::{Estimate, Sampling, SamplingSummary, StageRows, DEFAULT_SAMPLE};

@@ -35,6 +35,7 @@
 //! ```
 
 mod display;
+mod inputs;
 pub mod metrics;
 
 use std::collections::HashMap;
@@ -51,6 +52,7 @@ use crate::label::summary::snippet_of;
 use crate::label::{keywords, short_label, KeywordParams};
 use crate::rng::Rng;
 
+pub use inputs::relevant_ids;
 pub use metrics::{judge, Judged, RankMetrics};
 
 /// Entry point: `Queries::params()`.

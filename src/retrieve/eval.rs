@@ -513,7 +513,11 @@ impl Tally {
 
 /// Recall per group (groups no exact result lies in left out), worst first at the smallest
 /// nprobe, then by the number of exact hits.
-fn recall_table(size: &[usize], truth: &[usize], found: &[Vec<usize>]) -> Vec<ClusterRecall> {
+pub(crate) fn recall_table(
+    size: &[usize],
+    truth: &[usize],
+    found: &[Vec<usize>],
+) -> Vec<ClusterRecall> {
     let mut table: Vec<ClusterRecall> = (0..size.len())
         .filter(|&c| truth[c] > 0)
         .map(|c| ClusterRecall {

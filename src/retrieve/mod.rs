@@ -8,6 +8,8 @@
 mod display;
 mod eval;
 
+pub(crate) use eval::recall_table;
+
 pub use crate::index::{exact_top_k, ClusterIndex, ClusterIndexParams, Hit};
 pub use eval::{
     index_copies, ClusterRecall, DedupImpact, Hubness, NprobeResult, RetrievalEval,

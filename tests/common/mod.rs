@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod merged;
 pub mod server;
 pub mod stores;
 

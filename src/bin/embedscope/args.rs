@@ -529,35 +529,10 @@ impl QueryFileArgs {
 
     /// The analysis' parameters, with the judgements taken out of `queries`' labels.
     pub fn params(&self, queries: &mut Corpus) -> embedscope::queries::QueriesParams {
-        let relevant = queries
-            .labels
-            .take()
-            .map(|cells| cells.iter().map(|c| relevant_ids(c)).collect());
         embedscope::queries::Queries::params()
             .top_k(self.top_k)
             .gap_threshold(self.gap_threshold)
             .gap_quantile(self.gap_quantile)
-            .relevant(relevant)
+            .judged_by_labels(queries)
     }
-}
-
-/// The ids in one judgement cell: a JSON list, or comma-separated.
-fn relevant_ids(cell: &str) -> Vec<String> {
-    let cell = cell.trim();
-    if cell.starts_with('[') {
-        if let Ok(v) = serde_json::from_str::<Vec<serde_json::Value>>(cell) {
-            return v
-                .into_iter()
-                .map(|x| match x {
-                    serde_json::Value::String(s) => s,
-                    other => other.to_string(),
-                })
-                .collect();
-        }
-    }
-    cell.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(String::from)
-        .collect()
 }

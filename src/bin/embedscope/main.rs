@@ -98,6 +98,12 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.downcast_ref::<commands::audit::Delegated>().is_some() => {
+            let code = e
+                .downcast_ref::<commands::audit::Delegated>()
+                .map_or(2, |d| d.0);
+            ExitCode::from(code)
+        }
         Err(e) if e.downcast_ref::<commands::audit::VerdictFailed>().is_some() => {
             eprintln!("{e}");
             ExitCode::from(1)

@@ -13,6 +13,9 @@ use embedscope::Audit;
 use crate::args::{HealthCheckArgs, InputArgs, LlmArgs, ModelArgs, QueryFileArgs, SweepArgs};
 use crate::progress::Bars;
 
+#[path = "audit_ray.rs"]
+mod ray;
+
 #[derive(Args)]
 pub struct AuditArgs {
     #[command(flatten)]
@@ -132,7 +135,40 @@ pub struct AuditArgs {
     /// Postgres: the write-back table.
     #[arg(long, default_value = "embedscope_audit", requires = "write_back")]
     write_back_table: String,
+    /// Where the audit runs: `local` (this process) or `ray` (a Ray cluster, through the
+    /// Python package's `embedscope.ray`: INPUT a folder of Parquet shards or a `.lance`
+    /// dataset with an id and a vector column; the statistic stages on a seeded sample of
+    /// `--sample` rows, default 50,000, on the driver; assignment, duplicates and retrieval over
+    /// every row on the workers). Its Python is `$EMBEDSCOPE_PYTHON`, else the venv
+    /// `scripts/python.sh` makes, else `python3`.
+    #[arg(long, value_enum, default_value = "local")]
+    engine: Engine,
+    /// With `--engine ray`: the cluster's address (`auto`: the one running on this machine;
+    /// default: start a cluster of this machine's CPUs, on loopback, for this run).
+    #[arg(long)]
+    address: Option<String>,
 }
+
+/// Where `embedscope audit` runs.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Engine {
+    /// This process.
+    Local,
+    /// A Ray cluster (`embedscope.ray`).
+    Ray,
+}
+
+/// The exit code of a run delegated to another process, which has said why itself.
+#[derive(Debug)]
+pub struct Delegated(pub u8);
+
+impl std::fmt::Display for Delegated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit code {}", self.0)
+    }
+}
+
+impl std::error::Error for Delegated {}
 
 /// The verdict failed under `--fail-on-verdict` (exit code 1, not 2).
 #[derive(Debug)]
@@ -157,6 +193,12 @@ impl AuditArgs {
 }
 
 pub fn run(args: &AuditArgs) -> anyhow::Result<()> {
+    if args.engine == Engine::Ray {
+        return ray::run(args);
+    }
+    if args.address.is_some() {
+        bail!("--address: the cluster of --engine ray (this audit runs locally)");
+    }
     let out = args.report_path();
     if args.write_back && !args.input.is_store() {
         bail!(

@@ -8,10 +8,7 @@ use std::path::PathBuf;
 use clap::Args;
 use embedscope::cluster::KSweep;
 use embedscope::queries::{QueryReport, Topics};
-use embedscope::rng::Rng;
 use embedscope::Corpus;
-
-use embedscope::label::llm::LlmParams;
 
 use crate::args::{InputArgs, LlmArgs, ModelArgs, QueryFileArgs, SweepArgs};
 use crate::output::json_and_summary;
@@ -55,37 +52,6 @@ pub struct QueriesArgs {
 /// The corpus' topics as the audit finds them: the silhouette sweep on up to 50,000 rows,
 /// every row assigned, each cluster named by its c-TF-IDF keywords (or, with `--llm`, by the
 /// language model as the audit names them).
-fn topics(
-    corpus: &Corpus,
-    sweep: &SweepArgs,
-    seed: u64,
-    llm: Option<&LlmParams>,
-) -> anyhow::Result<Topics> {
-    let v = corpus.vectors.as_ref().expect("vectors set");
-    let params = KSweep::params()
-        .k_min(sweep.k_min)
-        .k_max(sweep.k_max)
-        .n_init(sweep.n_init)
-        .seed(seed);
-    let (s, labels) = if v.rows() > 50_000 {
-        let mut rows = Rng::new(seed, 0x0511).sample(v.rows(), 50_000);
-        rows.sort_unstable();
-        let s = params.population(v.rows()).fit(&v.select(&rows))?;
-        let labels = s.chosen_model().predict(v)?;
-        (s, labels)
-    } else {
-        let s = params.fit(v)?;
-        let labels = s.chosen_model().labels().to_vec();
-        (s, labels)
-    };
-    let mut clusters = embedscope::label::summarise_clusters(corpus, v, &labels, s.chosen_k);
-    if let (Some(p), Some(_)) = (llm, &corpus.texts) {
-        embedscope::label::apply_llm_labels(&mut clusters, p)?;
-    }
-    let names = clusters.into_iter().map(|c| c.label).collect();
-    Ok(Topics { labels, names })
-}
-
 pub fn run(args: &QueriesArgs) -> anyhow::Result<()> {
     // Every option is checked before a file is read or a model loaded.
     let llm = args.llm.params()?;
@@ -107,7 +73,11 @@ pub fn run(args: &QueriesArgs) -> anyhow::Result<()> {
         .llm(llm.clone());
     params.check()?;
     if !args.no_topics {
-        params = params.topics(Some(topics(&corpus, &args.sweep, args.seed, llm.as_ref())?));
+        let sweep = KSweep::params()
+            .k_min(args.sweep.k_min)
+            .k_max(args.sweep.k_max)
+            .n_init(args.sweep.n_init);
+        params = params.topics(Some(Topics::fit(&corpus, sweep, args.seed, llm.as_ref())?));
     }
     let report = params.run(&corpus, &queries)?;
     if let Some(t) = &args.per_query {
