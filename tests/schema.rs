@@ -151,9 +151,9 @@ fn a_comparison_validates_with_every_key_documented() {
 fn an_audit_merged_from_a_clusters_results_validates() {
     let corpus = common::sample_head(400);
     let rows: Vec<usize> = (0..400).step_by(2).collect();
-    let sample = common::merged::sample_audit(&corpus, &rows);
+    let (sample, sample_corpus) = common::merged::sample_audit(&corpus, &rows);
     let results = common::merged::worker_results(&corpus, &sample, &[0, 50, 100]);
-    let audit = Audit::merge(sample, results).unwrap();
+    let audit = Audit::merge(sample, &sample_corpus, results).unwrap();
     let doc: Value = serde_json::from_str(
         &AuditDocument {
             audit: &audit,

@@ -2,7 +2,7 @@
 each Ray worker process and of the driver sampled every 0.5 s from /proc: PSS (the process'
 own pages plus its share of pages it maps with others; the object store's shared memory would
 otherwise count in full in every worker that reads it) and RSS.
-Usage: run.py SHARDS_DIR WORKERS OUT.json [sample]"""
+Usage: run.py SHARDS_DIR WORKERS OUT.json [sample]   (also writes OUT.html and OUT.audit.json)"""
 import json
 import os
 import sys
@@ -54,6 +54,9 @@ t.start()
 started = time.monotonic()
 result = er.audit(shards, sample=sample, stability_runs=5)
 seconds = time.monotonic() - started
+# The whole dataset's report and audit.json, assembled by the core (not in `seconds`).
+result.write_html(out.rsplit(".", 1)[0] + ".html")
+result.write_json(out.rsplit(".", 1)[0] + ".audit.json")
 stop.set()
 t.join()
 ray.shutdown()

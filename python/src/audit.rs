@@ -611,7 +611,10 @@ impl PyWorkerResults {
     fn merge(&self, py: Python<'_>, sample: &PyAudit, timings: bool) -> PyResult<PyAudit> {
         let results = self.inner.clone();
         let base = (*sample.audit).clone();
-        let audit = py.detach(|| Audit::merge(base, results)).or_raise()?;
+        let corpus = sample.corpus.clone();
+        let audit = py
+            .detach(|| Audit::merge(base, &corpus, results))
+            .or_raise()?;
         Ok(PyAudit {
             audit: Arc::new(if timings {
                 audit

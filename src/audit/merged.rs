@@ -16,12 +16,16 @@ use serde::Deserialize;
 use super::builder::sweep_notes;
 use super::duplicates::{DuplicatesSummary, GroupView, PairView, ThresholdCount};
 use super::retrieval::{ClusterRetrieval, ProbeRecall, RetrievalSummary};
+use super::retrieval::{DocCount, HubSummary};
 use super::sampling::{Estimate, StageRows};
 use super::verdict::{health_notes, stability_notes, verdict, verdict_notes};
-use super::{Audit, Timing, TEXT_CHARS};
+use super::{text_of, Audit, Timing, TEXT_CHARS};
 use crate::dedup::{self, PairRecall};
 use crate::error::{Error, Result};
+use crate::io::Corpus;
 use crate::label::summary::snippet_of;
+use crate::retrieve::{hubness_among, HUBNESS_MAX_ROWS};
+use crate::rng::Rng;
 
 /// A near-duplicate pair a worker found, by id.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -276,9 +280,12 @@ impl Audit {
     /// the sample's; `labels`, `centroid_cosine` and the map's rows are the sample's rows
     /// (the per-row tables are the workers', written beside the dataset).
     ///
+    /// `sample_corpus` is the corpus the sample audit ran on: the retrieval section's hubness
+    /// is counted among its rows (up to 50,000, as the single-process audit counts above that).
+    ///
     /// Errors when the results do not fit the sample: another number of clusters, sizes that
-    /// do not add up to the rows, a query list of the wrong length.
-    pub fn merge(sample: Audit, results: WorkerResults) -> Result<Audit> {
+    /// do not add up to the rows, a query list of the wrong length, a corpus of another size.
+    pub fn merge(sample: Audit, sample_corpus: &Corpus, results: WorkerResults) -> Result<Audit> {
         let n = results.rows;
         let k = sample.clusters.len();
         if results.cluster_sizes.len() != k {
@@ -297,6 +304,13 @@ impl Audit {
             ));
         }
         let m = sample.corpus.rows;
+        if sample_corpus.len() != m {
+            return Err(Error::param(
+                "sample_corpus",
+                sample_corpus.len(),
+                format!("rows, but the sample audit ran on {m}"),
+            ));
+        }
         let mut audit = sample;
         for c in &mut audit.clusters {
             c.size = results.cluster_sizes[c.id];
@@ -313,13 +327,12 @@ impl Audit {
             None => None,
         };
         let retrieval = match &results.retrieval {
-            Some(r) => Some(merged_retrieval(
-                r,
-                &audit,
-                &results.cluster_sizes,
-                n,
-                thresholds.nprobe,
-            )?),
+            Some(r) => {
+                let mut summary =
+                    merged_retrieval(r, &audit, &results.cluster_sizes, n, thresholds.nprobe)?;
+                summary.hubness = sample_hubness(sample_corpus, r.top_k, audit.params.seed);
+                Some(summary)
+            }
             None => None,
         };
         if let Some(z) = audit.noise.as_mut() {
@@ -601,6 +614,44 @@ fn merged_retrieval(
     })
 }
 
+/// Hubs and orphans among the sample's rows (a seeded 50,000 of them above that, as the
+/// single-process audit counts): `None` without vectors or below 20 rows.
+fn sample_hubness(corpus: &Corpus, k: usize, seed: u64) -> Option<HubSummary> {
+    let v = corpus.vectors.as_ref().filter(|v| v.rows() >= 20)?;
+    let picked: Vec<usize> = if v.rows() > HUBNESS_MAX_ROWS {
+        let mut s = Rng::new(seed, 0x4b0).sample(v.rows(), HUBNESS_MAX_ROWS);
+        s.sort_unstable();
+        s
+    } else {
+        (0..v.rows()).collect()
+    };
+    let h = if picked.len() == v.rows() {
+        hubness_among(v, k)
+    } else {
+        hubness_among(&v.select(&picked), k)
+    };
+    let doc = |i: usize, count: usize| {
+        let row = picked[i];
+        DocCount {
+            row,
+            id: corpus.ids[row].clone(),
+            text: text_of(corpus, row),
+            count,
+        }
+    };
+    Some(HubSummary {
+        k: h.k,
+        exact: h.exact,
+        rows: h.rows,
+        skewness: h.skewness,
+        orphans: h.orphans,
+        orphan_share: h.orphan_share,
+        top1pct_slot_share: h.top1pct_slot_share,
+        hubs: h.hubs.iter().map(|o| doc(o.row, o.count)).collect(),
+        orphan_examples: h.orphan_rows.iter().map(|&r| doc(r, 0)).collect(),
+    })
+}
+
 /// What each stage ran on: the sample's statistic stages as they were (against the whole
 /// dataset's rows), the per-row stages on the workers.
 fn merged_sampling(
@@ -668,8 +719,13 @@ fn merged_sampling(
             every_row: true,
             estimate: Some(Estimate::share(r.recall, r.n_queries, usize::MAX)),
             note: format!(
-                "{} sampled rows searched against every row on the workers (each left out of its own results), exact and within their first nprobe of {} cells, the top {} merged; the estimate is recall@{} at nprobe {}",
-                r.n_queries, r.nlist, r.top_k, r.top_k, r.nprobe
+                "{} sampled rows searched against every row on the workers (each left out of its own results), exact and within their first nprobe of {} cells, the top {} merged; hubs and orphans counted among {} sampled rows; the estimate is recall@{} at nprobe {}",
+                r.n_queries,
+                r.nlist,
+                r.top_k,
+                r.hubness.as_ref().map_or(0, |h| h.rows),
+                r.top_k,
+                r.nprobe
             ),
         });
     }

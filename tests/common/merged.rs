@@ -17,8 +17,8 @@ pub const NPROBES: [usize; 4] = [1, 2, 3, 16];
 pub const TOP_K: usize = 10;
 
 /// The sample audit: the K sweep and summaries on `rows` of `corpus`, no duplicates or
-/// retrieval (what `embedscope.ray` runs on its driver).
-pub fn sample_audit(corpus: &Corpus, rows: &[usize]) -> Audit {
+/// retrieval (what `embedscope.ray` runs on its driver), and the sample's corpus.
+pub fn sample_audit(corpus: &Corpus, rows: &[usize]) -> (Audit, Corpus) {
     let mut sample = Corpus::from_texts(
         rows.iter()
             .map(|&r| corpus.texts.as_ref().unwrap()[r].clone()),
@@ -26,11 +26,12 @@ pub fn sample_audit(corpus: &Corpus, rows: &[usize]) -> Audit {
     sample.ids = rows.iter().map(|&r| corpus.ids[r].clone()).collect();
     sample.vectors = Some(corpus.vectors.as_ref().unwrap().select(rows));
     sample.source = "sample".into();
-    base()
+    let audit = base()
         .duplicates(false)
         .retrieval(false)
         .run(&sample)
-        .unwrap()
+        .unwrap();
+    (audit, sample)
 }
 
 /// The audit settings both sides use.
