@@ -154,21 +154,24 @@ fn an_audit_merged_from_a_clusters_results_validates() {
     let (sample, sample_corpus) = common::merged::sample_audit(&corpus, &rows);
     let results = common::merged::worker_results(&corpus, &sample, &[0, 50, 100]);
     let audit = Audit::merge(sample, &sample_corpus, results).unwrap();
-    let doc: Value = serde_json::from_str(
-        &AuditDocument {
-            audit: &audit,
-            report: "reports/x.html".into(),
-        }
-        .to_json()
-        .unwrap(),
-    )
-    .unwrap();
+    let doc = audit_json(&audit);
     assert!(doc["duplicates"]["largest_groups"][0]["kept_id"].is_string());
     assert!(doc["duplicates"]["largest_groups"][0].get("kept").is_none());
     let schema = audit_schema();
     let mut errors = Vec::new();
     validate(&doc, &schema, &schema, "$", &mut errors);
     assert!(errors.is_empty(), "{}", errors.join("\n"));
+}
+
+/// `audit.json`'s document for `audit`, as JSON data.
+fn audit_json(audit: &Audit) -> Value {
+    let text = AuditDocument {
+        audit,
+        report: "reports/x.html".into(),
+    }
+    .to_json()
+    .unwrap();
+    serde_json::from_str(&text).unwrap()
 }
 
 #[test]
@@ -187,15 +190,7 @@ fn an_audit_validates_with_every_key_documented() {
         .run(&corpus)
         .unwrap();
     assert!(audit.queries.as_ref().unwrap().judged.is_some());
-    let doc: Value = serde_json::from_str(
-        &AuditDocument {
-            audit: &audit,
-            report: "reports/x.html".into(),
-        }
-        .to_json()
-        .unwrap(),
-    )
-    .unwrap();
+    let doc = audit_json(&audit);
     let schema = audit_schema();
     let mut errors = Vec::new();
     validate(&doc, &schema, &schema, "$", &mut errors);

@@ -702,10 +702,7 @@ impl<'a> AuditBuilder<'a> {
             });
         }
         if let Some(d) = duplicates {
-            let recall = d.recall.as_ref().and_then(|r| {
-                r.recall
-                    .map(|p| Estimate::share(p, r.exact_pairs, usize::MAX))
-            });
+            let recall = d.recall_estimate();
             stages.push(StageRows {
                 stage: "duplicates".into(),
                 rows: n,

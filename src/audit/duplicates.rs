@@ -116,6 +116,17 @@ pub struct DuplicatesSummary {
     pub kept: Vec<bool>,
 }
 
+impl DuplicatesSummary {
+    /// The clustered search's pair recall as an estimate (a share over the exact pairs it was
+    /// measured on), for the sampling section; `None` when not measured or no pair was met.
+    pub fn recall_estimate(&self) -> Option<super::Estimate> {
+        self.recall.as_ref().and_then(|r| {
+            r.recall
+                .map(|p| super::Estimate::share(p, r.exact_pairs, usize::MAX))
+        })
+    }
+}
+
 /// Finds exact and near duplicates (see [`DuplicatesSummary`]): one search at the lowest
 /// threshold shown (exact, or clustered above [`dedup::CLUSTERED_ABOVE_ROWS`] rows), counted at
 /// each, and removal groups at `threshold`.

@@ -694,10 +694,7 @@ fn merged_sampling(
         });
     }
     if let (Some(d), Some(w)) = (duplicates, &results.duplicates) {
-        let recall = d.recall.as_ref().and_then(|r| {
-            r.recall
-                .map(|p| Estimate::share(p, r.exact_pairs, usize::MAX))
-        });
+        let recall = d.recall_estimate();
         stages.push(StageRows {
             stage: "duplicates".into(),
             rows: n,
