@@ -2,7 +2,9 @@
 each Ray worker process and of the driver sampled every 0.5 s from /proc: PSS (the process'
 own pages plus its share of pages it maps with others; the object store's shared memory would
 otherwise count in full in every worker that reads it) and RSS.
-Usage: run.py SHARDS_DIR WORKERS OUT.json [sample]   (also writes OUT.html and OUT.audit.json)"""
+Usage: run.py SHARDS_DIR WORKERS OUT.json [sample [object_store_MiB]]
+(also writes OUT.html and OUT.audit.json; the object store: Ray's default, 30% of RAM, unless
+given)"""
 import json
 import os
 import sys
@@ -47,7 +49,8 @@ def sample_memory():
         time.sleep(0.5)
 
 
-ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
+store = int(sys.argv[5]) * 2**20 if len(sys.argv) > 5 else None
+ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False, object_store_memory=store)
 ray.data.DataContext.get_current().enable_progress_bars = False
 t = threading.Thread(target=sample_memory, daemon=True)
 t.start()

@@ -485,7 +485,9 @@ def audit(data, *, text_column="text", id_column=None, vector_column=None, label
     results.set_texts(_texts_of(ray, ds, columns, results.shown_ids(dedup_threshold), batch_size))
     groups = results.groups(dedup_threshold)
     lap("texts shown", t0)
+    t0 = time.monotonic()
     merged = Audit(results.merge(sample_audit._native, timings=timings))
+    lap("assembled (the core's Audit::merge; hubs among the sample)", t0)
     doc = merged.to_dict()
 
     summary = {
@@ -601,6 +603,9 @@ def main(argv=None):
     p.add_argument("input", help="a folder or file of Parquet shards, or a .lance dataset")
     p.add_argument("--address", help="Ray cluster address (default: start one on this machine)")
     p.add_argument("--num-cpus", type=int, help="CPUs of the local cluster (without --address)")
+    p.add_argument("--object-store-mib", type=int,
+                   help="object store of the local cluster, MiB (without --address; default Ray's, "
+                        "30%% of RAM): what the workers' shuffle blocks may fill before Ray spills")
     p.add_argument("--out", "--html", dest="out", help="write the HTML report here")
     p.add_argument("--json", help="write audit.json here")
     p.add_argument("--tables", help="write assignments/ and duplicate_pairs.parquet here")
@@ -635,6 +640,8 @@ def main(argv=None):
         local = {} if args.address else {"_node_ip_address": "127.0.0.1"}
         import logging
 
+        if args.object_store_mib and not args.address:
+            local["object_store_memory"] = args.object_store_mib * 2**20
         ray.init(address=args.address, num_cpus=args.num_cpus, include_dashboard=False,
                  log_to_driver=False, logging_level=logging.WARNING, **local)
         ray.data.DataContext.get_current().enable_progress_bars = False

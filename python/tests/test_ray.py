@@ -207,7 +207,7 @@ def test_the_command_line_names_bad_input_and_exits_2(cluster, shards, tmp_path)
     import sys
 
     p = subprocess.run([sys.executable, "-m", "embedscope.ray", str(shards), "--num-cpus", "1",
-                        "--vector-column", "vec", "--json", str(tmp_path / "r.json")],
+                        "--object-store-mib", "300", "--vector-column", "vec", "--json", str(tmp_path / "r.json")],
                        capture_output=True, text=True, timeout=300)
     assert p.returncode == 2, p.stderr[-2000:]
     assert f"error: {shards}: no column `vec` (columns present: id, package, section, text, embedding)" in p.stderr
