@@ -38,7 +38,7 @@ fn a_merged_audit_is_the_single_process_audit_on_the_per_row_stages() {
     let (sample, sample_corpus) = sample_audit(&corpus, &rows);
     let queries: Vec<usize> = (0..corpus.len()).step_by(30).collect();
     let results = worker_results(&corpus, &sample, &queries);
-    let merged = Audit::merge(sample.clone(), &sample_corpus, results).unwrap();
+    let merged = Audit::merge(sample.clone(), &sample_corpus, &results).unwrap();
 
     // Duplicates: the same counts, pairs, groups and texts as the audit of every row.
     let (d, f) = (
@@ -85,7 +85,7 @@ fn a_merged_audit_is_the_single_process_audit_on_the_per_row_stages() {
     // Hubs and orphans counted among the sample's 600 rows, as the retrieval evaluation counts.
     let hubs = r.hubness.as_ref().unwrap();
     let direct =
-        embedscope::retrieve::hubness_among(sample_corpus.vectors.as_ref().unwrap(), TOP_K);
+        embedscope::retrieve::hubness_sampled(sample_corpus.vectors.as_ref().unwrap(), TOP_K, 42);
     assert_eq!(
         (hubs.rows, hubs.orphans, hubs.skewness),
         (600, direct.orphans, direct.skewness)
@@ -155,24 +155,24 @@ fn results_that_do_not_fit_the_sample_are_refused() {
     let (sample, sample_corpus) = sample_audit(&corpus, &rows);
     let mut results = worker_results(&corpus, &sample, &[0, 1, 2]);
     results.cluster_sizes.push(1);
-    let e = Audit::merge(sample.clone(), &sample_corpus, results)
+    let e = Audit::merge(sample.clone(), &sample_corpus, &results)
         .unwrap_err()
         .to_string();
     assert!(e.contains("cluster_sizes") && e.contains("clusters"), "{e}");
     let mut results = worker_results(&corpus, &sample, &[0, 1, 2]);
     results.rows += 1;
-    let e = Audit::merge(sample.clone(), &sample_corpus, results)
+    let e = Audit::merge(sample.clone(), &sample_corpus, &results)
         .unwrap_err()
         .to_string();
     assert!(e.contains("the dataset has 301"), "{e}");
     let mut results = worker_results(&corpus, &sample, &[0, 1, 2]);
     results.retrieval.as_mut().unwrap().queries[1].probed.pop();
-    let e = Audit::merge(sample.clone(), &sample_corpus, results)
+    let e = Audit::merge(sample.clone(), &sample_corpus, &results)
         .unwrap_err()
         .to_string();
     assert!(e.contains("expected one per nprobe"), "{e}");
     let results = worker_results(&corpus, &sample, &[0, 1, 2]);
-    let e = Audit::merge(sample, &common::sample_head(20), results)
+    let e = Audit::merge(sample, &common::sample_head(20), &results)
         .unwrap_err()
         .to_string();
     assert!(

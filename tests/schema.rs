@@ -153,7 +153,7 @@ fn an_audit_merged_from_a_clusters_results_validates() {
     let rows: Vec<usize> = (0..400).step_by(2).collect();
     let (sample, sample_corpus) = common::merged::sample_audit(&corpus, &rows);
     let results = common::merged::worker_results(&corpus, &sample, &[0, 50, 100]);
-    let audit = Audit::merge(sample, &sample_corpus, results).unwrap();
+    let audit = Audit::merge(sample, &sample_corpus, &results).unwrap();
     let doc = audit_json(&audit);
     assert!(doc["duplicates"]["largest_groups"][0]["kept_id"].is_string());
     assert!(doc["duplicates"]["largest_groups"][0].get("kept").is_none());

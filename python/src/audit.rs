@@ -609,9 +609,9 @@ impl PyWorkerResults {
     /// The audit of the whole dataset: `sample` (its sample's audit) with these results.
     #[pyo3(signature = (sample, timings = true))]
     fn merge(&self, py: Python<'_>, sample: &PyAudit, timings: bool) -> PyResult<PyAudit> {
-        let results = self.inner.clone();
         let base = (*sample.audit).clone();
         let corpus = sample.corpus.clone();
+        let results = &self.inner;
         let audit = py
             .detach(|| Audit::merge(base, &corpus, results))
             .or_raise()?;

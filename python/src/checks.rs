@@ -287,15 +287,7 @@ fn vectors_of(
             &local
         }
     };
-    let model = embedder.model()?;
-    let mut cache = embedder.cache(model)?;
-    let (v, _) = embedscope::embed::embed_texts(
-        model,
-        texts,
-        cache.as_mut(),
-        &embedscope::progress::Silent,
-    )?;
-    Ok(v)
+    embedder.embed_all(texts, &embedscope::progress::Silent)
 }
 
 /// What users ask against what the corpus holds (`embedscope queries`): coverage gaps, demand

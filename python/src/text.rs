@@ -75,11 +75,7 @@ impl PyEmbedder {
         progress: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyArray2<f32>>> {
         let sink = progress::sink(progress);
-        let vectors = py.detach(|| -> embedscope::Result<_> {
-            let model = self.model()?;
-            let mut cache = self.cache(model)?;
-            Ok(embed_texts(model, &texts, cache.as_mut(), sink.as_ref())?.0)
-        });
+        let vectors = py.detach(|| self.embed_all(&texts, sink.as_ref()));
         let vectors = vectors.or_raise()?;
         let (rows, dim) = (vectors.rows(), vectors.dim());
         matrix(py, vectors.into_vec(), rows, dim)
@@ -127,6 +123,17 @@ impl PyEmbedder {
     }
 
     /// The embedding cache for `model`, unless caching is off.
+    /// `texts` embedded by this embedder's model, through its cache.
+    pub fn embed_all(
+        &self,
+        texts: &[String],
+        progress: &dyn embedscope::progress::Progress,
+    ) -> embedscope::Result<embedscope::Embeddings> {
+        let model = self.model()?;
+        let mut cache = self.cache(model)?;
+        Ok(embed_texts(model, texts, cache.as_mut(), progress)?.0)
+    }
+
     pub fn cache(&self, model: &dyn Embedder) -> embedscope::Result<Option<EmbeddingCache>> {
         self.cache
             .as_ref()

@@ -7,7 +7,7 @@ use super::{text_of, ClusterSummary, Timing};
 use crate::embeddings::Embeddings;
 use crate::error::Result;
 use crate::io::Corpus;
-use crate::retrieve::{DedupImpact, RetrievalEval};
+use crate::retrieve::{DedupImpact, Hubness, RetrievalEval};
 
 /// Recall at one nprobe (speed is in the timings).
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
@@ -70,6 +70,29 @@ pub struct HubSummary {
     pub hubs: Vec<DocCount>,
     /// Some orphans.
     pub orphan_examples: Vec<DocCount>,
+}
+
+impl HubSummary {
+    /// The count `h` with its documents' ids and texts (`h`'s rows are `corpus`'s).
+    pub(super) fn of(h: &Hubness, corpus: &Corpus) -> HubSummary {
+        let doc = |row: usize, count: usize| DocCount {
+            row,
+            id: corpus.ids[row].clone(),
+            text: text_of(corpus, row),
+            count,
+        };
+        HubSummary {
+            k: h.k,
+            exact: h.exact,
+            rows: h.rows,
+            skewness: h.skewness,
+            orphans: h.orphans,
+            orphan_share: h.orphan_share,
+            top1pct_slot_share: h.top1pct_slot_share,
+            hubs: h.hubs.iter().map(|o| doc(o.row, o.count)).collect(),
+            orphan_examples: h.orphan_rows.iter().map(|&r| doc(r, 0)).collect(),
+        }
+    }
 }
 
 /// How well cluster-based retrieval (IVF) finds the exact neighbours, on held-out rows.
@@ -174,12 +197,6 @@ pub(super) fn retrieval(
         .rev()
         .find(|p| p.nprobe <= nprobe)
         .map_or(0.0, |p| p.recall);
-    let doc = |row: usize, count: usize| DocCount {
-        row,
-        id: corpus.ids[row].clone(),
-        text: text_of(corpus, row),
-        count,
-    };
     Ok(RetrievalSummary {
         n_db: r.n_db,
         n_queries: r.n_queries,
@@ -209,17 +226,7 @@ pub(super) fn retrieval(
                 recall: c.recall.clone(),
             })
             .collect(),
-        hubness: r.hubness.as_ref().map(|h| HubSummary {
-            k: h.k,
-            exact: h.exact,
-            rows: h.rows,
-            skewness: h.skewness,
-            orphans: h.orphans,
-            orphan_share: h.orphan_share,
-            top1pct_slot_share: h.top1pct_slot_share,
-            hubs: h.hubs.iter().map(|o| doc(o.row, o.count)).collect(),
-            orphan_examples: h.orphan_rows.iter().map(|&r| doc(r, 0)).collect(),
-        }),
+        hubness: r.hubness.as_ref().map(|h| HubSummary::of(h, corpus)),
         dedup: r.dedup,
     })
 }

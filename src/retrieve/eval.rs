@@ -557,7 +557,7 @@ fn timed<T>(repeats: usize, mut f: impl FnMut() -> Result<T>) -> Result<(T, f64)
 }
 
 /// Rows the hubness count runs on: every row up to this many, a seeded sample above.
-pub(crate) const HUBNESS_MAX_ROWS: usize = 50_000;
+const HUBNESS_MAX_ROWS: usize = 50_000;
 
 /// k-occurrence of every row of `db` over the exact top-`k` lists of all other rows, or of a
 /// seeded sample of [`HUBNESS_MAX_ROWS`] rows among themselves above that; rows reported
@@ -571,24 +571,10 @@ fn hubness(db: &FiledRows<'_>, k: usize, seed: u64) -> Hubness {
         (0..db.len()).collect()
     };
     let rows: Vec<usize> = picked.iter().map(|&p| db.row_of(p)).collect();
-    let mut h = hubness_among(&db.data.select(&rows), k);
-    for o in &mut h.hubs {
-        o.row = rows[o.row];
-    }
-    for r in &mut h.orphan_rows {
-        *r = rows[*r];
-    }
-    h
-}
-
-/// Hubness among the rows of `data` (unit rows, at least 2): each row's k-occurrence over
-/// the exact top-`k` lists of all the others (the row itself left out). Rows in the result
-/// are `data`'s. What the audit counts over up to 50,000 documents, and the audit on a
-/// cluster over its sample.
-pub fn hubness_among(data: &Embeddings, k: usize) -> Hubness {
-    let n = data.rows();
+    let db = db.data.select(&rows);
+    let n = db.rows();
     let k = k.min(n - 1).max(1);
-    let graph = crate::neighbors::exact(data, k + 1);
+    let graph = crate::neighbors::exact(&db, k + 1);
     let kk = graph.k;
     let mut count = vec![0usize; n];
     for i in 0..n {
@@ -624,12 +610,20 @@ pub fn hubness_among(data: &Embeddings, k: usize) -> Hubness {
         hubs: order[..10.min(n)]
             .iter()
             .map(|&i| Occurrence {
-                row: i,
+                row: rows[i],
                 count: count[i],
             })
             .collect(),
-        orphan_rows: orphans.iter().take(10).copied().collect(),
+        orphan_rows: orphans.iter().take(10).map(|&i| rows[i]).collect(),
     }
+}
+
+/// Hubs and orphans among the rows of `data` (unit rows, at least 2): each row's
+/// k-occurrence over the exact top-`k` lists of all the others, counted among every row up to
+/// 50,000, else among a sample of 50,000 drawn with `seed`, as [`RetrievalEval`] counts them;
+/// rows in the result are `data`'s. The audit on a cluster counts its sample's this way.
+pub fn hubness_sampled(data: &Embeddings, k: usize, seed: u64) -> Hubness {
+    hubness(&FiledRows { data, rows: None }, k, seed)
 }
 
 /// Redundant slots in result lists over `db`: a slot is redundant when its document is a near

@@ -8,10 +8,10 @@
 mod display;
 mod eval;
 
-pub(crate) use eval::{recall_table, HUBNESS_MAX_ROWS};
+pub(crate) use eval::recall_table;
 
 pub use crate::index::{exact_top_k, ClusterIndex, ClusterIndexParams, Hit};
 pub use eval::{
-    hubness_among, index_copies, ClusterRecall, DedupImpact, Hubness, NprobeResult, RetrievalEval,
-    RetrievalEvalParams, COPY_MAX_VALUES,
+    hubness_sampled, index_copies, ClusterRecall, DedupImpact, Hubness, NprobeResult,
+    RetrievalEval, RetrievalEvalParams, COPY_MAX_VALUES,
 };

@@ -18,7 +18,7 @@ pub fn removal_groups_by_id(
 }
 
 /// Ids in a dense order: numeric when every one is an integer, else by the string.
-struct IdIndex {
+pub(super) struct IdIndex {
     ids: Vec<String>,
     at: HashMap<String, usize>,
 }
@@ -46,7 +46,7 @@ impl IdIndex {
     }
 
     /// See [`removal_groups_by_id`]; every id named must be indexed.
-    fn removal_groups(
+    pub(super) fn removal_groups(
         &self,
         pairs: &[IdPair],
         exact: Option<&[Vec<String>]>,
@@ -86,13 +86,17 @@ pub fn id_order(ids: &mut [String]) {
 
 /// The pairs and groups the section shows: ranked once, for [`WorkerResults::shown_ids`] and
 /// the views.
+///
+/// [`WorkerResults::shown_ids`]: super::WorkerResults::shown_ids
 pub(super) struct Views<'a> {
     pub(super) top: Vec<&'a IdPair>,
     pub(super) borderline: Vec<&'a IdPair>,
-    /// The ten largest removal groups' first ten ids, with each group's size.
-    pub(super) largest: Vec<Vec<String>>,
-    pub(super) sizes: Vec<usize>,
+    /// The removal groups at the threshold.
     pub(super) groups: Vec<Vec<String>>,
+    /// The ten largest of `groups`, by position, largest first.
+    pub(super) largest: Vec<usize>,
+    /// Every id the pairs and exact groups name, in order: what other thresholds group by.
+    pub(super) index: IdIndex,
 }
 
 impl<'a> Views<'a> {
@@ -108,21 +112,23 @@ impl<'a> Views<'a> {
         let top = ranked.iter().take(10).copied().collect();
         let borderline = ranked.iter().rev().take(10).copied().collect();
         let groups = index.removal_groups(&d.pairs, d.exact_groups.as_deref(), threshold);
-        let mut by_size: Vec<&Vec<String>> = groups.iter().collect();
+        let mut largest: Vec<usize> = (0..groups.len()).collect();
         // Stable: equal sizes keep the groups' order (by their first id).
-        by_size.sort_by_key(|g| std::cmp::Reverse(g.len()));
-        let largest: Vec<Vec<String>> = by_size
-            .iter()
-            .take(10)
-            .map(|g| g.iter().take(10).cloned().collect())
-            .collect();
-        let sizes = by_size.iter().take(10).map(|g| g.len()).collect();
+        largest.sort_by_key(|&g| std::cmp::Reverse(groups[g].len()));
+        largest.truncate(10);
         Views {
             top,
             borderline,
-            largest,
-            sizes,
             groups,
+            largest,
+            index,
         }
+    }
+
+    /// Up to the first ten ids of each of the largest groups.
+    pub(super) fn largest_ids(&self) -> impl Iterator<Item = &[String]> {
+        self.largest
+            .iter()
+            .map(|&g| &self.groups[g][..self.groups[g].len().min(10)])
     }
 }

@@ -142,7 +142,7 @@ impl WorkerResults {
             .iter()
             .chain(&views.borderline)
             .flat_map(|p| [p.id_a.clone(), p.id_b.clone()])
-            .chain(views.largest.iter().flat_map(|g| g.iter().cloned()))
+            .chain(views.largest_ids().flatten().cloned())
             .collect();
         ids.sort();
         ids.dedup();
@@ -163,7 +163,7 @@ impl Audit {
     ///
     /// Errors when the results do not fit the sample: another number of clusters, sizes that
     /// do not add up to the rows, a query list of the wrong length, a corpus of another size.
-    pub fn merge(sample: Audit, sample_corpus: &Corpus, results: WorkerResults) -> Result<Audit> {
+    pub fn merge(sample: Audit, sample_corpus: &Corpus, results: &WorkerResults) -> Result<Audit> {
         let n = results.rows;
         let k = sample.clusters.len();
         if results.cluster_sizes.len() != k {
@@ -217,7 +217,7 @@ impl Audit {
             z.noise_share_se = Estimate::share(z.noise_share, z.rows, n).standard_error;
         }
         audit.sampling =
-            merged_sampling(&audit, &results, m, duplicates.as_ref(), retrieval.as_ref());
+            merged_sampling(&audit, results, m, duplicates.as_ref(), retrieval.as_ref());
         audit.verdict = verdict(
             &thresholds,
             audit.health.as_ref().map(|h| &h.report),

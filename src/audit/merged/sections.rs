@@ -3,21 +3,17 @@
 
 use std::collections::HashSet;
 
-use super::ids::removal_groups_by_id;
 use super::ids::Views;
 use super::{IdPair, WorkerDuplicates, WorkerHit, WorkerResults, WorkerRetrieval};
 use crate::audit::duplicates::{DuplicatesSummary, GroupView, PairView, ThresholdCount};
-use crate::audit::retrieval::{
-    ClusterRetrieval, DocCount, HubSummary, ProbeRecall, RetrievalSummary,
-};
+use crate::audit::retrieval::{ClusterRetrieval, HubSummary, ProbeRecall, RetrievalSummary};
 use crate::audit::sampling::{Estimate, StageRows};
-use crate::audit::{text_of, Audit, SamplingSummary, TEXT_CHARS};
+use crate::audit::{Audit, SamplingSummary, TEXT_CHARS};
 use crate::dedup::PairRecall;
 use crate::error::{Error, Result};
 use crate::io::Corpus;
 use crate::label::summary::snippet_of;
-use crate::retrieve::{hubness_among, HUBNESS_MAX_ROWS};
-use crate::rng::Rng;
+use crate::retrieve::hubness_sampled;
 
 /// The duplicates section from the workers' pairs and exact groups.
 pub(super) fn merged_duplicates(
@@ -33,10 +29,11 @@ pub(super) fn merged_duplicates(
     }
     // Only what the search saw: thresholds at or above the one it ran at.
     counted.retain(|&t| t >= d.searched_at - 1e-12);
+    let views = Views::of(d, threshold);
     let per_threshold = counted
         .iter()
         .map(|&t| {
-            let groups = removal_groups_by_id(&d.pairs, None, t);
+            let groups = views.index.removal_groups(&d.pairs, None, t);
             ThresholdCount {
                 threshold: t,
                 pairs: d.pairs.iter().filter(|p| f64::from(p.cosine) >= t).count(),
@@ -46,7 +43,6 @@ pub(super) fn merged_duplicates(
             }
         })
         .collect();
-    let views = Views::of(d, threshold);
     let text = |id: &str| {
         d.texts
             .get(id)
@@ -64,15 +60,15 @@ pub(super) fn merged_duplicates(
     let largest_groups = views
         .largest
         .iter()
-        .zip(&views.sizes)
-        .map(|(ids, &size)| {
+        .zip(views.largest_ids())
+        .map(|(&g, ids)| {
             let mut seen = HashSet::new();
             GroupView {
-                size,
+                size: views.groups[g].len(),
                 kept: None,
                 rows: Vec::new(),
                 kept_id: ids[0].clone(),
-                ids: ids.clone(),
+                ids: ids.to_vec(),
                 examples: ids
                     .iter()
                     .map(|i| text(i))
@@ -249,38 +245,7 @@ pub(super) fn merged_retrieval(
 /// single-process audit counts): `None` without vectors or below 20 rows.
 pub(super) fn sample_hubness(corpus: &Corpus, k: usize, seed: u64) -> Option<HubSummary> {
     let v = corpus.vectors.as_ref().filter(|v| v.rows() >= 20)?;
-    let picked: Vec<usize> = if v.rows() > HUBNESS_MAX_ROWS {
-        let mut s = Rng::new(seed, 0x4b0).sample(v.rows(), HUBNESS_MAX_ROWS);
-        s.sort_unstable();
-        s
-    } else {
-        (0..v.rows()).collect()
-    };
-    let h = if picked.len() == v.rows() {
-        hubness_among(v, k)
-    } else {
-        hubness_among(&v.select(&picked), k)
-    };
-    let doc = |i: usize, count: usize| {
-        let row = picked[i];
-        DocCount {
-            row,
-            id: corpus.ids[row].clone(),
-            text: text_of(corpus, row),
-            count,
-        }
-    };
-    Some(HubSummary {
-        k: h.k,
-        exact: h.exact,
-        rows: h.rows,
-        skewness: h.skewness,
-        orphans: h.orphans,
-        orphan_share: h.orphan_share,
-        top1pct_slot_share: h.top1pct_slot_share,
-        hubs: h.hubs.iter().map(|o| doc(o.row, o.count)).collect(),
-        orphan_examples: h.orphan_rows.iter().map(|&r| doc(r, 0)).collect(),
-    })
+    Some(HubSummary::of(&hubness_sampled(v, k, seed), corpus))
 }
 
 /// What each stage ran on: the sample's statistic stages as they were (against the whole
