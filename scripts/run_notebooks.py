@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Executes notebooks/*.ipynb on their kernels (evcxr's "rust"; "embedscope-python", the
+"""Executes notebooks/*.ipynb on their kernels ("embedscope-rust" (evcxr); "embedscope-python", the
 Python package's venv), headless, and fails when a cell
 errors or a cell tagged `expect-html` shows no text/html output.
 Usage: run_notebooks.py [--write] [NOTEBOOK ...]
@@ -28,7 +28,7 @@ def strip_plotly_when_big(nb):
 
 def run(path, write):
     nb = nbformat.read(path, as_version=4)
-    kernel = nb.metadata.get("kernelspec", {}).get("name", "rust")
+    kernel = nb.metadata.get("kernelspec", {}).get("name", "embedscope-rust")
     client = NotebookClient(nb, kernel_name=kernel, timeout=3600, startup_timeout=120,
                             resources={"metadata": {"path": str(path.parent)}})
     started = time.time()
@@ -60,6 +60,9 @@ def run(path, write):
     total = time.time() - started
     first = timings[0][1] if timings else float("nan")
     print(f"{path.name}: {len(timings)} code cells in {total:.1f} s (first cell, the build: {first:.1f} s)")
+    # Every cell's time: the first is the session's build, the second the first cell that
+    # runs embedscope code, the rest what each further cell costs.
+    print("  cells (s): " + " ".join(f"{t:.1f}" for _, t in timings))
     strip_plotly_when_big(nb)
     size = len(nbformat.writes(nb).encode())
     if size > MAX_OUTPUT_BYTES:

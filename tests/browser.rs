@@ -178,6 +178,23 @@ fn the_sample_report_draws_in_chromium_and_corpus_script_never_runs() {
     .unwrap();
     let shot2 = shots.join("stability.png");
     screenshot(&stability_only, "1300,720", &shot2);
+    // The map explored, for the README: a search typed, and the side panel open on the first
+    // document that has a near duplicate.
+    let explored = dir.path().join("explored.html");
+    std::fs::write(
+        &explored,
+        std::fs::read_to_string(&page)
+            .unwrap()
+            .replacen(
+                "</head>",
+                "<style>main > section:not(#map) { display: none; }</style></head>",
+                1,
+            )
+            .replacen("</body>", PANEL_SHOT, 1),
+    )
+    .unwrap();
+    let shot4 = shots.join("panel.png");
+    screenshot(&explored, "1400,1000", &shot4);
 
     // The queries section alone, for the README: the sample asked, as in the notebook, the
     // short descriptions of 60 of its documents and three questions about what Debian does
@@ -241,8 +258,26 @@ fn the_sample_report_draws_in_chromium_and_corpus_script_never_runs() {
         std::fs::copy(&shot, repo("reports/screenshots/sample.png")).unwrap();
         std::fs::copy(&shot2, repo("reports/screenshots/stability.png")).unwrap();
         std::fs::copy(&shot3, repo("reports/screenshots/queries.png")).unwrap();
+        std::fs::copy(&shot4, repo("reports/screenshots/panel.png")).unwrap();
     }
 }
+
+/// Types "python" into the search box and opens the panel of the first plotted document that
+/// has a near duplicate, once the map is ready.
+const PANEL_SHOT: &str = r##"<script>
+(function () {
+  var t = setInterval(function () {
+    if (document.documentElement.getAttribute("data-explore") !== "ready") { return; }
+    clearInterval(t);
+    var box = document.getElementById("search");
+    box.value = "python"; box.dispatchEvent(new Event("input"));
+    setTimeout(function () {
+      var d = window.embedscope.data, i = d.group.findIndex(function (g) { return g >= 0; });
+      window.embedscope.openPoint(i);
+    }, 400);
+  }, 50);
+})();
+</script></body>"##;
 
 /// Takes a screenshot of `page` at `size` ("W,H") into `shot` and checks it is a real picture.
 fn screenshot(page: &Path, size: &str, shot: &Path) {
@@ -393,4 +428,247 @@ fn the_compare_report_draws_links_its_maps_and_corpus_script_never_runs() {
     if std::env::var_os("EMBEDSCOPE_UPDATE_SCREENSHOT").is_some() {
         std::fs::copy(&shot, repo("reports/screenshots/compare.png")).unwrap();
     }
+}
+
+/// A script appended to a copy of the report that drives it as a reader would: types into the
+/// search box, clicks a point on the map (plotly's click event) and a document in a table,
+/// ticks a cluster in the cluster table, sorts the table by size, downloads the drop list,
+/// changes one decision and downloads it again, opens every hostile document's panel. It
+/// writes what it saw as JSON into `<pre id="driver">`.
+const DRIVER: &str = r##"<script>
+(function () {
+  var root = document.documentElement, out = {}, steps = [];
+  function later(f) { steps.push(f); }
+  function next() { var f = steps.shift(); if (f) { setTimeout(function () { try { f(); } catch (e) { out.error = String(e); } next(); }, 300); } else { finish(); } }
+  function finish() { var pre = document.createElement("pre"); pre.id = "driver"; pre.textContent = JSON.stringify(out); document.body.appendChild(pre); }
+  function panel() {
+    var p = document.getElementById("panel");
+    return { hidden: p.hidden, title: p.querySelector("h3").textContent, text: (p.querySelector(".doc-text") || {}).textContent || null,
+             neighbours: p.querySelectorAll("ol.examples a.doc").length, facts: p.querySelector("dl") ? p.querySelector("dl").textContent : "",
+             members: p.querySelectorAll("ul.members li").length };
+  }
+  function mapPoints() {
+    var gd = document.getElementById("chart-map"), k = 0;
+    gd.data.forEach(function (t) { if (t.visible !== "legendonly" && t.name !== "selected" && String(t.name).indexOf("search:") !== 0) { k += t.x.length; } });
+    return k;
+  }
+  var start = setInterval(function () {
+    if (root.getAttribute("data-explore") !== "ready") { return; }
+    clearInterval(start);
+    later(function () { var box = document.getElementById("search"); box.value = "QUERY"; box.dispatchEvent(new Event("input")); });
+    later(function () {
+      var gd = document.getElementById("chart-map");
+      out.search = { matches: Number(root.getAttribute("data-matches")), listed: document.querySelectorAll("#search-results li").length,
+                     marks: Array.prototype.map.call(document.querySelectorAll("#search-results mark"), function (m) { return m.textContent; }).slice(0, 3),
+                     trace: gd.data[gd.data.length - 1].name };
+      gd.emit("plotly_click", { points: [{ customdata: POINT }] });
+    });
+    later(function () { out.point = panel(); document.querySelector("#duplicates tbody [data-doc]").click(); });
+    later(function () {
+      out.table_doc = { clicked: document.querySelector("#duplicates tbody [data-doc]").getAttribute("data-doc"), panel: panel() };
+      document.querySelector("#cluster-table tr[data-cluster=\"CLUSTER\"] input.pick").click();
+    });
+    later(function () {
+      out.filter = { visible: Number(root.getAttribute("data-visible-points")), drawn: mapPoints(),
+                     rows: document.querySelectorAll("#cluster-table tbody tr:not(.filtered)").length,
+                     state: document.getElementById("filter-state").textContent };
+      document.getElementById("filter-clear").click();
+    });
+    later(function () {
+      out.cleared = { visible: Number(root.getAttribute("data-visible-points")), drawn: mapPoints() };
+      var th = document.querySelectorAll("#cluster-table th")[1]; th.click(); th.click();
+    });
+    later(function () {
+      out.sorted = Array.prototype.map.call(document.querySelectorAll("#cluster-table tbody tr"), function (tr) { return Number(tr.children[1].textContent); });
+      document.getElementById("download-drops").click();
+      out.drops = window.embedscopeLastDownload;
+      var box = document.querySelector("#duplicates input[data-drop]:checked");
+      out.unticked = box.getAttribute("data-drop");
+      box.click();
+      document.getElementById("download-drops").click();
+      out.drops_after = window.embedscopeLastDownload;
+      document.querySelector("#cluster-table ~ button.csv, section#clusters button.csv").click();
+      out.table_csv = window.embedscopeLastDownload;
+    });
+    HOSTILE_STEPS
+    next();
+  }, 50);
+})();
+</script>"##;
+
+/// Extracts the driver's JSON from a dumped page.
+fn driver_output(dom: &str) -> serde_json::Value {
+    let at = dom
+        .find("<pre id=\"driver\">")
+        .unwrap_or_else(|| panic!("the driver did not finish: {}", &dom[..dom.len().min(400)]));
+    let body = &dom[at + "<pre id=\"driver\">".len()..];
+    let body = &body[..body.find("</pre>").unwrap()];
+    let json = body
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&nbsp;", "\u{a0}")
+        .replace("&amp;", "&");
+    serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"))
+}
+
+#[test]
+fn the_report_explores_search_panel_filter_review_and_corpus_script_never_runs() {
+    let corpus = hostile_corpus(sample_head(2000));
+    let audit = Audit::builder()
+        .stability(None)
+        .run(&corpus)
+        .unwrap()
+        .without_timings();
+    let map = audit.map.as_ref().unwrap();
+    let dups = audit.duplicates.as_ref().unwrap();
+    assert_eq!(map.plotted, corpus.len());
+    // What the reader should see, computed here from the audit and the corpus.
+    let texts = corpus.texts.as_ref().unwrap();
+    let query = "python";
+    let expected_matches = (0..corpus.len())
+        .filter(|&i| {
+            format!("{}\n{}", corpus.ids[i], texts[i])
+                .to_lowercase()
+                .contains(query)
+        })
+        .count();
+    assert!(expected_matches > 5, "{expected_matches}");
+    let point = (0..map.plotted)
+        .find(|&p| texts[map.rows[p]].chars().count() > 200)
+        .unwrap();
+    let cluster = audit.clusters[2].id;
+    let in_cluster = map
+        .rows
+        .iter()
+        .filter(|&&r| audit.labels[r] == cluster)
+        .count();
+    let hostile: Vec<usize> = (0..map.plotted)
+        .filter(|&p| map.ids[p].starts_with("hostile-"))
+        .collect();
+    assert_eq!(hostile.len(), common::HOSTILE.len());
+    let mut hostile_steps = String::new();
+    for (k, h) in common::HOSTILE.iter().enumerate() {
+        // Search for each hostile text (its own characters as the query) and open its panel.
+        let q = serde_json::to_string(&h[..12]).unwrap();
+        hostile_steps.push_str(&format!(
+            "later(function () {{ var box = document.getElementById(\"search\"); box.value = {q}; box.dispatchEvent(new Event(\"input\")); }});\n    \
+             later(function () {{ out.hostile_{k} = {{ matches: Number(root.getAttribute(\"data-matches\")) }}; window.embedscope.openPoint({p}); }});\n    \
+             later(function () {{ out.hostile_{k}.panel = panel(); }});\n    ",
+            p = hostile[k]
+        ));
+    }
+    let driver = DRIVER
+        .replace("QUERY", query)
+        .replace("POINT", &point.to_string())
+        .replace("CLUSTER", &cluster.to_string())
+        .replace("HOSTILE_STEPS", &hostile_steps);
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("explore.html");
+    write_html(&page, &audit, &ReportOptions::default()).unwrap();
+    let html = std::fs::read_to_string(&page).unwrap();
+    std::fs::write(
+        &page,
+        html.replacen("</body>", &format!("{driver}</body>"), 1),
+    )
+    .unwrap();
+    let (dom, log) = headless(&page, &["--dump-dom"]);
+    let charts = chart_ids(&html);
+    let root = checked_root(&dom, &charts);
+    assert!(root.contains("data-explore=\"ready\""), "{root}");
+    let out = driver_output(&dom);
+    assert!(out.get("error").is_none(), "{out:#}");
+
+    // The search: every matching document, listed (the first 50) and marked on the map.
+    assert_eq!(out["search"]["matches"], expected_matches, "{out:#}");
+    assert_eq!(out["search"]["listed"], expected_matches.min(50));
+    assert!(out["search"]["marks"][0]
+        .as_str()
+        .unwrap()
+        .eq_ignore_ascii_case(query));
+    assert_eq!(
+        out["search"]["trace"],
+        format!("search: {expected_matches} matches")
+    );
+    // The point clicked: its id, whole text, facts and five neighbours.
+    let p = &out["point"];
+    assert_eq!(p["hidden"], false);
+    assert_eq!(p["title"], format!("#{}", map.ids[point]));
+    let full: String = texts[map.rows[point]].chars().take(2000).collect();
+    assert_eq!(p["text"], full);
+    assert_eq!(p["neighbours"], 5);
+    let facts = p["facts"].as_str().unwrap();
+    assert!(
+        facts.contains(&format!("cluster {}", audit.labels[map.rows[point]])),
+        "{facts}"
+    );
+    assert!(
+        facts.contains("HDBSCAN") && facts.contains("outlier score"),
+        "{facts}"
+    );
+    // A document clicked in the duplicates table opens its panel with its group.
+    let clicked = out["table_doc"]["clicked"].as_str().unwrap();
+    assert_eq!(out["table_doc"]["panel"]["title"], format!("#{clicked}"));
+    assert!(out["table_doc"]["panel"]["members"].as_u64().unwrap() >= 2);
+    // The cluster filter: the map and the cluster table show the picked cluster only.
+    assert_eq!(out["filter"]["visible"], in_cluster, "{out:#}");
+    assert_eq!(out["filter"]["drawn"], in_cluster);
+    assert_eq!(out["filter"]["rows"], 1);
+    assert_eq!(out["cleared"]["visible"], map.plotted);
+    assert_eq!(out["cleared"]["drawn"], map.plotted);
+    // Sorted by size, descending after two clicks.
+    let sizes: Vec<u64> = out["sorted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    assert!(sizes.windows(2).all(|w| w[0] >= w[1]), "{sizes:?}");
+    assert_eq!(sizes.len(), audit.clusters.len());
+    // The drop list: the policy's drops, then one fewer after the reviewer's change.
+    let rows = |v: &serde_json::Value| -> Vec<Vec<String>> {
+        v["text"]
+            .as_str()
+            .unwrap()
+            .lines()
+            .map(|l| l.split(',').map(String::from).collect())
+            .collect()
+    };
+    assert_eq!(out["drops"]["name"], "drop-list.csv");
+    let before = rows(&out["drops"]);
+    assert_eq!(before[0], ["id", "row", "group", "kept_id", "decided_by"]);
+    let mut want: Vec<&str> = dups.drops.iter().map(|d| d.id.as_str()).collect();
+    let mut got: Vec<&str> = before[1..].iter().map(|r| r[0].as_str()).collect();
+    want.sort_unstable();
+    got.sort_unstable();
+    assert_eq!(got, want);
+    for r in &before[1..] {
+        let d = dups.drops.iter().find(|d| d.id == r[0]).unwrap();
+        assert_eq!(r[1], d.row.unwrap().to_string());
+        assert_eq!(r[3], d.kept_id);
+    }
+    let unticked = out["unticked"].as_str().unwrap();
+    let after = rows(&out["drops_after"]);
+    assert_eq!(after.len(), before.len() - 1);
+    assert!(!after.iter().any(|r| r[0] == unticked));
+    // Every table downloads; the cluster table's CSV has its header and one row per cluster.
+    let table = rows(&out["table_csv"]);
+    assert_eq!(
+        table.len(),
+        audit.clusters.len() + 1,
+        "{:#}",
+        out["table_csv"]
+    );
+    // The hostile documents: found by search, shown as text in the panel, never run.
+    for (k, h) in common::HOSTILE.iter().enumerate() {
+        let o = &out[format!("hostile_{k}")];
+        assert!(o["matches"].as_u64().unwrap() >= 1, "{o:#}");
+        assert_eq!(o["panel"]["text"], *h, "{o:#}");
+    }
+    let console: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains(":CONSOLE"))
+        .filter(|l| !l.contains("GL Driver Message"))
+        .collect();
+    assert!(console.is_empty(), "console messages: {console:#?}");
 }

@@ -13,7 +13,8 @@ use super::sampling::{Estimate, Sampling, SamplingSummary, StageRows};
 use super::verdict::{health_notes, stability_notes, verdict, verdict_notes, VerdictThresholds};
 use super::{
     Audit, AuditParams, ClusterTree, CorpusMap, CorpusSummary, DuplicatesSummary, NoiseSummary,
-    RetrievalSummary, SweepSummary, Timing, VectorSource, HOVER_CHARS, MAP_MAX_POINTS,
+    RetrievalSummary, SweepSummary, Timing, VectorSource, HOVER_CHARS, MAP_MAX_POINTS, PANEL_CHARS,
+    PANEL_NEIGHBOURS,
 };
 use crate::cluster::dendrogram::dendrogram;
 use crate::cluster::{Agglomerative, KMeans, KSweep, KSweepParams, Linkage};
@@ -26,7 +27,7 @@ use crate::label::llm::LlmParams;
 use crate::label::summary::{apply_llm_labels, snippet_of, summarise_clusters, ClusterSummary};
 use crate::metric::Metric;
 use crate::progress::{Progress, Silent};
-use crate::project::{trustworthiness_sample, Umap};
+use crate::project::{trustworthiness_sample, Umap, UmapModel};
 use crate::queries::{QueriesParams, Topics};
 use crate::rng::Rng;
 use crate::stability::{Stability, StabilityParams, StabilityReport};
@@ -896,6 +897,25 @@ fn corpus_map(
             None => corpus.ids[row_of(i)].clone(),
         })
         .collect();
+    let neighbours = plotted_neighbours(&model, &rows, n);
+    let ids = rows
+        .iter()
+        .map(|&i| corpus.ids[row_of(i)].clone())
+        .collect();
+    let (texts, lengths) = match &corpus.texts {
+        Some(t) => rows
+            .iter()
+            .map(|&i| {
+                let text = &t[row_of(i)];
+                let cut = text
+                    .char_indices()
+                    .nth(PANEL_CHARS)
+                    .map_or(text.len(), |c| c.0);
+                (text[..cut].to_string(), text.chars().count() as u32)
+            })
+            .unzip(),
+        None => (Vec::new(), vec![0; rows.len()]),
+    };
     let rows: Vec<usize> = rows.into_iter().map(row_of).collect();
     Ok(CorpusMap {
         method: "umap".into(),
@@ -907,7 +927,33 @@ fn corpus_map(
         rows,
         points,
         hover,
+        ids,
+        texts,
+        lengths,
+        neighbours,
     })
+}
+
+/// Each plotted point's nearest plotted points (`(point, cosine)`, nearest first), read from
+/// the UMAP model's kNN graph over its `n` input rows; `plotted` are input rows.
+fn plotted_neighbours(model: &UmapModel, plotted: &[usize], n: usize) -> Vec<Vec<(u32, f32)>> {
+    let (indices, dists) = model.knn_graph();
+    let k = indices.len() / n.max(1);
+    let mut point_of = vec![u32::MAX; n];
+    for (p, &r) in plotted.iter().enumerate() {
+        point_of[r] = p as u32;
+    }
+    plotted
+        .iter()
+        .map(|&r| {
+            (0..k)
+                .map(|j| (indices[r * k + j] as usize, dists[r * k + j]))
+                .filter(|&(other, _)| other != r && point_of[other] != u32::MAX)
+                .take(PANEL_NEIGHBOURS)
+                .map(|(other, d)| (point_of[other], 1.0 - d))
+                .collect()
+        })
+        .collect()
 }
 
 /// Each row's cosine to its cluster's mean direction.

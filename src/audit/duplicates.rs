@@ -114,6 +114,23 @@ pub struct DuplicatesSummary {
     /// Whether each row stays after removal.
     #[serde(skip)]
     pub kept: Vec<bool>,
+    /// Every document the removal policy drops, group by group: what the report's duplicate
+    /// review starts from and downloads.
+    #[serde(skip)]
+    pub drops: Vec<DropRow>,
+}
+
+/// A document the removal policy drops.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DropRow {
+    /// Its row (absent when the audit was assembled from a cluster's results, which know ids).
+    pub row: Option<usize>,
+    /// Its id.
+    pub id: String,
+    /// Its removal group (the index in the policy's groups).
+    pub group: usize,
+    /// The id of the document its group keeps.
+    pub kept_id: String,
 }
 
 impl DuplicatesSummary {
@@ -173,6 +190,18 @@ pub(super) fn duplicates(
         }
     }
     let removable = kept.iter().filter(|k| !**k).count();
+    let drops = groups
+        .iter()
+        .enumerate()
+        .flat_map(|(gi, g)| {
+            g[1..].iter().map(move |&r| DropRow {
+                row: Some(r),
+                id: corpus.ids[r].clone(),
+                group: gi,
+                kept_id: corpus.ids[g[0]].clone(),
+            })
+        })
+        .collect();
     let (top_pairs, borderline_pairs) = pair_views(corpus, at(threshold));
     let nearest_cosine = found.nearest.as_ref().map(|v| {
         let (edges, counts) = dedup::histogram(v, 0.5, 1.0, 25);
@@ -204,6 +233,7 @@ pub(super) fn duplicates(
         pairs: found.pairs,
         group_of,
         kept,
+        drops,
     })
 }
 

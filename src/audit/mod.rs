@@ -29,7 +29,7 @@ pub use crate::label::summary::{
 };
 
 pub use builder::AuditBuilder;
-pub use duplicates::{DuplicatesSummary, GroupView, Histogram, PairView, ThresholdCount};
+pub use duplicates::{DropRow, DuplicatesSummary, GroupView, Histogram, PairView, ThresholdCount};
 pub use health::{
     ClusterLanguage, ClusterTruncation, HealthSection, StripEffect, Stripped, UnstrippedCluster,
 };
@@ -92,6 +92,11 @@ fn text_of(corpus: &Corpus, row: usize) -> String {
 const MAP_MAX_POINTS: usize = 50_000;
 /// Characters of a document shown when hovering over its point.
 const HOVER_CHARS: usize = 120;
+/// Characters of a plotted document the report's side panel carries (longer ones are cut, and
+/// the panel says so).
+pub(crate) const PANEL_CHARS: usize = 2_000;
+/// Nearest neighbours of each plotted point the side panel lists.
+const PANEL_NEIGHBOURS: usize = 5;
 
 /// The 2-D map of the corpus (UMAP, cosine), as the report draws it.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
@@ -117,6 +122,19 @@ pub struct CorpusMap {
     /// Hover text of each plotted point (the start of its document, or its id).
     #[serde(skip)]
     pub hover: Vec<String>,
+    /// Id of each plotted point.
+    #[serde(skip)]
+    pub ids: Vec<String>,
+    /// Text of each plotted point, its first 2,000 characters (empty without texts).
+    #[serde(skip)]
+    pub texts: Vec<String>,
+    /// Length in characters of each plotted point's whole text (0 without texts).
+    #[serde(skip)]
+    pub lengths: Vec<u32>,
+    /// Each plotted point's nearest plotted points by cosine, nearest first: `(point, cosine)`,
+    /// up to 5, from the map's own kNN graph (approximate above 4,096 rows).
+    #[serde(skip)]
+    pub neighbours: Vec<Vec<(u32, f32)>>,
 }
 
 /// How the clusters relate: average-linkage (cosine) agglomeration of the K-Means centroids.

@@ -335,6 +335,7 @@ impl UmapParams {
             edges: graph.nnz(),
             train: data.clone(),
             knn_recall,
+            knn: (indices, dists),
             timings,
         })
     }
@@ -516,6 +517,9 @@ pub struct UmapModel {
     edges: usize,
     train: Embeddings,
     knn_recall: Option<f64>,
+    /// The kNN graph the fuzzy graph came from: `n_neighbors` indices and metric distances per
+    /// row, the row itself first.
+    knn: (Vec<u32>, Vec<f32>),
     timings: UmapTimings,
 }
 
@@ -523,6 +527,13 @@ impl UmapModel {
     /// The embedding, `rows x n_components` row-major.
     pub fn embedding(&self) -> &[f32] {
         &self.embedding
+    }
+
+    /// The kNN graph the layout was built from: for every row its `n_neighbors` nearest rows
+    /// (itself first; approximate above 4,096 rows unless asked otherwise) and their distances
+    /// in the metric (cosine distance `1 - cos` for the cosine metric), row-major.
+    pub fn knn_graph(&self) -> (&[u32], &[f32]) {
+        (&self.knn.0, &self.knn.1)
     }
 
     /// Output dimensions.

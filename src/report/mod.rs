@@ -1,6 +1,9 @@
 //! The HTML report: the [`Audit`] rendered through `templates/report.html.j2` (minijinja,
-//! auto-escaped) with plotly charts. plotly.js is inlined and the data is embedded once as
-//! JSON, so the file opens offline with no external request.
+//! auto-escaped) with plotly charts and an explorable map (search, side panel, cluster filter,
+//! duplicate review, CSV downloads: `templates/explore.js`). plotly.js is inlined and the data
+//! is embedded once, so the file opens offline with no external request.
+
+mod explore;
 
 use std::io::Write;
 use std::path::Path;
@@ -20,6 +23,8 @@ const COMPARE_TEMPLATE: &str = include_str!("../../templates/compare.html.j2");
 const CSS: &str = include_str!("../../templates/report.css");
 /// The reports' shared chart helpers (self-check, escaping, `plot`, `finish`).
 const CHARTS_JS: &str = include_str!("../../templates/charts.js");
+/// The audit report's explorable map, search, side panel, filters and downloads.
+const EXPLORE_JS: &str = include_str!("../../templates/explore.js");
 
 fn environment() -> Environment<'static> {
     let mut env = Environment::new();
@@ -77,22 +82,15 @@ pub fn render_html(audit: &Audit, options: &ReportOptions) -> Result<String> {
         .clone()
         .unwrap_or_else(|| format!("embedscope audit: {file_name}"));
     let data = script_json(audit)?;
-    // The map's points travel beside the audit (they are not part of audit.json).
-    let map_points = audit.map.as_ref().map(|m| {
-        serde_json::json!({
-            "x": m.points.iter().map(|p| p[0]).collect::<Vec<f32>>(),
-            "y": m.points.iter().map(|p| p[1]).collect::<Vec<f32>>(),
-            "cluster": m.rows.iter().map(|&r| audit.labels[r]).collect::<Vec<usize>>(),
-            "hover": m.hover,
-        })
-    });
-    let map_json = script_json(&map_points)?;
+    // The map's points, texts and neighbours travel beside the audit (not in audit.json).
+    let explore = explore::explore_blob(audit)?.unwrap_or_default();
     let plotly = if options.inline_plotly { PLOTLY_JS } else { "" };
     tmpl.render(context! {
         title => title,
         audit => Value::from_serialize(audit),
         data_json => Value::from_safe_string(data),
-        map_json => Value::from_safe_string(map_json),
+        explore_data => Value::from_safe_string(explore),
+        explore_js => Value::from_safe_string(EXPLORE_JS.to_string()),
         plotly_js => Value::from_safe_string(plotly.to_string()),
         css => Value::from_safe_string(CSS.to_string()),
         charts_js => Value::from_safe_string(CHARTS_JS.to_string()),

@@ -81,14 +81,19 @@ fn audit_of_the_sample_writes_report_and_json() {
         v["map"].get("points").is_none(),
         "points stay out of audit.json"
     );
-    let map_data = page
-        .split("<script type=\"application/json\" id=\"map-data\">")
-        .nth(1)
-        .and_then(|r| r.split("</script>").next())
-        .expect("map data in the page");
-    let m: serde_json::Value = serde_json::from_str(map_data).unwrap();
+    let m = crate::common::explore_data(&page);
     assert_eq!(m["x"].as_array().unwrap().len(), 2000);
     assert_eq!(m["cluster"].as_array().unwrap().len(), 2000);
+    assert_eq!(m["text"].as_array().unwrap().len(), 2000);
+    assert_eq!(
+        m["nn"][0].as_array().unwrap().len(),
+        10,
+        "five neighbours, with cosines"
+    );
+    assert_eq!(
+        m["drops"].as_array().unwrap().len() as u64,
+        v["duplicates"]["removable"].as_u64().unwrap()
+    );
     assert!(page.contains("id=\"chart-map\""));
     // Stability: the section, the charts, and each cluster's score in the table.
     assert!(page.contains("id=\"stability\"") && page.contains("id=\"chart-stability\""));

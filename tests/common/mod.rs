@@ -103,3 +103,36 @@ pub fn hostile_corpus(mut c: embedscope::Corpus) -> embedscope::Corpus {
     c.vectors = Some(embedscope::Embeddings::new(data, v.dim()).expect("valid vectors"));
     c
 }
+
+/// The report's explorable map data (`<script id="explore-data">`: base64 of gzip-compressed
+/// JSON), decoded.
+pub fn explore_data(page: &str) -> serde_json::Value {
+    let b64 = page
+        .split("<script type=\"application/octet-stream\" id=\"explore-data\">")
+        .nth(1)
+        .and_then(|r| r.split("</script>").next())
+        .expect("explore data in the page");
+    let value = |c: u8| -> u32 {
+        match c {
+            b'A'..=b'Z' => u32::from(c - b'A'),
+            b'a'..=b'z' => u32::from(c - b'a') + 26,
+            b'0'..=b'9' => u32::from(c - b'0') + 52,
+            b'+' => 62,
+            b'/' => 63,
+            other => panic!("not base64: {other}"),
+        }
+    };
+    let mut bytes = Vec::new();
+    for chunk in b64.trim().as_bytes().chunks(4) {
+        let pad = chunk.iter().filter(|&&c| c == b'=').count();
+        let n = chunk
+            .iter()
+            .map(|&c| if c == b'=' { 0 } else { value(c) })
+            .fold(0u32, |acc, v| (acc << 6) | v);
+        bytes.extend_from_slice(&n.to_be_bytes()[1..4 - pad]);
+    }
+    let mut json = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut json)
+        .expect("gzip");
+    serde_json::from_str(&json).expect("JSON")
+}

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use super::ids::Views;
 use super::{IdPair, WorkerDuplicates, WorkerHit, WorkerResults, WorkerRetrieval};
-use crate::audit::duplicates::{DuplicatesSummary, GroupView, PairView, ThresholdCount};
+use crate::audit::duplicates::{DropRow, DuplicatesSummary, GroupView, PairView, ThresholdCount};
 use crate::audit::retrieval::{ClusterRetrieval, HubSummary, ProbeRecall, RetrievalSummary};
 use crate::audit::sampling::{Estimate, StageRows};
 use crate::audit::{Audit, SamplingSummary, TEXT_CHARS};
@@ -96,6 +96,19 @@ pub(super) fn merged_duplicates(
         pairs: Vec::new(),
         group_of: Vec::new(),
         kept: Vec::new(),
+        drops: views
+            .groups
+            .iter()
+            .enumerate()
+            .flat_map(|(gi, g)| {
+                g[1..].iter().map(move |id| DropRow {
+                    row: None,
+                    id: id.clone(),
+                    group: gi,
+                    kept_id: g[0].clone(),
+                })
+            })
+            .collect(),
     }
 }
 
