@@ -326,6 +326,11 @@
   }
   function setUpReview() {
     var box = document.getElementById("dup-review");
+    if (box && X.drops_omitted) {
+      box.appendChild(el("p", null, "The policy drops " + X.drops_omitted + " documents, too many to carry in this page for review: " +
+        "the drop list is in the tables (`embedscope audit --tables DIR`: assignments.parquet, the rows with kept = false)."));
+      return;
+    }
     if (!box || !X.drops) { return; }
     box.appendChild(el("p", null, "Review: the policy keeps the first document of each group and drops the rest. Tick or untick \"drop\" beside a document in the pairs below or in its side panel; the download is the current choice, ready to hand back to the pipeline."));
     var b = el("button", "ctl", "Download the drop list (CSV)");

@@ -489,6 +489,21 @@ const DRIVER: &str = r##"<script>
       out.drops_after = window.embedscopeLastDownload;
       document.querySelector("#cluster-table ~ button.csv, section#clusters button.csv").click();
       out.table_csv = window.embedscopeLastDownload;
+      var select = document.getElementById("colour-by");
+      out.colour_modes = Array.prototype.map.call(select.options, function (o) { return o.value; });
+      select.value = "noise"; select.dispatchEvent(new Event("change"));
+    });
+    later(function () {
+      var gd = document.getElementById("chart-map");
+      out.noise_traces = gd.data.map(function (t) { return t.name; });
+      var select = document.getElementById("colour-by");
+      select.value = "outlier"; select.dispatchEvent(new Event("change"));
+    });
+    later(function () {
+      var t = document.getElementById("chart-map").data[0];
+      out.outlier_trace = { scale: !!t.marker.showscale, points: t.x.length };
+      var select = document.getElementById("colour-by");
+      select.value = "cluster"; select.dispatchEvent(new Event("change"));
     });
     HOSTILE_STEPS
     next();
@@ -659,6 +674,39 @@ fn the_report_explores_search_panel_filter_review_and_corpus_script_never_runs()
         "{:#}",
         out["table_csv"]
     );
+    // Colour modes: the sections this audit ran; HDBSCAN noise as categories, the outlier score
+    // as one trace on a colour scale.
+    let modes: Vec<&str> = out["colour_modes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    for m in [
+        "cluster",
+        "noise",
+        "outlier",
+        "length",
+        "centroid",
+        "duplicate",
+        "language",
+    ] {
+        assert!(modes.contains(&m), "{modes:?}");
+    }
+    let noise = audit.noise.as_ref().unwrap();
+    let names: Vec<&str> = out["noise_traces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&format!("noise ({})", noise.noise).as_str()),
+        "{names:?} (noise {})",
+        noise.noise
+    );
+    assert_eq!(out["outlier_trace"]["scale"], true);
+    assert_eq!(out["outlier_trace"]["points"], map.plotted);
     // The hostile documents: found by search, shown as text in the panel, never run.
     for (k, h) in common::HOSTILE.iter().enumerate() {
         let o = &out[format!("hostile_{k}")];

@@ -224,3 +224,45 @@ fn the_verdict_gates_a_pipeline_and_the_tables_are_written() {
         assert_eq!(o.status.code(), Some(2), "{bad:?}");
     }
 }
+
+#[test]
+fn the_map_data_carries_points_neighbours_and_the_drop_list_within_its_cap() {
+    let corpus = sample_head(300);
+    let mut a = audit(&corpus);
+    let html = render_html(&a, &no_plotly()).unwrap();
+    let m = common::explore_data(&html);
+    let map = a.map.as_ref().unwrap();
+    assert_eq!(m["id"].as_array().unwrap().len(), map.plotted);
+    assert_eq!(m["id"][0], map.ids[0]);
+    assert_eq!(m["text"][0], corpus.texts.as_ref().unwrap()[map.rows[0]]);
+    // Neighbours: plotted points, nearest first, cosines in [-1, 1].
+    for nn in m["nn"].as_array().unwrap() {
+        let nn = nn.as_array().unwrap();
+        assert!(nn.len() <= 10 && nn.len() % 2 == 0);
+        let cos: Vec<f64> = nn
+            .iter()
+            .skip(1)
+            .step_by(2)
+            .map(|c| c.as_f64().unwrap())
+            .collect();
+        assert!(cos.windows(2).all(|w| w[0] >= w[1] - 1e-9), "{cos:?}");
+        assert!(nn
+            .iter()
+            .step_by(2)
+            .all(|p| (p.as_u64().unwrap() as usize) < map.plotted));
+    }
+    let drops = a.duplicates.as_ref().unwrap().drops.len();
+    assert_eq!(m["drops"].as_array().unwrap().len(), drops);
+    // Too many drops to review in a page: none carried, and the count says so.
+    let d = a.duplicates.as_mut().unwrap();
+    let extra = embedscope::audit::DropRow {
+        row: Some(1),
+        id: corpus.ids[1].clone(),
+        group: 0,
+        kept_id: corpus.ids[0].clone(),
+    };
+    d.drops = vec![extra; 200_001];
+    let m = common::explore_data(&render_html(&a, &no_plotly()).unwrap());
+    assert!(m.get("drops").is_none());
+    assert_eq!(m["drops_omitted"], 200_001);
+}

@@ -11,6 +11,7 @@ browser test runs it; each run is a fresh browser profile, so nothing is cached 
 import os
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -24,13 +25,13 @@ def chromium():
 
 
 def load_ms(page, timeout=120):
-    with tempfile.TemporaryDirectory() as profile:
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         proc = subprocess.Popen(
             [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--use-gl=swiftshader",
              "--enable-unsafe-swiftshader", "--no-first-run", "--enable-logging=stderr", "--v=0",
              "--host-resolver-rules=MAP * ~NOTFOUND", "--window-size=1300,1000",
              f"--user-data-dir={profile}", f"file://{Path(page).resolve()}#timing"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
         started = time.time()
         try:
             for line in proc.stderr:
@@ -41,7 +42,8 @@ def load_ms(page, timeout=120):
                     break
             raise RuntimeError(f"{page}: no ready line within {timeout} s")
         finally:
-            proc.kill()
+            # The whole browser (its renderer and GPU processes too).
+            os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
 
 

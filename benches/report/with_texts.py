@@ -2,7 +2,9 @@
 """A corpus with texts for the report's size at scale: the vectors of a `.npy` (e.g.
 ../shared/data/make_scale.py's 1M rows) with the texts of a Parquet file cycled onto them
 (e.g. debian-full.parquet's 63,666 descriptions), written as Parquet (id, text, embedding).
-The texts do not describe the vectors; they give the page real document lengths.
+The texts do not describe the vectors; they give the page real document lengths. Each text ends
+with its row number, so the cycling makes no exact duplicates (the vectors' own planted near
+duplicates stay the only ones).
 
 Usage: with_texts.py VECTORS.npy TEXTS.parquet OUT.parquet  (needs numpy and polars)"""
 import sys
@@ -17,7 +19,7 @@ def main():
     texts = pl.read_parquet(texts_path, columns=["text"])["text"]
     n = v.shape[0]
     reps = -(-n // len(texts))
-    text = pl.concat([texts] * reps)[:n]
+    text = pl.concat([texts] * reps)[:n] + pl.Series([f" [{i}]" for i in range(n)])
     frame = pl.DataFrame({
         "id": pl.Series("id", [f"doc-{i}" for i in range(n)]),
         "text": text,

@@ -53,14 +53,32 @@ struct Explore<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     language: Option<Vec<&'static str>>,
     /// Nearest plotted points, flat `[point, cosine, point, cosine, ...]`, nearest first.
-    nn: Vec<Vec<f64>>,
-    /// Every document the duplicate policy drops: `[id, row or null, group, kept id]`.
+    nn: Vec<Vec<Num>>,
+    /// Every document the duplicate policy drops: `[id, row or null, group, kept id]` (absent
+    /// above [`MAX_PAGE_DROPS`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     drops: Option<Vec<DropEntry<'a>>>,
+    /// Documents the policy drops, when there are too many to carry (the review then points to
+    /// the tables).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    drops_omitted: Option<usize>,
 }
+
+/// Dropped documents the page carries at most (about 5 MB of JSON before compression): the
+/// duplicate review needs every one, so above this the page carries none and says where the
+/// list is.
+const MAX_PAGE_DROPS: usize = 200_000;
 
 /// A dropped document as the page reads it: `[id, row or null, group, kept id]`.
 type DropEntry<'a> = (&'a str, Option<usize>, usize, &'a str);
+
+/// A point index (printed as an integer) or a cosine, in one flat list.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Num {
+    Point(u32),
+    Cosine(f64),
+}
 
 fn round(v: f32, digits: i32) -> f64 {
     let scale = 10f64.powi(digits);
@@ -150,16 +168,25 @@ pub(crate) fn explore_blob(audit: &Audit) -> Result<Option<String>> {
             .iter()
             .map(|n| {
                 n.iter()
-                    .flat_map(|&(p, c)| [f64::from(p), round(c, 3)])
+                    .flat_map(|&(p, c)| [Num::Point(p), Num::Cosine(round(c, 3))])
                     .collect()
             })
             .collect(),
-        drops: audit.duplicates.as_ref().map(|d| {
-            d.drops
-                .iter()
-                .map(|x| (x.id.as_str(), x.row, x.group, x.kept_id.as_str()))
-                .collect()
-        }),
+        drops: audit
+            .duplicates
+            .as_ref()
+            .filter(|d| d.drops.len() <= MAX_PAGE_DROPS)
+            .map(|d| {
+                d.drops
+                    .iter()
+                    .map(|x| (x.id.as_str(), x.row, x.group, x.kept_id.as_str()))
+                    .collect()
+            }),
+        drops_omitted: audit
+            .duplicates
+            .as_ref()
+            .map(|d| d.drops.len())
+            .filter(|&n| n > MAX_PAGE_DROPS),
     };
     let mut gz = GzEncoder::new(Vec::new(), Compression::default());
     serde_json::to_writer(&mut gz, &explore)?;
