@@ -125,6 +125,7 @@
   var layout = { margin: { t: 10, r: 10, b: 30, l: 30 }, legend: { itemsizing: "constant" }, uirevision: "keep",
                  xaxis: { showticklabels: false, zeroline: false }, yaxis: { showticklabels: false, zeroline: false } };
   function redraw() {
+    if (!mapDiv) { return Promise.resolve(); }
     root.setAttribute("data-visible-points", String(visiblePoints()));
     return Plotly.react(mapDiv, traces(), layout, config);
   }
@@ -199,7 +200,7 @@
     results.appendChild(ol);
   }
   var timer = null;
-  searchBox.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(function () { search(searchBox.value); }, 120); });
+  if (searchBox) searchBox.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(function () { search(searchBox.value); }, 120); });
 
   // ---- the side panel ----
   var panel = document.getElementById("panel"), panelBody = document.getElementById("panel-body");
@@ -404,8 +405,9 @@
     return new Response(stream).text().then(JSON.parse);
   }
   var blob = document.getElementById("explore-data");
-  if (mapDiv && blob && blob.textContent.trim()) {
-    pending.push(inflate(blob.textContent.trim()).then(function (data) {
+  if (blob && blob.textContent.trim()) {
+    // The map counts among the charts drawn (data-charts); without one nothing is drawn.
+    var loaded = inflate(blob.textContent.trim()).then(function (data) {
       X = data; n = X.x.length;
       for (var i = 0; i < n; i++) {
         byId[X.id[i]] = i;
@@ -415,6 +417,19 @@
         policyDrop[d[0]] = d;
         (groupMembers[d[2]] = groupMembers[d[2]] || [d[3]]).push(d[0]);
       });
+      // For tests and scripts: the same actions the page's controls take.
+      window.embedscope = { search: search, openPoint: openPoint, openDoc: openDoc, pick: pick, clearFilter: clearFilter,
+                            setDrop: setDrop, dropList: dropList, visiblePoints: visiblePoints, data: X };
+      if (!mapDiv) {
+        // No map (--no-map): documents in tables still open the panel, the review still works.
+        document.querySelectorAll("main [data-doc]").forEach(function (d) {
+          d.classList.add("doclink");
+          d.addEventListener("click", function () { openDoc(d.getAttribute("data-doc")); });
+        });
+        setUpReview();
+        root.setAttribute("data-explore", "ready");
+        return;
+      }
       var select = document.getElementById("colour-by");
       modes().forEach(function (m) { var o = el("option", null, m[1]); o.value = m[0]; select.appendChild(o); });
       select.addEventListener("change", function () { colourBy = select.value; redraw(); });
@@ -433,11 +448,11 @@
           return true;
         });
         mapDiv.on("plotly_legenddoubleclick", function () { return false; });
-        // For tests and scripts: the same actions the page's controls take.
-        window.embedscope = { search: search, openPoint: openPoint, openDoc: openDoc, pick: pick, clearFilter: clearFilter,
-                              setDrop: setDrop, dropList: dropList, visiblePoints: visiblePoints, data: X };
         root.setAttribute("data-explore", "ready");
       });
-    }));
+    });
+    if (mapDiv) { pending.push(loaded); } else {
+      loaded.catch(function (e) { errors.push(String(e)); root.setAttribute("data-errors", errors.join(" | ")); });
+    }
   }
   setUpDownloads();

@@ -142,13 +142,7 @@ fn the_sample_report_draws_in_chromium_and_corpus_script_never_runs() {
     }
     // The hostile texts are on the page as text.
     assert!(dom.contains("&lt;script&gt;document.documentElement.setAttribute("));
-    let console: Vec<&str> = log
-        .lines()
-        .filter(|l| l.contains(":CONSOLE"))
-        // swiftshader's WebGL performance chatter, not the page's.
-        .filter(|l| !l.contains("GL Driver Message"))
-        .collect();
-    assert!(console.is_empty(), "console messages: {console:#?}");
+    assert_clean_console(&log);
 
     // The screenshot the README shows: the sample corpus as it ships.
     let mut clean = sample_head(2000);
@@ -299,6 +293,17 @@ fn screenshot(page: &Path, size: &str, shot: &Path) {
     );
 }
 
+/// Chromium's log shows no console message from the page (swiftshader's WebGL performance
+/// chatter aside).
+fn assert_clean_console(log: &str) {
+    let console: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains(":CONSOLE"))
+        .filter(|l| !l.contains("GL Driver Message"))
+        .collect();
+    assert!(console.is_empty(), "console messages: {console:#?}");
+}
+
 /// The `<html>` tag of a dumped page, checked: no script error, no corpus script ran, every
 /// one of `charts` finished drawing.
 fn checked_root<'d>(dom: &'d str, charts: &[&str]) -> &'d str {
@@ -394,12 +399,7 @@ fn the_compare_report_draws_links_its_maps_and_corpus_script_never_runs() {
         assert!(rest[..end].contains("main-svg"), "{id} drew nothing");
     }
     assert!(dom.contains("&lt;script&gt;document.documentElement.setAttribute("));
-    let console: Vec<&str> = log
-        .lines()
-        .filter(|l| l.contains(":CONSOLE"))
-        .filter(|l| !l.contains("GL Driver Message"))
-        .collect();
-    assert!(console.is_empty(), "console messages: {console:#?}");
+    assert_clean_console(&log);
 
     // The README's picture: the two snapshots as they are (no hostile documents), the summary
     // and the two maps with A's cluster 0 lit up.
@@ -713,10 +713,53 @@ fn the_report_explores_search_panel_filter_review_and_corpus_script_never_runs()
         assert!(o["matches"].as_u64().unwrap() >= 1, "{o:#}");
         assert_eq!(o["panel"]["text"], *h, "{o:#}");
     }
-    let console: Vec<&str> = log
-        .lines()
-        .filter(|l| l.contains(":CONSOLE"))
-        .filter(|l| !l.contains("GL Driver Message"))
-        .collect();
-    assert!(console.is_empty(), "console messages: {console:#?}");
+    assert_clean_console(&log);
+}
+
+#[test]
+fn without_a_map_the_duplicate_review_and_the_panel_still_work() {
+    let corpus = sample_head(600);
+    let mut audit = Audit::builder()
+        .stability(None)
+        .run(&corpus)
+        .unwrap()
+        .without_timings();
+    audit.map = None;
+    let drops = audit.duplicates.as_ref().unwrap().drops.len();
+    assert!(drops > 0, "the sample's head has near duplicates");
+    let driver = r##"<script>
+(function () {
+  var root = document.documentElement;
+  var t = setInterval(function () {
+    if (root.getAttribute("data-explore") !== "ready") { return; }
+    clearInterval(t);
+    var out = {};
+    document.getElementById("download-drops").click();
+    out.drops = window.embedscopeLastDownload.text.trim().split("\r\n").length - 1;
+    var doc = document.querySelector("#duplicates tbody [data-doc]");
+    doc.click();
+    out.clicked = doc.getAttribute("data-doc");
+    out.title = document.querySelector("#panel h3").textContent;
+    out.members = document.querySelectorAll("#panel ul.members li").length;
+    var pre = document.createElement("pre"); pre.id = "driver"; pre.textContent = JSON.stringify(out);
+    document.body.appendChild(pre);
+  }, 50);
+})();
+</script></body>"##;
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("nomap.html");
+    write_html(&page, &audit, &ReportOptions::default()).unwrap();
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(!html.contains("id=\"chart-map\""));
+    std::fs::write(&page, html.replacen("</body>", driver, 1)).unwrap();
+    let (dom, log) = headless(&page, &["--dump-dom"]);
+    checked_root(&dom, &chart_ids(&html));
+    let out = driver_output(&dom);
+    assert_eq!(out["drops"], drops);
+    assert_eq!(
+        out["title"],
+        format!("#{}", out["clicked"].as_str().unwrap())
+    );
+    assert!(out["members"].as_u64().unwrap() >= 2, "{out:#}");
+    assert_clean_console(&log);
 }

@@ -11,7 +11,7 @@ use flate2::write::GzEncoder;
 use flate2::Compression;
 use serde::Serialize;
 
-use crate::audit::Audit;
+use crate::audit::{Audit, CorpusMap};
 use crate::error::{Error, Result};
 
 /// The explorable map's columns, one entry per plotted point (see the module docs).
@@ -85,10 +85,32 @@ fn round(v: f32, digits: i32) -> f64 {
     (f64::from(v) * scale).round() / scale
 }
 
-/// The explorable map's data as base64 of gzip-compressed JSON; `None` without a map.
+/// The explorable map's data as base64 of gzip-compressed JSON (no points without a map);
+/// `None` with neither a map nor duplicates.
 pub(crate) fn explore_blob(audit: &Audit) -> Result<Option<String>> {
-    let Some(map) = &audit.map else {
-        return Ok(None);
+    // Without a map the page still carries the drop list, for the duplicate review.
+    let no_map;
+    let map = match (&audit.map, &audit.duplicates) {
+        (Some(map), _) => map,
+        (None, Some(_)) => {
+            no_map = CorpusMap {
+                method: String::new(),
+                n_neighbors: 0,
+                min_dist: 0.0,
+                trustworthiness: 0.0,
+                knn_recall: None,
+                plotted: 0,
+                rows: Vec::new(),
+                points: Vec::new(),
+                hover: Vec::new(),
+                ids: Vec::new(),
+                texts: Vec::new(),
+                lengths: Vec::new(),
+                neighbours: Vec::new(),
+            };
+            &no_map
+        }
+        (None, None) => return Ok(None),
     };
     let rows = &map.rows;
     let noise_of: Option<HashMap<usize, (i64, f32)>> = audit.noise.as_ref().map(|n| {
