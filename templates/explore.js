@@ -126,7 +126,6 @@
                  xaxis: { showticklabels: false, zeroline: false }, yaxis: { showticklabels: false, zeroline: false } };
   function redraw() {
     if (!mapDiv) { return Promise.resolve(); }
-    root.setAttribute("data-visible-points", String(visiblePoints()));
     return Plotly.react(mapDiv, traces(), layout, config);
   }
   // Points drawn under the current filter (the search and selection overlays not counted).
@@ -347,12 +346,16 @@
   }
 
   // ---- tables: documents open the panel, clusters filter, columns sort, CSV downloads ----
-  function setUpTables() {
+  // Every document id in a table opens its panel.
+  function setUpDocLinks() {
     document.querySelectorAll("main [data-doc]").forEach(function (d) {
       d.classList.add("doclink");
       d.title = "open this document";
       d.addEventListener("click", function () { openDoc(d.getAttribute("data-doc")); });
     });
+  }
+  function setUpTables() {
+    setUpDocLinks();
     document.querySelectorAll("main tr[data-cluster] td.pick-cell").forEach(function (td) {
       var box = el("input", "pick ctl"); box.type = "checkbox"; box.title = "show only the picked clusters";
       var c = Number(td.parentNode.getAttribute("data-cluster"));
@@ -422,10 +425,7 @@
                             setDrop: setDrop, dropList: dropList, visiblePoints: visiblePoints, data: X };
       if (!mapDiv) {
         // No map (--no-map): documents in tables still open the panel, the review still works.
-        document.querySelectorAll("main [data-doc]").forEach(function (d) {
-          d.classList.add("doclink");
-          d.addEventListener("click", function () { openDoc(d.getAttribute("data-doc")); });
-        });
+        setUpDocLinks();
         setUpReview();
         root.setAttribute("data-explore", "ready");
         return;

@@ -99,7 +99,7 @@ pub(crate) const PANEL_CHARS: usize = 2_000;
 const PANEL_NEIGHBOURS: usize = 5;
 
 /// The 2-D map of the corpus (UMAP, cosine), as the report draws it.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct CorpusMap {
     /// Method (`umap`).
     pub method: String,

@@ -93,21 +93,7 @@ pub(crate) fn explore_blob(audit: &Audit) -> Result<Option<String>> {
     let map = match (&audit.map, &audit.duplicates) {
         (Some(map), _) => map,
         (None, Some(_)) => {
-            no_map = CorpusMap {
-                method: String::new(),
-                n_neighbors: 0,
-                min_dist: 0.0,
-                trustworthiness: 0.0,
-                knn_recall: None,
-                plotted: 0,
-                rows: Vec::new(),
-                points: Vec::new(),
-                hover: Vec::new(),
-                ids: Vec::new(),
-                texts: Vec::new(),
-                lengths: Vec::new(),
-                neighbours: Vec::new(),
-            };
+            no_map = CorpusMap::default();
             &no_map
         }
         (None, None) => return Ok(None),
