@@ -19,9 +19,14 @@ fn audit_of_the_sample_writes_report_and_json() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let page = std::fs::read_to_string(&html).unwrap();
-    assert!(page.contains("How many clusters") && page.contains("plotly.js v3.0.1"));
-    // Outside the inlined plotly.js (whose map traces know tile servers, unused here), nothing
-    // may point at the network: corpus texts with URLs are escaped text, not attributes.
+    // plotly.js 3.0.1's partial bundle (assets/plotly-bundle), not the full one.
+    assert!(
+        page.contains("How many clusters")
+            && page.contains("plotly.js (embedscope - minified) v3.0.1")
+    );
+    // Outside the inlined plotly.js (its links are help texts and XML namespaces; the partial
+    // bundle has no map tiles), nothing may point at the network: corpus texts with URLs are
+    // escaped text, not attributes.
     let start = page
         .find("<script>/**\n* plotly.js")
         .expect("plotly.js inlined");
