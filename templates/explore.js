@@ -136,7 +136,7 @@
     if (picked[c]) { delete picked[c]; pickedCount--; } else { picked[c] = true; pickedCount++; }
     applyFilter();
   }
-  function clearFilter() { picked = {}; pickedCount = 0; applyFilter(); }
+  function clearFilter() { clearFilterSilently(); applyFilter(); }
   function applyFilter() { filterTables(); if (matches) { showMatches(); } return redraw(); }
   function filterTables() {
     var state = document.getElementById("filter-state");

@@ -512,6 +512,15 @@ const DRIVER: &str = r##"<script>
 </script>"##;
 
 /// Extracts the driver's JSON from a dumped page.
+/// A JSON array of strings, as `&str`s.
+fn strs(v: &serde_json::Value) -> Vec<&str> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect()
+}
+
 fn driver_output(dom: &str) -> serde_json::Value {
     let at = dom
         .find("<pre id=\"driver\">")
@@ -676,12 +685,7 @@ fn the_report_explores_search_panel_filter_review_and_corpus_script_never_runs()
     );
     // Colour modes: the sections this audit ran; HDBSCAN noise as categories, the outlier score
     // as one trace on a colour scale.
-    let modes: Vec<&str> = out["colour_modes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m.as_str().unwrap())
-        .collect();
+    let modes = strs(&out["colour_modes"]);
     for m in [
         "cluster",
         "noise",
@@ -694,12 +698,7 @@ fn the_report_explores_search_panel_filter_review_and_corpus_script_never_runs()
         assert!(modes.contains(&m), "{modes:?}");
     }
     let noise = audit.noise.as_ref().unwrap();
-    let names: Vec<&str> = out["noise_traces"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m.as_str().unwrap())
-        .collect();
+    let names = strs(&out["noise_traces"]);
     assert!(
         names.contains(&format!("noise ({})", noise.noise).as_str()),
         "{names:?} (noise {})",

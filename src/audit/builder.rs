@@ -13,7 +13,7 @@ use super::sampling::{Estimate, Sampling, SamplingSummary, StageRows};
 use super::verdict::{health_notes, stability_notes, verdict, verdict_notes, VerdictThresholds};
 use super::{
     Audit, AuditParams, ClusterTree, CorpusMap, CorpusSummary, DuplicatesSummary, NoiseSummary,
-    RetrievalSummary, SweepSummary, Timing, VectorSource, HOVER_CHARS, MAP_MAX_POINTS, PANEL_CHARS,
+    RetrievalSummary, SweepSummary, Timing, VectorSource, MAP_MAX_POINTS, PANEL_CHARS,
     PANEL_NEIGHBOURS,
 };
 use crate::cluster::dendrogram::dendrogram;
@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 use crate::health::{Health, HealthParams, HealthReport, TokenCounter};
 use crate::io::Corpus;
 use crate::label::llm::LlmParams;
-use crate::label::summary::{apply_llm_labels, snippet_of, summarise_clusters, ClusterSummary};
+use crate::label::summary::{apply_llm_labels, summarise_clusters, ClusterSummary};
 use crate::metric::Metric;
 use crate::progress::{Progress, Silent};
 use crate::project::{trustworthiness_sample, Umap, UmapModel};
@@ -890,13 +890,6 @@ fn corpus_map(
         (0..n).collect()
     };
     let points = rows.iter().map(|&i| [y[2 * i], y[2 * i + 1]]).collect();
-    let hover = rows
-        .iter()
-        .map(|&i| match &corpus.texts {
-            Some(t) => snippet_of(&t[row_of(i)], HOVER_CHARS),
-            None => corpus.ids[row_of(i)].clone(),
-        })
-        .collect();
     let neighbours = plotted_neighbours(&model, &rows, n);
     let ids = rows
         .iter()
@@ -926,7 +919,6 @@ fn corpus_map(
         plotted: rows.len(),
         rows,
         points,
-        hover,
         ids,
         texts,
         lengths,

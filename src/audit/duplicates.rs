@@ -133,6 +133,29 @@ pub struct DropRow {
     pub kept_id: String,
 }
 
+impl DropRow {
+    /// Every document the removal groups drop: each group's members after its first (the one
+    /// it keeps), group by group. `id` and `row` read a member (a row of the local audit, an id
+    /// of one assembled from a cluster's results).
+    pub(crate) fn of_groups<T>(
+        groups: &[Vec<T>],
+        id: impl Fn(&T) -> String,
+        row: impl Fn(&T) -> Option<usize>,
+    ) -> Vec<DropRow> {
+        let mut drops = Vec::new();
+        for (group, g) in groups.iter().enumerate() {
+            let kept_id = id(&g[0]);
+            drops.extend(g[1..].iter().map(|m| DropRow {
+                row: row(m),
+                id: id(m),
+                group,
+                kept_id: kept_id.clone(),
+            }));
+        }
+        drops
+    }
+}
+
 impl DuplicatesSummary {
     /// The clustered search's pair recall as an estimate (a share over the exact pairs it was
     /// measured on), for the sampling section; `None` when not measured or no pair was met.
@@ -190,18 +213,7 @@ pub(super) fn duplicates(
         }
     }
     let removable = kept.iter().filter(|k| !**k).count();
-    let drops = groups
-        .iter()
-        .enumerate()
-        .flat_map(|(gi, g)| {
-            g[1..].iter().map(move |&r| DropRow {
-                row: Some(r),
-                id: corpus.ids[r].clone(),
-                group: gi,
-                kept_id: corpus.ids[g[0]].clone(),
-            })
-        })
-        .collect();
+    let drops = DropRow::of_groups(&groups, |&r| corpus.ids[r].clone(), |&r| Some(r));
     let (top_pairs, borderline_pairs) = pair_views(corpus, at(threshold));
     let nearest_cosine = found.nearest.as_ref().map(|v| {
         let (edges, counts) = dedup::histogram(v, 0.5, 1.0, 25);

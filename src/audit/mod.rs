@@ -92,6 +92,8 @@ fn text_of(corpus: &Corpus, row: usize) -> String {
 const MAP_MAX_POINTS: usize = 50_000;
 /// Characters of a document shown when hovering over its point.
 const HOVER_CHARS: usize = 120;
+// The hover is cut from the panel's text (`CorpusMap::hover`).
+const _: () = assert!(HOVER_CHARS <= PANEL_CHARS);
 /// Characters of a plotted document the report's side panel carries (longer ones are cut, and
 /// the panel says so).
 pub(crate) const PANEL_CHARS: usize = 2_000;
@@ -119,9 +121,6 @@ pub struct CorpusMap {
     /// Coordinates of each plotted point, `[x, y]`.
     #[serde(skip)]
     pub points: Vec<[f32; 2]>,
-    /// Hover text of each plotted point (the start of its document, or its id).
-    #[serde(skip)]
-    pub hover: Vec<String>,
     /// Id of each plotted point.
     #[serde(skip)]
     pub ids: Vec<String>,
@@ -135,6 +134,21 @@ pub struct CorpusMap {
     /// up to 5, from the map's own kNN graph (approximate above 4,096 rows).
     #[serde(skip)]
     pub neighbours: Vec<Vec<(u32, f32)>>,
+}
+
+impl CorpusMap {
+    /// Hover text of each plotted point: the start of its document, or its id without texts.
+    pub fn hover(&self) -> Vec<String> {
+        if self.texts.is_empty() {
+            return self.ids.clone();
+        }
+        // The texts keep PANEL_CHARS characters, more than the hover shows, so the snippet of
+        // the kept text is the snippet of the whole text.
+        self.texts
+            .iter()
+            .map(|t| snippet_of(t, HOVER_CHARS))
+            .collect()
+    }
 }
 
 /// How the clusters relate: average-linkage (cosine) agglomeration of the K-Means centroids.

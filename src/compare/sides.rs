@@ -204,7 +204,7 @@ pub(super) fn linked_maps(a: (&Corpus, &Audit), b: (&Corpus, &Audit)) -> LinkedM
                         .map_or(-1, |&j| other.1.labels[j] as i64)
                 })
                 .collect(),
-            hover: map.hover.clone(),
+            hover: map.hover(),
         })
     };
     LinkedMaps {

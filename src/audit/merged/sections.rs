@@ -96,19 +96,7 @@ pub(super) fn merged_duplicates(
         pairs: Vec::new(),
         group_of: Vec::new(),
         kept: Vec::new(),
-        drops: views
-            .groups
-            .iter()
-            .enumerate()
-            .flat_map(|(gi, g)| {
-                g[1..].iter().map(move |id| DropRow {
-                    row: None,
-                    id: id.clone(),
-                    group: gi,
-                    kept_id: g[0].clone(),
-                })
-            })
-            .collect(),
+        drops: DropRow::of_groups(&views.groups, String::clone, |_| None),
     }
 }
 
